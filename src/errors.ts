@@ -1,0 +1,116 @@
+/**
+ * @module errors
+ * The one error catalog. Every failure a client can see has a stable `code` from this table,
+ * whether it is retryable, and what to do about it. Errors are mapped to MCP results or HTTP
+ * statuses only at the edge (see mcp/results.ts); everything below throws `ServerError`.
+ */
+
+/** One catalog entry. */
+export interface ErrorSpec {
+  /** Whether the same call may succeed if retried later. */
+  retryable: boolean;
+  /** HTTP status used by the HTTP edge. */
+  http: number;
+  /** What it means. */
+  meaning: string;
+  /** What the caller should do. */
+  action: string;
+}
+
+/** Every error code the server emits. The README table is checked against this by a test. */
+export const ERROR_CATALOG = {
+  invalid_input: {
+    retryable: false,
+    http: 400,
+    meaning: 'Arguments failed validation: wrong types, empty input, or values out of range.',
+    action: 'Fix the arguments; the message names the field.',
+  },
+  input_too_large: {
+    retryable: false,
+    http: 413,
+    meaning: 'Too many items or an item too long for the documented limits.',
+    action: 'Split the request or shorten the inputs.',
+  },
+  unknown_model: {
+    retryable: false,
+    http: 404,
+    meaning: 'No skill with that name is registered.',
+    action: 'Pick a model listed in the tool schema or the hf://models resource.',
+  },
+  unsupported_task: {
+    retryable: false,
+    http: 400,
+    meaning: 'The model exists but does not serve this tool\'s task.',
+    action: 'Use a model whose skill lists the task.',
+  },
+  model_not_found: {
+    retryable: false,
+    http: 404,
+    meaning: 'The model files are not present locally and downloading is off (offline mode).',
+    action: 'Place the model under --models-dir as org/name/, or run once online to cache it.',
+  },
+  model_load_failed: {
+    retryable: false,
+    http: 500,
+    meaning: 'The model files exist but could not be loaded (corrupt or incompatible ONNX, bad config).',
+    action: 'Replace the model files; the message carries the loader\'s reason.',
+  },
+  inference_failed: {
+    retryable: false,
+    http: 500,
+    meaning: 'The model ran but failed on this input.',
+    action: 'Check the input; report the message if it persists.',
+  },
+  overloaded: {
+    retryable: true,
+    http: 503,
+    meaning: 'The request queue is full.',
+    action: 'Retry after the hinted delay.',
+  },
+  timeout: {
+    retryable: true,
+    http: 504,
+    meaning: 'The request passed its deadline.',
+    action: 'Retry, or ask for less work (fewer tokens, fewer items).',
+  },
+  cancelled: {
+    retryable: false,
+    http: 499,
+    meaning: 'The client cancelled the request.',
+    action: 'None.',
+  },
+  internal: {
+    retryable: false,
+    http: 500,
+    meaning: 'An unexpected server error.',
+    action: 'Report it with the server log.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** The error every layer throws for client-visible failures. */
+export class ServerError extends Error {
+  override name = 'ServerError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Suggested wait before retrying, for retryable errors. */
+  readonly retryAfterMs: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { retryAfterMs?: number; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.retryable = ERROR_CATALOG[code].retryable;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.details = opts.details;
+  }
+}
+
+/** Wraps anything thrown into a ServerError (unknown errors become `internal`). */
+export function toServerError(e: unknown): ServerError {
+  if (e instanceof ServerError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ServerError('internal', msg, { cause: e });
+}

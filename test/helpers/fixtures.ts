@@ -1,0 +1,19 @@
+/**
+ * The generated models tests share, by role. Folders come from `ensureModel` (cached).
+ */
+import { ensureModel, type FixtureSpec } from '../../tools/modelgen/cache.js';
+
+export const FIXTURES = {
+  bert: { arch: 'bert' },
+  classifier: { arch: 'bert-classifier' },
+  gpt2: { arch: 'gpt2' },
+  vit: { arch: 'vit' },
+  detr: { arch: 'detr' },
+  clip: { arch: 'clip' },
+  whisper: { arch: 'whisper' },
+} satisfies Record<string, FixtureSpec>;
+
+/** Folder of a shared fixture. */
+export function fixture(name: keyof typeof FIXTURES): string {
+  return ensureModel(FIXTURES[name]);
+}

@@ -1,0 +1,156 @@
+/**
+ * @module archs
+ * The table of generated architectures: their size presets, dimension checks and builders.
+ * Each builder returns the JSON files and ONNX graphs of one model folder.
+ */
+import { ModelGenError } from '../errors.js';
+import { GraphBuilder, type Weight } from '../onnx-builder.js';
+import { bertTokenizer, clipTokenizer, gpt2Tokenizer, whisperTokenizer } from '../tokenizers.js';
+import { bertConfig, buildBert, type BertDims } from './bert.js';
+import { buildGpt2, gpt2Config, type Gpt2Dims } from './gpt2.js';
+import { buildVit, vitConfig, vitPreprocessor, type VitDims } from './vit.js';
+import { buildDetr, detrConfig, detrPreprocessor, type DetrDims } from './detr.js';
+import { buildClip, clipConfig, clipPreprocessor, type ClipDims } from './clip.js';
+import { buildWhisperDecoder, buildWhisperEncoder, whisperConfigs, type WhisperDims } from './whisper.js';
+
+/** One built model folder, before writing. */
+export interface BuiltModel {
+  json: Record<string, Record<string, unknown>>;
+  onnx: Record<string, { bytes: Uint8Array; weights: Map<string, Weight> }>;
+}
+
+interface ArchSpec<D> {
+  sizes: Record<string, D>;
+  validate(d: D): void;
+  build(d: D, seed: number): BuiltModel;
+}
+
+
+function heads(hidden: number, nHeads: number, what = 'hidden'): void {
+  if (hidden % nHeads !== 0) throw new ModelGenError(`${what} (${hidden}) must be divisible by heads (${nHeads})`);
+}
+
+function graph(seed: number, name: string, body: (g: GraphBuilder) => void): { bytes: Uint8Array; weights: Map<string, Weight> } {
+  const g = new GraphBuilder(seed);
+  body(g);
+  return { bytes: g.toBytes(name), weights: g.weights };
+}
+
+const SENTIMENT = ['NEGATIVE', 'POSITIVE'];
+const IMAGE_LABELS = ['cat', 'dog', 'car', 'tree', 'house'];
+const DETR_LABELS = ['N/A', 'person', 'bicycle', 'car', 'dog'];
+
+const bertSizes: Record<string, BertDims> = {
+  tiny: { vocab: 1000, hidden: 32, layers: 2, heads: 4, inter: 64, maxPos: 128 },
+  'minilm-l6': { vocab: 30522, hidden: 384, layers: 6, heads: 12, inter: 1536, maxPos: 512 },
+};
+
+function bertArch(labels?: string[]): ArchSpec<BertDims> {
+  return {
+    sizes: bertSizes,
+    validate: (d) => heads(d.hidden, d.heads),
+    build: (d, seed) => {
+      const tok = bertTokenizer(d.vocab, d.maxPos);
+      return {
+        json: { 'config.json': bertConfig(d, labels), 'tokenizer.json': tok.tokenizer, 'tokenizer_config.json': tok.config },
+        onnx: { model: graph(seed, 'bert', (g) => buildBert(g, d, labels)) },
+      };
+    },
+  };
+}
+
+/** Every generated architecture, by CLI name. */
+export const ARCHS = {
+  bert: bertArch(),
+  'bert-classifier': bertArch(SENTIMENT),
+  gpt2: {
+    sizes: {
+      tiny: { vocab: 600, hidden: 32, layers: 2, heads: 4, maxPos: 128 },
+      distilgpt2: { vocab: 50257, hidden: 768, layers: 6, heads: 12, maxPos: 1024 },
+    },
+    validate: (d) => heads(d.hidden, d.heads),
+    build: (d, seed) => {
+      const chat =
+        "{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + '\\n' }}{% endfor %}" +
+        "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
+      const tok = gpt2Tokenizer(d.vocab, d.maxPos, chat);
+      const eos = d.vocab - 1;
+      return {
+        json: {
+          'config.json': gpt2Config(d, eos),
+          'generation_config.json': { bos_token_id: eos, eos_token_id: eos },
+          'tokenizer.json': tok.tokenizer,
+          'tokenizer_config.json': tok.config,
+        },
+        onnx: { model: graph(seed, 'gpt2', (g) => buildGpt2(g, d)) },
+      };
+    },
+  } satisfies ArchSpec<Gpt2Dims>,
+  vit: {
+    sizes: { tiny: { image: 32, patch: 8, hidden: 32, layers: 2, heads: 4, inter: 64 } },
+    validate: (d) => {
+      heads(d.hidden, d.heads);
+      if (d.image % d.patch !== 0) throw new ModelGenError(`image (${d.image}) must be divisible by patch (${d.patch})`);
+    },
+    build: (d, seed) => ({
+      json: { 'config.json': vitConfig(d, IMAGE_LABELS), 'preprocessor_config.json': vitPreprocessor(d) },
+      onnx: { model: graph(seed, 'vit', (g) => buildVit(g, d, IMAGE_LABELS.length)) },
+    }),
+  } satisfies ArchSpec<VitDims>,
+  detr: {
+    sizes: { tiny: { image: 64, hidden: 32, encLayers: 1, decLayers: 1, heads: 4, inter: 64, queries: 10 } },
+    validate: (d) => {
+      heads(d.hidden, d.heads);
+      if (d.hidden % 4 !== 0) throw new ModelGenError(`hidden (${d.hidden}) must be divisible by 4 for 2-D sine positions`);
+    },
+    build: (d, seed) => ({
+      json: { 'config.json': detrConfig(d, DETR_LABELS), 'preprocessor_config.json': detrPreprocessor(d) },
+      onnx: { model: graph(seed, 'detr', (g) => buildDetr(g, d, DETR_LABELS.length)) },
+    }),
+  } satisfies ArchSpec<DetrDims>,
+  clip: {
+    sizes: {
+      tiny: { vocab: 600, textHidden: 32, textLayers: 2, textHeads: 4, maxPos: 32, visionHidden: 32, visionLayers: 2, visionHeads: 4, image: 32, patch: 8, proj: 16 },
+    },
+    validate: (d) => {
+      heads(d.textHidden, d.textHeads, 'textHidden');
+      heads(d.visionHidden, d.visionHeads, 'visionHidden');
+      if (d.image % d.patch !== 0) throw new ModelGenError(`image (${d.image}) must be divisible by patch (${d.patch})`);
+    },
+    build: (d, seed) => {
+      const tok = clipTokenizer(d.vocab, d.maxPos);
+      return {
+        json: {
+          'config.json': clipConfig(d),
+          'preprocessor_config.json': clipPreprocessor(d),
+          'tokenizer.json': tok.tokenizer,
+          'tokenizer_config.json': tok.config,
+        },
+        onnx: { model: graph(seed, 'clip', (g) => buildClip(g, d)) },
+      };
+    },
+  } satisfies ArchSpec<ClipDims>,
+  whisper: {
+    sizes: {
+      tiny: { textVocab: 600, hidden: 32, encLayers: 2, decLayers: 2, heads: 4, inter: 64, mels: 80, maxTarget: 64 },
+      'whisper-tiny': { textVocab: 50257, hidden: 384, encLayers: 4, decLayers: 4, heads: 6, inter: 1536, mels: 80, maxTarget: 448 },
+    },
+    validate: (d) => heads(d.hidden, d.heads),
+    build: (d, seed) => {
+      const tok = whisperTokenizer(d.textVocab, 1024);
+      const cfg = whisperConfigs(d, tok.specials);
+      return {
+        json: { ...cfg, 'tokenizer.json': tok.tokenizer, 'tokenizer_config.json': tok.config },
+        onnx: {
+          encoder_model: graph(seed, 'whisper_encoder', (g) => buildWhisperEncoder(g, d)),
+          decoder_model_merged: graph(seed + 1, 'whisper_decoder', (g) => buildWhisperDecoder(g, d, tok.specials.vocabSize)),
+        },
+      };
+    },
+  } satisfies ArchSpec<WhisperDims>,
+} as const;
+
+/** A generated architecture's CLI name. */
+export type ArchName = keyof typeof ARCHS;
+/** Resolved dimensions of any architecture. */
+export type Dims = BertDims | Gpt2Dims | VitDims | DetrDims | ClipDims | WhisperDims;

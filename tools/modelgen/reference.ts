@@ -1,0 +1,182 @@
+/**
+ * @module reference
+ * An independent forward pass in plain TypeScript (float64, no onnxruntime) for the generated
+ * BERT and GPT-2 graphs. It reads the same weights the generator wrote and follows the model
+ * definitions directly, so agreement with onnxruntime shows the graphs compute what they claim.
+ */
+import type { Weight } from './onnx-builder.js';
+import { MASKED_SCORE } from './layers.js';
+import { BERT_EPS, type BertDims } from './archs/bert.js';
+import { GPT2_EPS, type Gpt2Dims } from './archs/gpt2.js';
+
+type Weights = Map<string, Weight>;
+
+function w(ws: Weights, name: string): Float32Array {
+  const t = ws.get(name);
+  if (!t) throw new Error(`reference: missing weight ${name}`);
+  return t.data;
+}
+
+/** erf, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). */
+export function erf(x: number): number {
+  const s = Math.sign(x);
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+const gelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+
+/** rows x inF times [inF, outF] (+ bias). */
+function linear(ws: Weights, x: Float64Array, rows: number, inF: number, outF: number, prefix: string, bias = true): Float64Array {
+  const W = w(ws, `${prefix}.weight`);
+  const b = bias ? w(ws, `${prefix}.bias`) : null;
+  const y = new Float64Array(rows * outF);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < outF; o++) {
+      let s = b ? b[o]! : 0;
+      for (let i = 0; i < inF; i++) s += x[r * inF + i]! * W[i * outF + o]!;
+      y[r * outF + o] = s;
+    }
+  }
+  return y;
+}
+
+function layerNorm(ws: Weights, x: Float64Array, rows: number, dim: number, prefix: string, eps: number): Float64Array {
+  const g = w(ws, `${prefix}.weight`);
+  const b = w(ws, `${prefix}.bias`);
+  const y = new Float64Array(x.length);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let i = 0; i < dim; i++) mean += x[r * dim + i]!;
+    mean /= dim;
+    let v = 0;
+    for (let i = 0; i < dim; i++) v += (x[r * dim + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / dim + eps);
+    for (let i = 0; i < dim; i++) y[r * dim + i] = (x[r * dim + i]! - mean) * inv * g[i]! + b[i]!;
+  }
+  return y;
+}
+
+/** Multi-head attention on [S,H] q and [T,H] k/v with an allow predicate. */
+function attend(q: Float64Array, k: Float64Array, v: Float64Array, S: number, T: number, hidden: number, heads: number, allowed: (i: number, j: number) => boolean): Float64Array {
+  const dH = hidden / heads;
+  const out = new Float64Array(S * hidden);
+  const scores = new Float64Array(T);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < S; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < T; j++) {
+        let s = 0;
+        for (let d = 0; d < dH; d++) s += q[i * hidden + h * dH + d]! * k[j * hidden + h * dH + d]!;
+        s = allowed(i, j) ? s / Math.sqrt(dH) : MASKED_SCORE;
+        scores[j] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let j = 0; j < T; j++) sum += scores[j] = Math.exp(scores[j]! - max);
+      for (let d = 0; d < dH; d++) {
+        let acc = 0;
+        for (let j = 0; j < T; j++) acc += scores[j]! * v[j * hidden + h * dH + d]!;
+        out[i * hidden + h * dH + d] = acc / sum;
+      }
+    }
+  }
+  return out;
+}
+
+const add = (a: Float64Array, b: Float64Array): Float64Array => a.map((x, i) => x + b[i]!);
+
+/** BERT last_hidden_state for one sequence (ids and mask of equal length) -> [S*H]. */
+export function bertReference(ws: Weights, d: BertDims, ids: number[], mask: number[], typeIds: number[] = ids.map(() => 0)): Float64Array {
+  const S = ids.length;
+  const H = d.hidden;
+  const word = w(ws, 'embeddings.word');
+  const pos = w(ws, 'embeddings.position');
+  const typ = w(ws, 'embeddings.token_type');
+  let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
+  for (let s = 0; s < S; s++) {
+    for (let i = 0; i < H; i++) x[s * H + i] = word[ids[s]! * H + i]! + pos[s * H + i]! + typ[typeIds[s]! * H + i]!;
+  }
+  x = layerNorm(ws, x, S, H, 'embeddings.ln', BERT_EPS);
+  for (let l = 0; l < d.layers; l++) {
+    const p = `layer.${l}`;
+    const q = linear(ws, x, S, H, H, `${p}.attn.q`);
+    const k = linear(ws, x, S, H, H, `${p}.attn.k`);
+    const v = linear(ws, x, S, H, H, `${p}.attn.v`);
+    const ctx = attend(q, k, v, S, S, H, d.heads, (_i, j) => mask[j] === 1);
+    x = layerNorm(ws, add(x, linear(ws, ctx, S, H, H, `${p}.attn.o`)), S, H, `${p}.ln1`, BERT_EPS);
+    const f = linear(ws, linear(ws, x, S, H, d.inter, `${p}.mlp.fc1`).map(gelu), S, d.inter, H, `${p}.mlp.fc2`);
+    x = layerNorm(ws, add(x, f), S, H, `${p}.ln2`, BERT_EPS);
+  }
+  return x;
+}
+
+/** transformers.js position ids: cumulative sum of the mask minus one, 1 at padding. */
+export function positionIds(mask: number[]): number[] {
+  let sum = 0;
+  return mask.map((m) => (m === 0 ? 1 : sum++));
+}
+
+/** GPT-2 logits for one full sequence, without a cache -> [S*V]. */
+export function gpt2Reference(ws: Weights, d: Gpt2Dims, ids: number[], mask: number[]): Float64Array {
+  const S = ids.length;
+  const H = d.hidden;
+  const wte = w(ws, 'wte');
+  const wpe = w(ws, 'wpe');
+  const pos = positionIds(mask);
+  let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
+  for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = wte[ids[s]! * H + i]! + wpe[pos[s]! * H + i]!;
+  for (let l = 0; l < d.layers; l++) {
+    const p = `h.${l}`;
+    const a = layerNorm(ws, x, S, H, `${p}.ln_1`, GPT2_EPS);
+    const qkv = linear(ws, a, S, H, 3 * H, `${p}.attn.c_attn`);
+    const q = new Float64Array(S * H);
+    const k = new Float64Array(S * H);
+    const v = new Float64Array(S * H);
+    for (let s = 0; s < S; s++) {
+      for (let i = 0; i < H; i++) {
+        q[s * H + i] = qkv[s * 3 * H + i]!;
+        k[s * H + i] = qkv[s * 3 * H + H + i]!;
+        v[s * H + i] = qkv[s * 3 * H + 2 * H + i]!;
+      }
+    }
+    const ctx = attend(q, k, v, S, S, H, d.heads, (i, j) => j <= i && mask[j] === 1);
+    x = add(x, linear(ws, ctx, S, H, H, `${p}.attn.c_proj`));
+    const m = layerNorm(ws, x, S, H, `${p}.ln_2`, GPT2_EPS);
+    x = add(x, linear(ws, linear(ws, m, S, H, 4 * H, `${p}.mlp.fc1`).map(gelu), S, 4 * H, H, `${p}.mlp.fc2`));
+  }
+  x = layerNorm(ws, x, S, H, 'ln_f', GPT2_EPS);
+  const head = w(ws, 'lm_head');
+  const logits = new Float64Array(S * d.vocab);
+  for (let s = 0; s < S; s++) {
+    for (let o = 0; o < d.vocab; o++) {
+      let acc = 0;
+      for (let i = 0; i < H; i++) acc += x[s * H + i]! * head[i * d.vocab + o]!;
+      logits[s * d.vocab + o] = acc;
+    }
+  }
+  return logits;
+}
+
+/**
+ * Greedy decoding by full recomputation (no KV cache): each step reruns the whole sequence.
+ * `ids`/`mask` may be left-padded. Returns the new token ids.
+ */
+export function gpt2GreedyReference(ws: Weights, d: Gpt2Dims, ids: number[], mask: number[], steps: number, eos?: number): number[] {
+  const seq = [...ids];
+  const m = [...mask];
+  const out: number[] = [];
+  for (let t = 0; t < steps; t++) {
+    const logits = gpt2Reference(ws, d, seq, m);
+    const last = logits.subarray((seq.length - 1) * d.vocab, seq.length * d.vocab);
+    let best = 0;
+    for (let i = 1; i < d.vocab; i++) if (last[i]! > last[best]!) best = i;
+    out.push(best);
+    if (best === eos) break;
+    seq.push(best);
+    m.push(1);
+  }
+  return out;
+}

@@ -1,0 +1,30 @@
+/**
+ * @module rng
+ * Seeded, deterministic random numbers for generated weights. The same seed always yields
+ * the same model bytes, so fixtures are reproducible and references can be recomputed.
+ */
+
+/** A mulberry32 generator returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Normal(0, std) samples via Box-Muller, from a uniform source. */
+export function normalFiller(uniform: () => number): (out: Float32Array, std: number) => void {
+  return (out, std) => {
+    for (let i = 0; i < out.length; i += 2) {
+      const u1 = Math.max(uniform(), 1e-12);
+      const u2 = uniform();
+      const r = Math.sqrt(-2 * Math.log(u1)) * std;
+      out[i] = r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+    }
+  };
+}
