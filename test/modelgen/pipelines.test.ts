@@ -54,7 +54,7 @@ describe('generated models in transformers.js pipelines (offline)', () => {
     const p = await pipeline('text-generation', fixture('gpt2'), CPU);
     const prompt = p.tokenizer('Hello world').input_ids;
     const out = await p.model.generate({ inputs: prompt, max_new_tokens: 7, do_sample: false });
-    expect((out as { dims: number[] }).dims).toEqual([1, prompt.dims[1] + 7]);
+    expect((out as { dims: number[] }).dims).toEqual([1, (prompt.dims[1] as number) + 7]);
     const text = (await p('Hello world', { max_new_tokens: 5, do_sample: false })) as Array<{ generated_text: string }>;
     expect(text[0]!.generated_text.startsWith('Hello world')).toBe(true);
     await p.dispose();
