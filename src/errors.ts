@@ -31,6 +31,12 @@ export const ERROR_CATALOG = {
     meaning: 'Too many items or an item too long for the documented limits.',
     action: 'Split the request or shorten the inputs.',
   },
+  unknown_tool: {
+    retryable: false,
+    http: 404,
+    meaning: 'No tool with that name is exposed (it may be disabled with --tools).',
+    action: 'Call tools/list and use one of the listed tools.',
+  },
   unknown_model: {
     retryable: false,
     http: 404,

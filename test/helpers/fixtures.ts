@@ -11,6 +11,7 @@ export const FIXTURES = {
   detr: { arch: 'detr' },
   clip: { arch: 'clip' },
   whisper: { arch: 'whisper' },
+  minilm: { arch: 'bert', size: 'minilm-l6' },
 } satisfies Record<string, FixtureSpec>;
 
 /** Folder of a shared fixture. */

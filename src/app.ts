@@ -1,0 +1,42 @@
+/**
+ * @module app
+ * Builds the process-wide runtime once from a frozen config: logger, skill registry, hardware
+ * probe, backend, loader and executor. Transports share the result.
+ */
+import { TransformersBackend } from './backends/transformers.js';
+import type { Backend } from './backends/types.js';
+import type { Config } from './config/config.js';
+import { probeHardware, type HardwareInfo } from './hardware/probe.js';
+import { createLogger, type Logger } from './logger.js';
+import type { ServerDeps } from './mcp/deps.js';
+import { Executor } from './runtime/executor.js';
+import { ModelLoader } from './runtime/loader.js';
+import { loadRegistry } from './skills/registry.js';
+
+/** Optional replacements (tests inject a logger, a backend or a hardware report). */
+export interface AppOverrides {
+  logger?: Logger;
+  backend?: Backend;
+  hardware?: HardwareInfo;
+  /** Built-in skills folder; null to load only --skills-dir. */
+  builtinSkillsDir?: string | null;
+  /** Passed to the transformers.js backend (tests turn the download cache off). */
+  useFsCache?: boolean;
+}
+
+/** The runtime and how to shut it down. */
+export interface App {
+  deps: ServerDeps;
+  close(): Promise<void>;
+}
+
+export function createApp(config: Config, o: AppOverrides = {}): App {
+  const logger = o.logger ?? createLogger(config.logLevel);
+  const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs: config.skillsDirs, logger });
+  const hardware = o.hardware ?? probeHardware();
+  for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
+  const backend = o.backend ?? new TransformersBackend({ offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true });
+  const loader = new ModelLoader({ config, registry, backend, hardware, logger });
+  const executor = new Executor(loader, config.maxConcurrency);
+  return { deps: { config, logger, registry, loader, executor, hardware }, close: () => loader.close() };
+}

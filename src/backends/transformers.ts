@@ -1,0 +1,183 @@
+/**
+ * @module backends/transformers
+ * The transformers.js backend (pipelines on onnxruntime-node). Together with
+ * backends/transformers-generate.ts it is the only code that imports @huggingface/transformers.
+ * It loads a pipeline for the task, then runs tokenizer + model itself so it can report token
+ * usage, pool fast, and control generation (seeded sampling, stop strings, streaming, abort).
+ */
+import { env, pipeline, type Tensor } from '@huggingface/transformers';
+import { ServerError } from '../errors.js';
+import type { Device, Dtype, Task } from '../skills/schema.js';
+import type { Backend, ClassifyOutput, EmbedOutput, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
+import { generate } from './transformers-generate.js';
+
+/** Settings the backend applies to transformers.js once, at construction. */
+export interface TransformersBackendOptions {
+  /** Never contact the Hub. */
+  offline: boolean;
+  /** Where downloads are cached. */
+  cacheDir: string;
+  /** Use the download cache (default true). Tests turn it off. */
+  useFsCache?: boolean;
+}
+
+const TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'];
+
+/** transformers.js devices available on this platform (it supports cuda/webgpu/cpu on Linux). */
+function platformDevices(): Device[] {
+  if (process.platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
+  if (process.platform === 'win32') return ['dml', 'webgpu', 'cpu'];
+  return ['cuda', 'webgpu', 'cpu'];
+}
+
+type AnyPipeline = {
+  tokenizer: ((texts: string | string[], opts: Record<string, unknown>) => Record<string, Tensor>) & Record<string, unknown>;
+  model: ((inputs: Record<string, Tensor>) => Promise<Record<string, Tensor>>) & { config: Record<string, unknown> };
+  dispose(): Promise<void>;
+};
+
+function maskCounts(mask: Tensor): number[] {
+  const [rows, cols] = mask.dims as [number, number];
+  const data = mask.data as BigInt64Array;
+  const out = new Array<number>(rows).fill(0);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r]! += Number(data[r * cols + c]);
+  return out;
+}
+
+async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
+  const enc = p.tokenizer(input.texts, { padding: true, truncation: true });
+  const out = await p.model(enc);
+  const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
+  if (!hidden || hidden.dims.length !== 3) throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
+  const [B, S, H] = hidden.dims as [number, number, number];
+  const hs = hidden.data as Float32Array;
+  const mask = enc.attention_mask!.data as BigInt64Array;
+  const vectors: Float32Array[] = [];
+  for (let b = 0; b < B; b++) {
+    const v = new Float32Array(H);
+    if (input.pooling === 'cls') {
+      v.set(hs.subarray(b * S * H, b * S * H + H));
+    } else {
+      let n = 0;
+      for (let s = 0; s < S; s++) {
+        if (mask[b * S + s] === 0n) continue;
+        n++;
+        const off = (b * S + s) * H;
+        for (let h = 0; h < H; h++) v[h]! += hs[off + h]!;
+      }
+      const inv = 1 / Math.max(n, 1e-9);
+      for (let h = 0; h < H; h++) v[h]! *= inv;
+    }
+    if (input.normalize) normalizeInPlace(v);
+    vectors.push(v);
+  }
+  return { vectors, tokens: maskCounts(enc.attention_mask!) };
+}
+
+/** L2-normalises a vector in place (zero vectors stay zero). */
+export function normalizeInPlace(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+  for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  return v;
+}
+
+async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {
+  const enc = p.tokenizer(input.texts, { padding: true, truncation: true });
+  const out = await p.model(enc);
+  const logits = out.logits;
+  if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
+  const [B, L] = logits.dims as [number, number];
+  const id2label = (p.model.config.id2label ?? {}) as Record<string, string>;
+  const multi = p.model.config.problem_type === 'multi_label_classification';
+  const data = logits.data as Float32Array;
+  const labels = [];
+  for (let b = 0; b < B; b++) {
+    const row = Array.from(data.subarray(b * L, (b + 1) * L));
+    let probs: number[];
+    if (multi) probs = row.map((x) => 1 / (1 + Math.exp(-x)));
+    else {
+      const m = Math.max(...row);
+      const e = row.map((x) => Math.exp(x - m));
+      const s = e.reduce((a, x) => a + x, 0);
+      probs = e.map((x) => x / s);
+    }
+    labels.push(
+      probs
+        .map((score, i) => ({ label: id2label[String(i)] ?? `LABEL_${i}`, score }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, input.topK),
+    );
+  }
+  return { labels, tokens: maskCounts(enc.attention_mask!) };
+}
+
+/** Maps a transformers.js / onnxruntime load failure to a catalogued error. */
+function loadError(req: LoadRequest, e: unknown): ServerError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/could not locate file|not found locally|file not found|ENOENT|Unauthorized access to file|local_files_only|allowRemoteModels/i.test(msg)) {
+    return new ServerError('model_not_found', `model files for "${req.source}" are missing: ${msg.split('\n')[0]}`, { cause: e });
+  }
+  return new ServerError('model_load_failed', `could not load "${req.source}" on ${req.device}: ${msg.split('\n')[0]}`, { cause: e });
+}
+
+/** The transformers.js backend. */
+export class TransformersBackend implements Backend {
+  readonly name = 'transformers.js';
+  readonly tasks = TASKS;
+  readonly devices = platformDevices();
+
+  constructor(opts: TransformersBackendOptions) {
+    // transformers.js keeps these settings in one process-wide object; this backend owns it.
+    env.allowRemoteModels = !opts.offline;
+    env.allowLocalModels = true;
+    env.useFSCache = opts.useFsCache ?? true;
+    env.cacheDir = opts.cacheDir;
+  }
+
+  async load(req: LoadRequest): Promise<ModelHandle> {
+    if (!TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`);
+    const dtype: Dtype = req.dtype ?? 'fp32';
+    let p: AnyPipeline;
+    try {
+      p = (await pipeline(req.task as 'feature-extraction', req.source, {
+        device: req.device as 'cpu',
+        dtype,
+        revision: req.revision,
+        ...(req.threads > 0 ? { session_options: { intraOpNumThreads: req.threads } } : {}),
+        progress_callback: (info: Record<string, unknown>) => {
+          if (!req.onProgress) return;
+          if (info.status === 'progress') req.onProgress({ phase: 'download', file: String(info.file), progress: Number(info.progress) });
+          else if (info.status === 'initiate' || info.status === 'download') req.onProgress({ phase: 'download', file: String(info.file) });
+          else if (info.status === 'ready') req.onProgress({ phase: 'ready', progress: 100 });
+        },
+      })) as unknown as AnyPipeline;
+    } catch (e) {
+      throw loadError(req, e);
+    }
+    return {
+      task: req.task,
+      device: req.device,
+      dtype,
+      run: async <I extends TaskInput>(input: I): Promise<TaskOutput<I>> => {
+        if (input.task !== req.task && !(isGen(input.task) && isGen(req.task))) {
+          throw new ServerError('unsupported_task', `model loaded for ${req.task} cannot run ${input.task}`);
+        }
+        try {
+          if (input.task === 'feature-extraction') return (await embed(p, input)) as TaskOutput<I>;
+          if (input.task === 'text-classification') return (await classify(p, input)) as TaskOutput<I>;
+          return (await generate(p as never, input, req.task === 'text2text-generation')) as TaskOutput<I>;
+        } catch (e) {
+          if (e instanceof ServerError) throw e;
+          throw new ServerError('inference_failed', `inference failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
+      },
+      dispose: () => p.dispose(),
+    };
+  }
+}
+
+function isGen(t: Task): boolean {
+  return t === 'text-generation' || t === 'text2text-generation';
+}

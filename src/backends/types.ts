@@ -1,0 +1,116 @@
+/**
+ * @module backends/types
+ * The narrow contract between the runtime (loader, executor, batcher) and model backends.
+ * The runtime depends on these types only; backends implement them. Real and test backends
+ * share one contract test suite (test/backends/contract.ts).
+ */
+import type { Device, Dtype, Task } from '../skills/schema.js';
+
+/** What to load. `source` is an absolute local folder or a Hub id, already resolved. */
+export interface LoadRequest {
+  source: string;
+  revision: string;
+  task: Task;
+  device: Device;
+  dtype?: Dtype | undefined;
+  /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
+  threads: number;
+  onProgress?: ((p: LoadProgress) => void) | undefined;
+}
+
+/** Load progress: downloads (per file) and session creation. */
+export interface LoadProgress {
+  phase: 'download' | 'session' | 'ready';
+  file?: string;
+  /** 0..100 for the file or phase, when known. */
+  progress?: number;
+}
+
+/** One chat message. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Generation parameters, already validated and defaulted. */
+export interface GenerationParams {
+  maxNewTokens: number;
+  doSample: boolean;
+  temperature: number;
+  topK: number;
+  topP: number;
+  /** Sampling seed; the same seed and inputs give the same tokens. */
+  seed?: number | undefined;
+  stop: string[];
+}
+
+/** Inputs per task. */
+export type TaskInput =
+  | { task: 'feature-extraction'; texts: string[]; pooling: 'mean' | 'cls'; normalize: boolean }
+  | { task: 'text-classification'; texts: string[]; topK: number }
+  | {
+      task: 'text-generation' | 'text2text-generation';
+      prompt?: string | undefined;
+      messages?: ChatMessage[] | undefined;
+      params: GenerationParams;
+      /** Called with each new piece of decoded text. */
+      onText?: ((piece: string) => void) | undefined;
+      /** Stops generation between tokens when aborted. */
+      signal?: AbortSignal | undefined;
+    };
+
+/** Output of feature extraction: one vector per text and the tokens each used. */
+export interface EmbedOutput {
+  vectors: Float32Array[];
+  tokens: number[];
+}
+
+/** A label and its probability. */
+export interface LabelScore {
+  label: string;
+  score: number;
+}
+
+/** Output of text classification: top labels per text, best first. */
+export interface ClassifyOutput {
+  labels: LabelScore[][];
+  tokens: number[];
+}
+
+/** Why generation ended. */
+export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'cancelled';
+
+/** Output of generation. */
+export interface GenerateOutput {
+  text: string;
+  tokenIds: number[];
+  finishReason: FinishReason;
+  promptTokens: number;
+}
+
+/** The output type for a given input. */
+export type TaskOutput<I extends TaskInput = TaskInput> = I extends { task: 'feature-extraction' }
+  ? EmbedOutput
+  : I extends { task: 'text-classification' }
+    ? ClassifyOutput
+    : GenerateOutput;
+
+/** A loaded model. */
+export interface ModelHandle {
+  readonly task: Task;
+  readonly device: Device;
+  readonly dtype: Dtype;
+  run<I extends TaskInput>(input: I): Promise<TaskOutput<I>>;
+  /** Releases the onnxruntime sessions. */
+  dispose(): Promise<void>;
+}
+
+/** A model backend. */
+export interface Backend {
+  readonly name: string;
+  /** Tasks this backend can load. */
+  readonly tasks: readonly Task[];
+  /** Devices this backend can run on in this process (cpu is always one). */
+  readonly devices: readonly Device[];
+  load(req: LoadRequest): Promise<ModelHandle>;
+}

@@ -1,0 +1,162 @@
+/**
+ * @module config
+ * Configuration is parsed once from CLI flags and `HF_MODEL_SERVER_*` environment variables,
+ * validated with zod, frozen, and passed to everything that needs it. No module reads
+ * `process.env` or argv on its own.
+ */
+import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { LOG_LEVELS } from '../logger.js';
+
+/** Tool names the server can expose (`--tools` picks a subset). */
+export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+/** Devices a user may force with `--device`. */
+export const DEVICE_NAMES = ['auto', 'cpu', 'cuda', 'webgpu', 'coreml', 'dml'] as const;
+
+const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+
+const ConfigSchema = z.object({
+  transport: z.enum(['stdio']).default('stdio'),
+  skillsDirs: z.array(z.string()).default([]),
+  modelsDir: z.string().optional(),
+  cacheDir: z.string(),
+  offline: z.boolean().default(false),
+  tools: z.array(z.enum(TOOL_NAMES)).default([...TOOL_NAMES]),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  device: z.enum(DEVICE_NAMES).default('auto'),
+  threads: z.number().int().min(0).max(256).default(0),
+  maxConcurrency: z.number().int().min(1).max(1024).default(4),
+  limits: z.object({
+    maxTexts: z.number().int().min(1).default(256),
+    maxTextChars: z.number().int().min(1).default(16_384),
+    maxNewTokens: z.number().int().min(1).default(2048),
+    maxMessages: z.number().int().min(1).default(256),
+  }),
+});
+
+/** The validated, frozen server configuration. */
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Raised for bad flags or environment values; the CLI prints it and exits 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Help text for `--help`. */
+export const HELP = `hf-model-server — local Hugging Face models as MCP tools
+
+Usage:
+  hf-model-server [options]                 serve MCP over stdio
+  hf-model-server call <tool> '<json>'      run one tool once and print the JSON result
+
+Options (each also as an HF_MODEL_SERVER_* environment variable):
+  --transport stdio        transport (HF_MODEL_SERVER_TRANSPORT; default stdio)
+  --skills-dir DIR         extra skill manifests, repeatable (HF_MODEL_SERVER_SKILLS_DIR, comma-separated)
+  --models-dir DIR         local model mirror laid out as org/name/ (HF_MODEL_SERVER_MODELS_DIR)
+  --cache-dir DIR          download cache (HF_MODEL_SERVER_CACHE_DIR; default ~/.cache/hf-model-server)
+  --offline                never contact the Hugging Face Hub (HF_MODEL_SERVER_OFFLINE=1)
+  --tools LIST             comma-separated subset of: ${TOOL_NAMES.join(', ')} (HF_MODEL_SERVER_TOOLS)
+  --device D               ${DEVICE_NAMES.join('|')} (HF_MODEL_SERVER_DEVICE; default auto)
+  --threads N              onnxruntime intra-op threads, 0 = its default (HF_MODEL_SERVER_THREADS)
+  --max-concurrency N      inference calls running at once (HF_MODEL_SERVER_MAX_CONCURRENCY; default 4)
+  --log-level L            ${LOG_LEVELS.join('|')} (HF_MODEL_SERVER_LOG_LEVEL; default info); logs go to stderr
+  -h, --help               this help
+`;
+
+function bool(v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`expected a boolean, got "${v}"`);
+}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+/** Result of parsing argv: a config, plus the `call` subcommand or help request. */
+export interface ParsedCli {
+  config: Config;
+  help: boolean;
+  call?: { tool: string; args: string };
+}
+
+/**
+ * Parses argv (without node and script) and the environment. Flags win over environment.
+ * Throws ConfigError with a one-line message on anything invalid.
+ */
+export function parseCli(argv: string[], env: Record<string, string | undefined>): ParsedCli {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        transport: { type: 'string' },
+        'skills-dir': { type: 'string', multiple: true },
+        'models-dir': { type: 'string' },
+        'cache-dir': { type: 'string' },
+        offline: { type: 'boolean' },
+        tools: { type: 'string' },
+        device: { type: 'string' },
+        threads: { type: 'string' },
+        'max-concurrency': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const v = parsed.values;
+  const E = (k: string) => env[`HF_MODEL_SERVER_${k}`];
+  const pos = parsed.positionals;
+  let call: ParsedCli['call'];
+  if (pos.length > 0) {
+    if (pos[0] !== 'call') throw new ConfigError(`unknown command "${pos[0]}"; did you mean "call <tool> '<json>'"?`);
+    if (!pos[1]) throw new ConfigError(`usage: hf-model-server call <tool> '<json args>'`);
+    call = { tool: pos[1], args: pos[2] ?? '{}' };
+  }
+  const raw = {
+    transport: v.transport ?? E('TRANSPORT'),
+    skillsDirs: (v['skills-dir'] ?? csv(E('SKILLS_DIR')) ?? []).map((d) => resolve(d)),
+    modelsDir: (v['models-dir'] ?? E('MODELS_DIR')) ? resolve((v['models-dir'] ?? E('MODELS_DIR'))!) : undefined,
+    cacheDir: resolve(v['cache-dir'] ?? E('CACHE_DIR') ?? join(homedir(), '.cache', 'hf-model-server')),
+    offline: v.offline ?? bool(E('OFFLINE')) ?? false,
+    tools: csv(v.tools ?? E('TOOLS')),
+    logLevel: v['log-level'] ?? E('LOG_LEVEL'),
+    device: v.device ?? E('DEVICE'),
+    threads: int('threads', v.threads ?? E('THREADS')),
+    maxConcurrency: int('max-concurrency', v['max-concurrency'] ?? E('MAX_CONCURRENCY')),
+    limits: {},
+  };
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new ConfigError(`invalid ${issue.path.join('.') || 'config'}: ${issue.message}`);
+  }
+  return { config: deepFreeze(r.data), help: v.help ?? false, ...(call ? { call } : {}) };
+}
+
+/** Builds a config from partial values (tests, embedding). Validated and frozen like the CLI's. */
+export function makeConfig(partial: Partial<z.input<typeof ConfigSchema>> = {}): Config {
+  const r = ConfigSchema.safeParse({ cacheDir: join(homedir(), '.cache', 'hf-model-server'), limits: {}, ...partial });
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return deepFreeze(r.data);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

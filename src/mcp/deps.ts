@@ -1,0 +1,20 @@
+/**
+ * @module mcp/deps
+ * What the MCP layer needs from the runtime, built once per process by app.ts and shared by
+ * every transport (so stdio and HTTP see one registry, loader and executor).
+ */
+import type { Config } from '../config/config.js';
+import type { HardwareInfo } from '../hardware/probe.js';
+import type { Logger } from '../logger.js';
+import type { Executor } from '../runtime/executor.js';
+import type { ModelLoader } from '../runtime/loader.js';
+import type { Registry } from '../skills/registry.js';
+
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+  loader: ModelLoader;
+  executor: Executor;
+  hardware: HardwareInfo;
+}

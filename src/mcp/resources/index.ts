@@ -1,0 +1,77 @@
+/**
+ * @module mcp/resources
+ * Read-only JSON resources: hardware (`hf://hardware`), the model registry with each skill's
+ * status and every rejected manifest (`hf://models`), loaded models (`hf://models/loaded`), and a
+ * template resource per model (`hf://models/{name}`).
+ */
+import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ServerError } from '../../errors.js';
+import type { ServerDeps } from '../deps.js';
+
+const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
+
+function skillView(deps: ServerDeps, name: string) {
+  const reg = deps.registry.get(name);
+  if (!reg) return undefined;
+  const s = reg.skill;
+  const st = deps.loader.status(name);
+  return {
+    name: s.name,
+    family: s.family,
+    architecture: s.architecture,
+    tasks: s.tasks,
+    default_for: s.default_for,
+    description: s.description,
+    model: s.model,
+    device: s.device ?? null,
+    batch: s.batch,
+    builtin: reg.builtin,
+    file: reg.file,
+    status: st.status,
+    ...(st.error ? { error: st.error } : {}),
+    ...(s.license ? { license: s.license } : {}),
+    ...(s.attribution ? { attribution: s.attribution } : {}),
+    loaded: deps.loader.list().find((m) => m.model === name) ?? null,
+  };
+}
+
+export function registerResources(server: McpServer, deps: ServerDeps): void {
+  server.registerResource(
+    'hardware',
+    'hf://hardware',
+    { title: 'Hardware', description: 'CPU, memory, GPUs, and the devices onnxruntime can use here.', mimeType: 'application/json' },
+    async (uri) => json(uri.href, deps.hardware),
+  );
+  server.registerResource(
+    'models',
+    'hf://models',
+    { title: 'Model registry', description: 'Every skill with its status, plus rejected manifests and why.', mimeType: 'application/json' },
+    async (uri) =>
+      json(uri.href, {
+        skills: deps.registry.skills.map((s) => skillView(deps, s.skill.name)),
+        invalid: deps.registry.invalid,
+      }),
+  );
+  server.registerResource(
+    'loaded-models',
+    'hf://models/loaded',
+    { title: 'Loaded models', description: 'Models in memory: device, dtype, load time, requests in flight.', mimeType: 'application/json' },
+    async (uri) => json(uri.href, { models: deps.loader.list() }),
+  );
+  server.registerResource(
+    'model',
+    new ResourceTemplate('hf://models/{name}', {
+      list: async () => ({
+        resources: deps.registry.skills.map((s) => ({ uri: `hf://models/${s.skill.name}`, name: s.skill.name, description: s.skill.description, mimeType: 'application/json' })),
+      }),
+      complete: { name: (prefix) => deps.registry.skills.map((s) => s.skill.name).filter((n) => n.startsWith(prefix)) },
+    }),
+    { title: 'Model', description: 'One skill: manifest, status and load details.', mimeType: 'application/json' },
+    async (uri, vars) => {
+      const name = String(vars.name);
+      const view = skillView(deps, name);
+      if (!view) throw new ServerError('unknown_model', `unknown model "${name}"`);
+      return json(uri.href, view);
+    },
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * @module mcp/server
+ * The one MCP server factory. `createServer(deps)` returns `{ server, close }`; every transport
+ * is a thin entry around it. SDK-generated tool errors (argument validation, unknown tool) are
+ * rewritten here into the catalog's shape, so every failure carries a stable code.
+ */
+import { createRequire } from 'node:module';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ServerDeps } from './deps.js';
+import { registerResources } from './resources/index.js';
+import { fail, fromSdkMessage } from './results.js';
+import { registerTools } from './tools/index.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** A server and how to close it. */
+export interface CreatedServer {
+  server: McpServer;
+  close(): Promise<void>;
+}
+
+const INSTRUCTIONS =
+  'Local Hugging Face models as tools. Use `similarity` to rank texts (not `embed`), `classify` for labels, ' +
+  '`generate` for text. Each tool\'s `model` argument lists the models available; read hf://models for details. ' +
+  'Errors carry a stable `code`; retry only when `retryable` is true.';
+
+export function createServer(deps: ServerDeps): CreatedServer {
+  const server = new McpServer(
+    { name: 'hf-model-server', version: VERSION, title: 'HF Model Server' },
+    { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
+  );
+  // The SDK turns argument-validation failures and unknown tools into plain-text error results;
+  // give them the catalog's code like every other failure.
+  const internals = server as unknown as { createToolError(message: string): unknown };
+  internals.createToolError = (message: string) => fail(fromSdkMessage(message));
+  registerTools(server, deps);
+  registerResources(server, deps);
+  return { server, close: () => server.close() };
+}

@@ -1,0 +1,88 @@
+/**
+ * @module mcp/tools/common
+ * Pieces every tool shares: the `model` argument (an enum of the discovered skills for the
+ * tool's tasks, defaulting to the task's default skill), the documented input limits, and MCP
+ * progress notifications.
+ */
+import { z } from 'zod';
+import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Config } from '../../config/config.js';
+import { ServerError } from '../../errors.js';
+import type { Registry } from '../../skills/registry.js';
+import type { Task } from '../../skills/schema.js';
+
+/** The `extra` argument of a tool handler. */
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Names of skills serving any of `tasks`, the default first; empty when none. */
+export function modelsFor(registry: Registry, tasks: readonly Task[]): string[] {
+  const names: string[] = [];
+  for (const t of tasks) for (const s of registry.forTask(t)) if (!names.includes(s.skill.name)) names.push(s.skill.name);
+  return names;
+}
+
+/** A `model` argument enumerating `names`, defaulting to the first. */
+export function modelField(names: string[], what: string) {
+  return z
+    .enum(names as [string, ...string[]])
+    .default(names[0]!)
+    .describe(`${what} Default: ${names[0]}.`);
+}
+
+/** Checks the documented list and length limits for texts. */
+export function checkTexts(texts: string[], field: string, limits: Config['limits']): void {
+  if (texts.length > limits.maxTexts) {
+    throw new ServerError('input_too_large', `${field} has ${texts.length} items; the limit is ${limits.maxTexts} per call`);
+  }
+  texts.forEach((t, i) => {
+    if (t.length > limits.maxTextChars) {
+      throw new ServerError('input_too_large', `${field}[${i}] has ${t.length} characters; the limit is ${limits.maxTextChars}`);
+    }
+    if (t.trim().length === 0) throw new ServerError('invalid_input', `${field}[${i}] is empty`);
+  });
+}
+
+/**
+ * A per-request progress channel: each call sends a notification whose `progress` is strictly
+ * greater than the last (as MCP requires), with `message` carrying the text or phase.
+ * Undefined when the client sent no progress token.
+ */
+export type Progress = (message: string, total?: number) => void;
+
+const progressByRequest = new WeakMap<object, Progress>();
+
+export function progressSender(extra: ToolExtra): Progress | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  const existing = progressByRequest.get(extra);
+  if (existing) return existing;
+  let n = 0;
+  const send: Progress = (message, total) => {
+    n += 1;
+    void extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: n, ...(total !== undefined ? { total } : {}), message },
+      })
+      .catch(() => undefined);
+  };
+  progressByRequest.set(extra, send);
+  return send;
+}
+
+/** Load progress (download per file, session creation) on the request's progress channel. */
+export function loadProgress(extra: ToolExtra) {
+  const send = progressSender(extra);
+  if (!send) return undefined;
+  return (p: { phase: string; file?: string; progress?: number }) =>
+    send(`loading model: ${p.phase}${p.file ? ` ${p.file}` : ''}${p.progress !== undefined ? ` ${Math.round(p.progress)}%` : ''}`);
+}
+
+/** Read-only, deterministic inference tool annotations. */
+export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+/** Usage (token counts) output schema. */
+export const UsageSchema = z
+  .object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() })
+  .describe('Tokens processed.');

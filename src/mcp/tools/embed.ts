@@ -1,0 +1,78 @@
+/**
+ * @module mcp/tools/embed
+ * `embed`: sentence embeddings, as float arrays or OpenAI-style base64 of little-endian float32,
+ * optionally truncated to `dimensions` and renormalised.
+ */
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ServerError } from '../../errors.js';
+import type { ServerDeps } from '../deps.js';
+import { guarded, ok } from '../results.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor } from './common.js';
+
+/** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
+export function toBase64(v: Float32Array): string {
+  const buf = Buffer.alloc(v.length * 4);
+  for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i]!, i * 4);
+  return buf.toString('base64');
+}
+
+/** Truncates to `dims` and L2-renormalises. */
+export function truncate(v: Float32Array, dims: number, normalize: boolean): Float32Array {
+  const out = v.slice(0, dims);
+  if (!normalize) return out;
+  let s = 0;
+  for (const x of out) s += x * x;
+  const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+  for (let i = 0; i < out.length; i++) out[i]! *= inv;
+  return out;
+}
+
+export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
+  const models = modelsFor(deps.registry, ['feature-extraction']);
+  if (models.length === 0) return;
+  server.registerTool(
+    'embed',
+    {
+      title: 'Embed texts',
+      description: 'Turn texts into embedding vectors. For ranking or comparing texts, prefer `similarity`, which returns scores instead of vectors.',
+      inputSchema: {
+        texts: z.array(z.string()).min(1).describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
+        model: modelField(models, 'Embedding model.'),
+        normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
+        pooling: z.enum(['mean', 'cls']).default('mean').describe('How token vectors become one vector: mean over tokens, or the first ([CLS]) token. Default mean.'),
+        dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
+        encoding: z.enum(['float', 'base64']).default('float').describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded. Default float.'),
+      },
+      outputSchema: {
+        model: z.string().describe('Model used.'),
+        dims: z.number().int().describe('Vector length.'),
+        encoding: z.enum(['float', 'base64']).describe('Encoding of `embeddings`.'),
+        embeddings: z.array(z.union([z.array(z.number()), z.string()])).describe('One vector per input text, in order.'),
+        usage: UsageSchema,
+      },
+      annotations: { title: 'Embed texts', ...READ_ONLY },
+    },
+    guarded(deps.logger, 'embed', async (args, extra) => {
+      checkTexts(args.texts, 'texts', deps.config.limits);
+      const out = await deps.executor.run(
+        args.model,
+        { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
+        { signal: extra.signal, onLoadProgress: loadProgress(extra) },
+      );
+      const full = out.vectors[0]?.length ?? 0;
+      if (args.dimensions !== undefined && args.dimensions > full) {
+        throw new ServerError('invalid_input', `dimensions (${args.dimensions}) exceeds the model's ${full} dimensions`);
+      }
+      const vectors = args.dimensions ? out.vectors.map((v) => truncate(v, args.dimensions!, args.normalize)) : out.vectors;
+      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      return ok({
+        model: args.model,
+        dims: vectors[0]?.length ?? 0,
+        encoding: args.encoding,
+        embeddings: vectors.map((v) => (args.encoding === 'base64' ? toBase64(v) : Array.from(v))),
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
+    }),
+  );
+}

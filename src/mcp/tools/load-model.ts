@@ -1,0 +1,38 @@
+/**
+ * @module mcp/tools/load-model
+ * `load_model`: loads a skill's model ahead of use (operators warm models this way). Sends load
+ * progress notifications when the client gives a progress token.
+ */
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ServerDeps } from '../deps.js';
+import { guarded, ok } from '../results.js';
+import { loadProgress, modelField } from './common.js';
+
+export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void {
+  const names = deps.registry.skills.map((s) => s.skill.name);
+  if (names.length === 0) return;
+  server.registerTool(
+    'load_model',
+    {
+      title: 'Load model',
+      description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
+      inputSchema: { model: modelField(names, 'Skill to load.') },
+      outputSchema: {
+        model: z.string().describe('Skill name.'),
+        status: z.literal('loaded').describe('Always loaded on success.'),
+        device: z.string().describe('Device it runs on.'),
+        dtype: z.string().describe('Weight precision.'),
+        source: z.string().describe('Folder or Hub id it was loaded from.'),
+        load_ms: z.number().describe('Time the load took (0 if it was already loaded).'),
+      },
+      annotations: { title: 'Load model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    guarded(deps.logger, 'load_model', async (args, extra) => {
+      const already = deps.loader.status(args.model).status === 'loaded';
+      const info = await deps.loader.load(args.model, loadProgress(extra));
+      deps.logger.info({ model: args.model, admin: 'load_model' }, 'admin action');
+      return ok({ model: info.model, status: 'loaded', device: info.device, dtype: info.dtype, source: info.source, load_ms: already ? 0 : info.loadMs });
+    }),
+  );
+}

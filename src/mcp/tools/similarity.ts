@@ -1,0 +1,82 @@
+/**
+ * @module mcp/tools/similarity
+ * `similarity`: ranks documents against a query (or scores text pairs) by cosine similarity of
+ * their embeddings, returning scores sorted by rank instead of vectors that flood an agent's
+ * context.
+ */
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ServerError } from '../../errors.js';
+import type { ServerDeps } from '../deps.js';
+import { guarded, ok } from '../results.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor } from './common.js';
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.max(Math.sqrt(na * nb), 1e-12);
+}
+
+export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
+  const models = modelsFor(deps.registry, ['feature-extraction']);
+  if (models.length === 0) return;
+  server.registerTool(
+    'similarity',
+    {
+      title: 'Rank by similarity',
+      description: 'Rank documents by semantic similarity to a query (or score text pairs). Returns cosine scores, best first.',
+      inputSchema: {
+        query: z.string().min(1).optional().describe('Query text; use with `documents`.'),
+        documents: z.array(z.string()).min(1).optional().describe('Documents to rank against `query`.'),
+        pairs: z.array(z.tuple([z.string(), z.string()])).min(1).optional().describe('Instead of query/documents: [a, b] pairs to score.'),
+        top_k: z.number().int().min(1).optional().describe('Return only the best K results. Default: all.'),
+        return_documents: z.boolean().default(true).describe('Include each document text in the results. Default true.'),
+        model: modelField(models, 'Embedding model.'),
+      },
+      outputSchema: {
+        model: z.string().describe('Model used.'),
+        results: z
+          .array(
+            z.object({
+              index: z.number().int().describe('Index in `documents` (or `pairs`).'),
+              score: z.number().describe('Cosine similarity, -1..1.'),
+              document: z.string().optional().describe('The document text (query mode).'),
+              pair: z.tuple([z.string(), z.string()]).optional().describe('The pair (pairs mode).'),
+            }),
+          )
+          .describe('Sorted by score, best first.'),
+        usage: UsageSchema,
+      },
+      annotations: { title: 'Rank by similarity', ...READ_ONLY },
+    },
+    guarded(deps.logger, 'similarity', async (args, extra) => {
+      const usePairs = args.pairs !== undefined;
+      if (usePairs === (args.query !== undefined || args.documents !== undefined)) {
+        throw new ServerError('invalid_input', 'give either `query` with `documents`, or `pairs`');
+      }
+      if (!usePairs && (args.query === undefined || args.documents === undefined)) {
+        throw new ServerError('invalid_input', '`query` and `documents` go together');
+      }
+      const texts = usePairs ? args.pairs!.flat() : [args.query!, ...args.documents!];
+      checkTexts(texts, usePairs ? 'pairs' : 'documents', { ...deps.config.limits, maxTexts: deps.config.limits.maxTexts + 1 });
+      const out = await deps.executor.run(
+        args.model,
+        { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
+        { signal: extra.signal, onLoadProgress: loadProgress(extra) },
+      );
+      const v = out.vectors;
+      const results = usePairs
+        ? args.pairs!.map((pair, i) => ({ index: i, score: cosine(v[2 * i]!, v[2 * i + 1]!), ...(args.return_documents ? { pair } : {}) }))
+        : args.documents!.map((document, i) => ({ index: i, score: cosine(v[0]!, v[i + 1]!), ...(args.return_documents ? { document } : {}) }));
+      results.sort((a, b) => b.score - a.score || a.index - b.index);
+      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      return ok({ model: args.model, results: results.slice(0, args.top_k ?? results.length), usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    }),
+  );
+}

@@ -1,0 +1,32 @@
+/**
+ * @module mcp/tools/unload-model
+ * `unload_model`: frees a loaded model. A model with requests in flight is unloaded as soon as
+ * they finish (`deferred`); nothing in flight is lost.
+ */
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ServerDeps } from '../deps.js';
+import { guarded, ok } from '../results.js';
+
+export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): void {
+  const names = deps.registry.skills.map((s) => s.skill.name);
+  if (names.length === 0) return;
+  server.registerTool(
+    'unload_model',
+    {
+      title: 'Unload model',
+      description: 'Unload a model to free memory. Work in flight finishes first. For operators.',
+      inputSchema: { model: z.enum(names as [string, ...string[]]).describe('Skill to unload.') },
+      outputSchema: {
+        model: z.string().describe('Skill name.'),
+        result: z.enum(['unloaded', 'deferred', 'not_loaded']).describe('deferred: unloads when its requests in flight finish.'),
+      },
+      annotations: { title: 'Unload model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    guarded(deps.logger, 'unload_model', async (args) => {
+      const result = await deps.loader.unload(args.model);
+      deps.logger.info({ model: args.model, admin: 'unload_model', result }, 'admin action');
+      return ok({ model: args.model, result });
+    }),
+  );
+}

@@ -1,0 +1,111 @@
+/**
+ * @module skills/registry
+ * Discovers skill manifests (built-in `skills/` first, then each `--skills-dir`). A bad manifest
+ * (invalid JSON, schema error, duplicate name, unknown task) is logged and kept in `invalid` with
+ * its reason; the others still load.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../logger.js';
+import { SkillSchema, type Skill, type Task } from './schema.js';
+
+/** The package's own skills folder. */
+export const BUILTIN_SKILLS_DIR = fileURLToPath(new URL('../../skills', import.meta.url));
+
+/** A manifest that was rejected. */
+export interface InvalidSkill {
+  file: string;
+  name?: string;
+  reason: string;
+}
+
+/** A loaded skill and where it came from. */
+export interface RegisteredSkill {
+  skill: Skill;
+  file: string;
+  builtin: boolean;
+}
+
+/** The discovered skills. Immutable once built. */
+export interface Registry {
+  readonly skills: readonly RegisteredSkill[];
+  readonly invalid: readonly InvalidSkill[];
+  get(name: string): RegisteredSkill | undefined;
+  /** Skills serving `task`, default first. */
+  forTask(task: Task): RegisteredSkill[];
+  /** The default skill for `task`: one that declares it in default_for, else the first. */
+  defaultFor(task: Task): RegisteredSkill | undefined;
+}
+
+function manifests(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json'))
+      .sort()
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/** Options for {@link loadRegistry}. */
+export interface RegistryOptions {
+  /** Built-in skills folder (default: the package's `skills/`). Pass null to skip. */
+  builtinDir?: string | null;
+  userDirs?: readonly string[];
+  logger?: Logger;
+}
+
+/** Reads and validates all manifests. Never throws for a bad manifest. */
+export function loadRegistry(opts: RegistryOptions = {}): Registry {
+  const dirs: Array<[string, boolean]> = [];
+  const builtin = opts.builtinDir === undefined ? BUILTIN_SKILLS_DIR : opts.builtinDir;
+  if (builtin) dirs.push([builtin, true]);
+  for (const d of opts.userDirs ?? []) dirs.push([d, false]);
+  const skills: RegisteredSkill[] = [];
+  const invalid: InvalidSkill[] = [];
+  const byName = new Map<string, RegisteredSkill>();
+  for (const [dir, isBuiltin] of dirs) {
+    for (const file of manifests(dir)) {
+      const reject = (reason: string, name?: string) => {
+        invalid.push({ file, reason, ...(name ? { name } : {}) });
+        opts.logger?.warn({ file, reason }, 'skipping invalid skill manifest');
+      };
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        reject(`invalid JSON: ${(e as Error).message}`);
+        continue;
+      }
+      const r = SkillSchema.safeParse(json);
+      const name = typeof (json as { name?: unknown })?.name === 'string' ? (json as { name: string }).name : undefined;
+      if (!r.success) {
+        reject(r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '), name);
+        continue;
+      }
+      const prev = byName.get(r.data.name);
+      if (prev) {
+        reject(`duplicate name "${r.data.name}" (already defined in ${basename(prev.file)})`, r.data.name);
+        continue;
+      }
+      const reg = { skill: r.data, file, builtin: isBuiltin };
+      byName.set(r.data.name, reg);
+      skills.push(reg);
+    }
+  }
+  opts.logger?.info({ skills: skills.length, invalid: invalid.length }, 'skills discovered');
+  return Object.freeze({
+    skills: Object.freeze(skills),
+    invalid: Object.freeze(invalid),
+    get: (name: string) => byName.get(name),
+    forTask(task: Task) {
+      const list = skills.filter((s) => s.skill.tasks.includes(task));
+      return list.sort((a, b) => Number(b.skill.default_for.includes(task)) - Number(a.skill.default_for.includes(task)));
+    },
+    defaultFor(task: Task) {
+      return skills.find((s) => s.skill.default_for.includes(task)) ?? skills.find((s) => s.skill.tasks.includes(task));
+    },
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Test harness: a real MCP Client connected to the real server over InMemoryTransport, with
+ * generated models placed in a temporary --models-dir under the Hub ids the built-in skills name.
+ */
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pino } from 'pino';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createApp, type App } from '../../src/app.js';
+import { makeConfig } from '../../src/config/config.js';
+import { createServer } from '../../src/mcp/server.js';
+import { ensureModel } from '../../tools/modelgen/cache.js';
+
+/** Hub ids of built-in skills, mapped to the generated model standing in for them. */
+export const MIRROR = {
+  'Xenova/all-MiniLM-L6-v2': { arch: 'bert', size: 'minilm-l6' },
+  'Xenova/distilbert-base-uncased-finetuned-sst-2-english': { arch: 'bert-classifier' },
+  'Xenova/distilgpt2': { arch: 'gpt2' },
+} as const;
+
+/** A temp models dir laid out as org/name/ (symlinks to cached fixtures). */
+export function makeModelsDir(): string {
+  const root = mkdtempSync(join(tmpdir(), 'hfms-models-'));
+  for (const [id, spec] of Object.entries(MIRROR)) {
+    mkdirSync(dirname(join(root, id)), { recursive: true });
+    symlinkSync(ensureModel(spec), join(root, id));
+  }
+  return root;
+}
+
+/** A copy of a generated model whose model.onnx is garbage. */
+export function makeCorruptModel(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'hfms-corrupt-')), 'model');
+  cpSync(ensureModel({ arch: 'bert' }), dir, { recursive: true });
+  writeFileSync(join(dir, 'onnx', 'model.onnx'), Buffer.from('this is not an onnx protobuf'));
+  return dir;
+}
+
+/** Writes skill manifests into a fresh folder. */
+export function makeSkillsDir(skills: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hfms-skills-'));
+  for (const [file, body] of Object.entries(skills)) writeFileSync(join(dir, file), typeof body === 'string' ? body : JSON.stringify(body));
+  return dir;
+}
+
+/** Test skills: a chat model and a broken model, both generated. */
+export function testSkills(): Record<string, unknown> {
+  return {
+    'tiny-chat.json': {
+      name: 'tiny-chat',
+      family: 'gpt2',
+      architecture: 'decoder-only',
+      tasks: ['text-generation'],
+      description: 'Generated tiny GPT-2 with a chat template.',
+      model: { id: ensureModel({ arch: 'gpt2' }) },
+      generation: { max_new_tokens: 16, chat_template: true },
+    },
+    'broken.json': {
+      name: 'broken-embedder',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'A model whose ONNX file is corrupt.',
+      model: { id: makeCorruptModel() },
+    },
+    'missing.json': {
+      name: 'missing-embedder',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'A Hub model that is not in the models dir.',
+      model: { id: 'nobody/not-downloaded' },
+    },
+  };
+}
+
+/** A connected client and server. */
+export interface Harness {
+  client: Client;
+  app: App;
+  modelsDir: string;
+  call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+/** Starts the server in-process, offline, with generated models and test skills. */
+export async function startServer(overrides: Parameters<typeof makeConfig>[0] = {}): Promise<Harness> {
+  const modelsDir = makeModelsDir();
+  const config = makeConfig({ offline: true, modelsDir, skillsDirs: [makeSkillsDir(testSkills())], threads: 1, ...overrides });
+  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
+  const { server, close } = createServer(app.deps);
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'test', version: '1' });
+  await server.connect(a);
+  await client.connect(b);
+  return {
+    client,
+    app,
+    modelsDir,
+    call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    close: async () => {
+      await client.close();
+      await close();
+      await app.close();
+    },
+  };
+}
+
+/** The `{ error }` body of an isError result. */
+export function errorOf(r: CallToolResult): { code: string; message: string; retryable: boolean } {
+  if (!r.isError) throw new Error(`expected an error result, got ${JSON.stringify(r).slice(0, 300)}`);
+  const text = (r.content[0] as { text: string }).text;
+  return JSON.parse(text).error;
+}
