@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     } catch (e) {
       result = fail(e);
     }
-    process.stdout.write(`${JSON.stringify(result.structuredContent ?? result, null, 2)}\n`);
+    const body = result.structuredContent ?? JSON.parse((result.content[0] as { text: string }).text);
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     await app.close();
     process.exit(result.isError ? 1 : 0);
   }

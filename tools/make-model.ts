@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ARCHS, ModelGenError, makeModel } from './modelgen/index.js';
 
-const USAGE = `usage: make-model --arch <${Object.keys(ARCHS).join('|')}> [--size <preset>] --out <dir> [--seed N] [--set dim=value ...]`;
+const USAGE = `usage: make-model --arch <${Object.keys(ARCHS).join('|')}> [--size <preset>] --out <dir> [--seed N] [--set dim=value ...] [--chat]`;
 
 function fail(msg: string): never {
   process.stderr.write(`make-model: ${msg.split('\n')[0]}\n`);
@@ -26,6 +26,7 @@ function main(): void {
         hidden: { type: 'string' },
         heads: { type: 'string' },
         layers: { type: 'string' },
+        chat: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -55,7 +56,7 @@ function main(): void {
   if (!Number.isInteger(seed)) fail(`--seed must be an integer (got "${values.seed}")`);
   const t0 = performance.now();
   try {
-    const made = makeModel({ arch: values.arch, size: values.size, out: values.out, seed, overrides });
+    const made = makeModel({ arch: values.arch, size: values.size, out: values.out, seed, overrides, chat: values.chat });
     const total = Object.values(made.files).reduce((a, b) => a + b, 0);
     process.stdout.write(
       `wrote ${made.arch}/${made.size} to ${made.dir}: ${Object.keys(made.files).length} files, ` +

@@ -27,7 +27,8 @@ export function fail(e: unknown): CallToolResult {
   const err = toServerError(e);
   const body: ErrorBody = { code: err.code, message: err.message, retryable: ERROR_CATALOG[err.code].retryable };
   if (err.retryAfterMs !== undefined) body.retry_after_ms = err.retryAfterMs;
-  return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: body }) }], structuredContent: { error: body } };
+  // No structuredContent: clients validate it against the tool's output schema, even on errors.
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: body }) }] };
 }
 
 /** Maps an SDK-produced error message (validation, unknown tool) to a catalogued error. */

@@ -55,7 +55,7 @@ export function testSkills(): Record<string, unknown> {
       architecture: 'decoder-only',
       tasks: ['text-generation'],
       description: 'Generated tiny GPT-2 with a chat template.',
-      model: { id: ensureModel({ arch: 'gpt2' }) },
+      model: { id: ensureModel({ arch: 'gpt2', chat: true }) },
       generation: { max_new_tokens: 16, chat_template: true },
     },
     'broken.json': {

@@ -41,6 +41,7 @@ export interface FixtureSpec {
   size?: string;
   seed?: number;
   overrides?: Record<string, number>;
+  chat?: boolean;
 }
 
 /** The folder name of a fixture inside the cache. */
@@ -49,7 +50,7 @@ export function fixtureName(spec: FixtureSpec): string {
     .sort()
     .map(([k, v]) => `-${k}${v}`)
     .join('');
-  return `${spec.arch}-${spec.size ?? 'tiny'}-s${spec.seed ?? 1}${o}`;
+  return `${spec.arch}-${spec.size ?? 'tiny'}-s${spec.seed ?? 1}${o}${spec.chat ? '-chat' : ''}`;
 }
 
 /** Returns the folder of a cached generated model, building it if needed. */
@@ -63,7 +64,7 @@ export function ensureModel(spec: FixtureSpec, root = DEFAULT_CACHE_ROOT): strin
     if (old !== hash) rmSync(join(root, old), { recursive: true, force: true });
   }
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  makeModel({ arch: spec.arch, size: spec.size, seed: spec.seed, overrides: spec.overrides, out: tmp });
+  makeModel({ arch: spec.arch, size: spec.size, seed: spec.seed, overrides: spec.overrides, chat: spec.chat, out: tmp });
   try {
     renameSync(tmp, dir);
   } catch {

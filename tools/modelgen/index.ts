@@ -24,6 +24,8 @@ export interface MakeModelOptions {
   out?: string;
   /** Weight seed (default 1). */
   seed?: number;
+  /** GPT-2 only: write a chat template (default false). */
+  chat?: boolean;
   /** Dimension overrides on top of the preset (e.g. `{ hidden: 64 }`). */
   overrides?: Partial<Record<string, number>>;
 }
@@ -65,7 +67,7 @@ export function resolveDims(arch: string, size = 'tiny', overrides: Partial<Reco
 export function makeModel(opts: MakeModelOptions): MadeModel {
   const size = opts.size ?? 'tiny';
   const { arch, dims } = resolveDims(opts.arch, size, opts.overrides);
-  const built: BuiltModel = ARCHS[arch].build(dims as never, opts.seed ?? 1);
+  const built: BuiltModel = ARCHS[arch].build(dims as never, opts.seed ?? 1, { chat: opts.chat ?? false });
   const files: Record<string, number> = {};
   if (opts.out !== undefined) writeFolder(opts.out, built, files);
   const weights = Object.fromEntries(Object.entries(built.onnx).map(([k, v]) => [k, v.weights]));

@@ -19,10 +19,16 @@ export interface BuiltModel {
   onnx: Record<string, { bytes: Uint8Array; weights: Map<string, Weight> }>;
 }
 
+/** Options beyond dimensions. */
+export interface BuildOptions {
+  /** GPT-2: add a chat template to tokenizer_config.json (default false, like distilgpt2). */
+  chat?: boolean;
+}
+
 interface ArchSpec<D> {
   sizes: Record<string, D>;
   validate(d: D): void;
-  build(d: D, seed: number): BuiltModel;
+  build(d: D, seed: number, opts: BuildOptions): BuiltModel;
 }
 
 
@@ -69,11 +75,11 @@ export const ARCHS = {
       distilgpt2: { vocab: 50257, hidden: 768, layers: 6, heads: 12, maxPos: 1024 },
     },
     validate: (d) => heads(d.hidden, d.heads),
-    build: (d, seed) => {
+    build: (d, seed, opts) => {
       const chat =
         "{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] + '\\n' }}{% endfor %}" +
         "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
-      const tok = gpt2Tokenizer(d.vocab, d.maxPos, chat);
+      const tok = gpt2Tokenizer(d.vocab, d.maxPos, opts.chat ? chat : undefined);
       const eos = d.vocab - 1;
       return {
         json: {

@@ -1,0 +1,41 @@
+/**
+ * The error catalog is the single source of codes: every code thrown in src/ is catalogued, and
+ * the README documents every catalogued code.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ERROR_CATALOG } from '../src/errors.js';
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('error catalog', () => {
+  it('every ServerError code used in src/ is in the catalog', () => {
+    const used = new Set<string>();
+    for (const f of files('src')) for (const m of readFileSync(f, 'utf8').matchAll(/new ServerError\(\s*'([a-z_]+)'/g)) used.add(m[1]!);
+    expect(used.size).toBeGreaterThan(5);
+    for (const code of used) expect(Object.keys(ERROR_CATALOG), code).toContain(code);
+  });
+
+  it('the README documents every code with its retryability', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    for (const [code, spec] of Object.entries(ERROR_CATALOG)) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${code}\` |`));
+      expect(row, `README row for ${code}`).toBeDefined();
+      expect(row).toContain(spec.retryable ? '| yes |' : '| no |');
+    }
+  });
+
+  it('nothing in src/ writes to stdout directly', () => {
+    for (const f of files('src')) {
+      const text = readFileSync(f, 'utf8');
+      expect(text, f).not.toMatch(/console\.(log|info|debug)\(/);
+      if (!f.endsWith('cli.ts')) expect(text, f).not.toMatch(/process\.stdout\.write/);
+    }
+  });
+});
