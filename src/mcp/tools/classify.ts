@@ -8,7 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor } from './common.js';
 
 export function registerClassifyTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-classification']);
@@ -33,6 +33,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       annotations: { title: 'Classify text', ...READ_ONLY },
     },
     guarded(deps.logger, 'classify', async (args, extra) => {
+      skillFor(deps.registry, args.model, ['text-classification']);
       if ((args.text === undefined) === (args.texts === undefined)) throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
       const texts = args.texts ?? [args.text!];
       checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);

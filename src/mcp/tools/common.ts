@@ -10,7 +10,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { Config } from '../../config/config.js';
 import { ServerError } from '../../errors.js';
 import type { Registry } from '../../skills/registry.js';
-import type { Task } from '../../skills/schema.js';
+import type { Skill, Task } from '../../skills/schema.js';
 
 /** The `extra` argument of a tool handler. */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -22,12 +22,25 @@ export function modelsFor(registry: Registry, tasks: readonly Task[]): string[] 
   return names;
 }
 
-/** A `model` argument enumerating `names`, defaulting to the first. */
-export function modelField(names: string[], what: string) {
-  return z
-    .enum(names as [string, ...string[]])
-    .default(names[0]!)
-    .describe(`${what} Default: ${names[0]}.`);
+/**
+ * A `model` argument: a string whose JSON Schema enumerates `names` (so clients and agents see
+ * the choices), defaulting to the first. Validation is left to {@link skillFor}, so an unknown
+ * or wrong-task model gets its own error code and a message listing the valid ones.
+ */
+export function modelField(names: string[], what: string, withDefault = true) {
+  const field = z.string().meta({ enum: names });
+  return (withDefault ? field.default(names[0]!) : field).describe(withDefault ? `${what} Default: ${names[0]}.` : what);
+}
+
+/** The skill named `name`, checked to serve one of `tasks`; throws unknown_model / unsupported_task. */
+export function skillFor(registry: Registry, name: string, tasks: readonly Task[]): Skill {
+  const reg = registry.get(name);
+  const valid = modelsFor(registry, tasks);
+  if (!reg) throw new ServerError('unknown_model', `unknown model "${name}"; valid: ${valid.join(', ')}`);
+  if (!reg.skill.tasks.some((t) => tasks.includes(t))) {
+    throw new ServerError('unsupported_task', `model "${name}" serves ${reg.skill.tasks.join(', ')}, not ${tasks.join(' / ')}; valid: ${valid.join(', ')}`);
+  }
+  return reg.skill;
 }
 
 /** Checks the documented list and length limits for texts. */

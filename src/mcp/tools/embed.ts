@@ -8,7 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor } from './common.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -54,6 +54,7 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       annotations: { title: 'Embed texts', ...READ_ONLY },
     },
     guarded(deps.logger, 'embed', async (args, extra) => {
+      skillFor(deps.registry, args.model, ['feature-extraction']);
       checkTexts(args.texts, 'texts', deps.config.limits);
       const out = await deps.executor.run(
         args.model,

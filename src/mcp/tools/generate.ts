@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { checkTexts, loadProgress, modelField, modelsFor, progressSender } from './common.js';
+import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor } from './common.js';
 
 export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-generation', 'text2text-generation']);
@@ -59,7 +59,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
         const total = args.messages.reduce((a, m) => a + m.content.length, 0);
         if (total > lim.maxTextChars) throw new ServerError('input_too_large', `messages total ${total} characters; the limit is ${lim.maxTextChars}`);
       }
-      const skill = deps.registry.get(args.model)!.skill;
+      const skill = skillFor(deps.registry, args.model, ['text-generation', 'text2text-generation']);
       const maxNewTokens = args.max_new_tokens ?? skill.generation?.max_new_tokens ?? 256;
       const send = progressSender(extra);
       const out = await deps.executor.run(

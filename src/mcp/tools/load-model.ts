@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { loadProgress, modelField } from './common.js';
+import { loadProgress, modelField, skillFor } from './common.js';
+import { TASKS } from '../../skills/schema.js';
 
 export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void {
   const names = deps.registry.skills.map((s) => s.skill.name);
@@ -17,7 +18,7 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
     {
       title: 'Load model',
       description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
-      inputSchema: { model: modelField(names, 'Skill to load.') },
+      inputSchema: { model: modelField(names, 'Skill to load.', false) },
       outputSchema: {
         model: z.string().describe('Skill name.'),
         status: z.literal('loaded').describe('Always loaded on success.'),
@@ -29,6 +30,7 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
       annotations: { title: 'Load model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded(deps.logger, 'load_model', async (args, extra) => {
+      skillFor(deps.registry, args.model, TASKS);
       const already = deps.loader.status(args.model).status === 'loaded';
       const info = await deps.loader.load(args.model, loadProgress(extra));
       deps.logger.info({ model: args.model, admin: 'load_model' }, 'admin action');

@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor } from './common.js';
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
@@ -56,6 +56,7 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       annotations: { title: 'Rank by similarity', ...READ_ONLY },
     },
     guarded(deps.logger, 'similarity', async (args, extra) => {
+      skillFor(deps.registry, args.model, ['feature-extraction']);
       const usePairs = args.pairs !== undefined;
       if (usePairs === (args.query !== undefined || args.documents !== undefined)) {
         throw new ServerError('invalid_input', 'give either `query` with `documents`, or `pairs`');

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { modelField, skillFor } from './common.js';
+import { TASKS } from '../../skills/schema.js';
 
 export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): void {
   const names = deps.registry.skills.map((s) => s.skill.name);
@@ -16,7 +18,7 @@ export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): vo
     {
       title: 'Unload model',
       description: 'Unload a model to free memory. Work in flight finishes first. For operators.',
-      inputSchema: { model: z.enum(names as [string, ...string[]]).describe('Skill to unload.') },
+      inputSchema: { model: modelField(names, 'Skill to unload.', false) },
       outputSchema: {
         model: z.string().describe('Skill name.'),
         result: z.enum(['unloaded', 'deferred', 'not_loaded']).describe('deferred: unloads when its requests in flight finish.'),
@@ -24,6 +26,7 @@ export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): vo
       annotations: { title: 'Unload model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded(deps.logger, 'unload_model', async (args) => {
+      skillFor(deps.registry, args.model, TASKS);
       const result = await deps.loader.unload(args.model);
       deps.logger.info({ model: args.model, admin: 'unload_model', result }, 'admin action');
       return ok({ model: args.model, result });
