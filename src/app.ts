@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
+import { RuntimeMetrics } from './runtime/metrics.js';
 import { loadRegistry } from './skills/registry.js';
 
 /** Optional replacements (tests inject a logger, a backend or a hardware report). */
@@ -36,7 +37,11 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
   const backend = o.backend ?? new TransformersBackend({ offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true });
-  const loader = new ModelLoader({ config, registry, backend, hardware, logger });
-  const executor = new Executor(loader, config.maxConcurrency);
-  return { deps: { config, logger, registry, loader, executor, hardware }, close: () => loader.close() };
+  const metrics = new RuntimeMetrics();
+  const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics });
+  const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, metrics });
+  for (const name of config.preload) {
+    void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
+  }
+  return { deps: { config, logger, registry, loader, executor, hardware, metrics }, close: () => loader.close() };
 }

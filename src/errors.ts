@@ -61,6 +61,12 @@ export const ERROR_CATALOG = {
     meaning: 'The model files exist but could not be loaded (corrupt or incompatible ONNX, bad config).',
     action: 'Replace the model files; the message carries the loader\'s reason.',
   },
+  insufficient_memory: {
+    retryable: false,
+    http: 507,
+    meaning: 'The model is larger than the whole memory budget (--memory-budget).',
+    action: 'Raise --memory-budget, or use a smaller model or a quantized dtype.',
+  },
   inference_failed: {
     retryable: false,
     http: 500,

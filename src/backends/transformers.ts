@@ -45,8 +45,11 @@ function maskCounts(mask: Tensor): number[] {
 }
 
 async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
+  const t0 = performance.now();
   const enc = p.tokenizer(input.texts, { padding: true, truncation: true });
+  const t1 = performance.now();
   const out = await p.model(enc);
+  const t2 = performance.now();
   const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
   if (!hidden || hidden.dims.length !== 3) throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
   const [B, S, H] = hidden.dims as [number, number, number];
@@ -71,7 +74,7 @@ async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-
     if (input.normalize) normalizeInPlace(v);
     vectors.push(v);
   }
-  return { vectors, tokens: maskCounts(enc.attention_mask!) };
+  return { vectors, tokens: maskCounts(enc.attention_mask!), timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 } };
 }
 
 /** L2-normalises a vector in place (zero vectors stay zero). */
@@ -84,8 +87,11 @@ export function normalizeInPlace(v: Float32Array): Float32Array {
 }
 
 async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {
+  const t0 = performance.now();
   const enc = p.tokenizer(input.texts, { padding: true, truncation: true });
+  const t1 = performance.now();
   const out = await p.model(enc);
+  const t2 = performance.now();
   const logits = out.logits;
   if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
   const [B, L] = logits.dims as [number, number];
@@ -110,7 +116,7 @@ async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-
         .slice(0, input.topK),
     );
   }
-  return { labels, tokens: maskCounts(enc.attention_mask!) };
+  return { labels, tokens: maskCounts(enc.attention_mask!), timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 } };
 }
 
 /** Maps a transformers.js / onnxruntime load failure to a catalogued error. */

@@ -59,10 +59,18 @@ export type TaskInput =
       signal?: AbortSignal | undefined;
     };
 
+/** Time spent per phase of one backend call (ms). */
+export interface PhaseTimings {
+  tokenizeMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
 /** Output of feature extraction: one vector per text and the tokens each used. */
 export interface EmbedOutput {
   vectors: Float32Array[];
   tokens: number[];
+  timings?: PhaseTimings;
 }
 
 /** A label and its probability. */
@@ -75,6 +83,7 @@ export interface LabelScore {
 export interface ClassifyOutput {
   labels: LabelScore[][];
   tokens: number[];
+  timings?: PhaseTimings;
 }
 
 /** Why generation ended. */

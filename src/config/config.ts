@@ -5,10 +5,11 @@
  * `process.env` or argv on its own.
  */
 import { parseArgs } from 'node:util';
-import { homedir } from 'node:os';
+import { homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logger.js';
+import { parseBytes, parseDuration } from './units.js';
 
 /** Tool names the server can expose (`--tools` picks a subset). */
 export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model'] as const;
@@ -30,6 +31,16 @@ const ConfigSchema = z.object({
   device: z.enum(DEVICE_NAMES).default('auto'),
   threads: z.number().int().min(0).max(256).default(0),
   maxConcurrency: z.number().int().min(1).max(1024).default(4),
+  /** Memory for loaded models, bytes. Default: 50% of RAM. */
+  memoryBudget: z.number().int().positive().default(() => Math.floor(totalmem() * DEFAULT_BUDGET_FRACTION)),
+  /** Idle time before a model is unloaded, ms; -1 = never, 0 = right after use. Default 5 minutes. */
+  keepAliveMs: z.number().int().min(-1).default(300_000),
+  /** Skills to load at startup. */
+  preload: z.array(z.string()).default([]),
+  /** Skills never unloaded for idleness or evicted for memory. */
+  pin: z.array(z.string()).default([]),
+  /** Queued units per model and task before requests are refused as overloaded. Default 1024. */
+  maxQueue: z.number().int().min(1).default(1024),
   limits: z.object({
     maxTexts: z.number().int().min(1).default(256),
     maxTextChars: z.number().int().min(1).default(16_384),
@@ -45,6 +56,9 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** Fraction of RAM used as the default memory budget. */
+export const DEFAULT_BUDGET_FRACTION = 0.5;
 
 /** Help text for `--help`. */
 export const HELP = `hf-model-server — local Hugging Face models as MCP tools
@@ -63,6 +77,11 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --device D               ${DEVICE_NAMES.join('|')} (HF_MODEL_SERVER_DEVICE; default auto)
   --threads N              onnxruntime intra-op threads, 0 = its default (HF_MODEL_SERVER_THREADS)
   --max-concurrency N      inference calls running at once (HF_MODEL_SERVER_MAX_CONCURRENCY; default 4)
+  --memory-budget SIZE     memory for loaded models, e.g. 4GB, 60% (HF_MODEL_SERVER_MEMORY_BUDGET; default 50% of RAM)
+  --keep-alive DURATION    unload a model after this idle time, e.g. 5m, 0, -1 = never (HF_MODEL_SERVER_KEEP_ALIVE; default 5m)
+  --preload LIST           skills to load at startup (HF_MODEL_SERVER_PRELOAD)
+  --pin LIST               skills never unloaded or evicted (HF_MODEL_SERVER_PIN)
+  --max-queue N            queued inputs per model before "overloaded" (HF_MODEL_SERVER_MAX_QUEUE; default 1024)
   --log-level L            ${LOG_LEVELS.join('|')} (HF_MODEL_SERVER_LOG_LEVEL; default info); logs go to stderr
   -h, --help               this help
 `;
@@ -78,6 +97,20 @@ function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+function bytes(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseBytes(v, totalmem());
+  if (n === undefined || n <= 0) throw new ConfigError(`memory budget must be a size like 4GB, 512MiB or 60%, got "${v}"`);
+  return n;
+}
+
+function duration(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseDuration(v);
+  if (n === undefined) throw new ConfigError(`keep-alive must be a duration like 5m, 30s, 0 or -1, got "${v}"`);
   return n;
 }
 
@@ -109,6 +142,11 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         device: { type: 'string' },
         threads: { type: 'string' },
         'max-concurrency': { type: 'string' },
+        'memory-budget': { type: 'string' },
+        'keep-alive': { type: 'string' },
+        preload: { type: 'string' },
+        pin: { type: 'string' },
+        'max-queue': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -136,6 +174,11 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     device: v.device ?? E('DEVICE'),
     threads: int('threads', v.threads ?? E('THREADS')),
     maxConcurrency: int('max-concurrency', v['max-concurrency'] ?? E('MAX_CONCURRENCY')),
+    memoryBudget: bytes(v['memory-budget'] ?? E('MEMORY_BUDGET')),
+    keepAliveMs: duration(v['keep-alive'] ?? E('KEEP_ALIVE')),
+    preload: csv(v.preload ?? E('PRELOAD')),
+    pin: csv(v.pin ?? E('PIN')),
+    maxQueue: int('max-queue', v['max-queue'] ?? E('MAX_QUEUE')),
     limits: {},
   };
   const r = ConfigSchema.safeParse(raw);

@@ -8,6 +8,7 @@ import type { HardwareInfo } from '../hardware/probe.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from '../runtime/executor.js';
 import type { ModelLoader } from '../runtime/loader.js';
+import type { RuntimeMetrics } from '../runtime/metrics.js';
 import type { Registry } from '../skills/registry.js';
 
 export interface ServerDeps {
@@ -17,4 +18,5 @@ export interface ServerDeps {
   loader: ModelLoader;
   executor: Executor;
   hardware: HardwareInfo;
+  metrics: RuntimeMetrics;
 }

@@ -1,48 +1,166 @@
 /**
  * @module runtime/executor
- * Runs task requests on loaded models under a global limit of inference slots (p-limit).
- * A request borrows its model from the loader for exactly as long as it runs, and a request
- * cancelled while it waits for a slot never runs.
+ * Runs task requests. Each model and task has its own queue (a Batcher): embeddings and
+ * classifications are split into one unit per text and batched dynamically with other requests
+ * that share the same parameters; generation requests queue one per batch. Every batch runs
+ * under a global limit of inference slots (p-limit), so one busy model never blocks the others
+ * beyond its share. A request holds a loader lease from admission until it finishes, so its
+ * model cannot be evicted while its work is queued or running.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { LoadProgress, TaskInput, TaskOutput } from '../backends/types.js';
+import type { ClassifyOutput, EmbedOutput, LabelScore, LoadProgress, ModelHandle, TaskInput, TaskOutput } from '../backends/types.js';
 import { ServerError } from '../errors.js';
+import type { Registry } from '../skills/registry.js';
+import type { Task } from '../skills/schema.js';
+import { Batcher, type Priority } from './batcher.js';
 import type { ModelLoader } from './loader.js';
+import type { RuntimeMetrics } from './metrics.js';
 
 /** Per-request options. */
 export interface RunOptions {
   signal?: AbortSignal | undefined;
+  priority?: Priority | undefined;
   onLoadProgress?: ((p: LoadProgress) => void) | undefined;
 }
 
-/** Executes requests; `maxConcurrency` inference calls at once. */
+/** Executor settings. */
+export interface ExecutorOptions {
+  /** Inference calls running at once, all models. */
+  maxConcurrency: number;
+  /** Queued units per model and task. */
+  maxQueue: number;
+  metrics?: RuntimeMetrics | undefined;
+}
+
+type TextInput = Extract<TaskInput, { task: 'feature-extraction' | 'text-classification' }>;
+type GenInput = Extract<TaskInput, { task: 'text-generation' | 'text2text-generation' }>;
+type TextUnit = { text: string; handle: ModelHandle };
+type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
+type GenUnit = { input: GenInput; handle: ModelHandle };
+
+/** Rough token estimate for batching budgets (about 4 characters per token, plus specials). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4) + 2;
+}
+
+/** Executes requests with dynamic batching, priorities, backpressure and cancellation. */
 export class Executor {
-  private readonly limit: LimitFunction;
+  private readonly slots: LimitFunction;
+  private readonly textQueues = new Map<string, Batcher<TextUnit, TextResult>>();
+  private readonly genQueues = new Map<string, Batcher<GenUnit, TaskOutput<GenInput>>>();
 
   constructor(
     private readonly loader: ModelLoader,
-    maxConcurrency: number,
+    private readonly registry: Registry,
+    private readonly o: ExecutorOptions,
   ) {
-    this.limit = pLimit(maxConcurrency);
+    this.slots = pLimit(o.maxConcurrency);
   }
 
-  /** Requests waiting for a slot. */
-  get pending(): number {
-    return this.limit.pendingCount;
+  /** Queued units across all queues. */
+  get depth(): number {
+    let n = 0;
+    for (const q of this.textQueues.values()) n += q.depth;
+    for (const q of this.genQueues.values()) n += q.depth;
+    return n;
+  }
+
+  private batchLimits(model: string) {
+    const b = this.registry.get(model)?.skill.batch;
+    return { maxBatchSize: b?.max_batch_size ?? 32, maxBatchTokens: b?.max_batch_tokens ?? 16_384, maxWaitMs: b?.max_wait_ms ?? 2 };
+  }
+
+  private textQueue(model: string, task: Task): Batcher<TextUnit, TextResult> {
+    const id = `${model}\u0000${task}`;
+    let q = this.textQueues.get(id);
+    if (!q) {
+      const m = this.o.metrics;
+      q = new Batcher<TextUnit, TextResult>({
+        ...this.batchLimits(model),
+        maxQueue: this.o.maxQueue,
+        tokens: (u) => estimateTokens(u.text),
+        run: (key, units) => this.slots(() => runTextBatch(key, units, task, model, m)),
+        onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
+        onDepth: (d) => m?.setDepth(id, d),
+      });
+      this.textQueues.set(id, q);
+    }
+    return q;
+  }
+
+  private genQueue(model: string): Batcher<GenUnit, TaskOutput<GenInput>> {
+    let q = this.genQueues.get(model);
+    if (!q) {
+      const m = this.o.metrics;
+      q = new Batcher<GenUnit, TaskOutput<GenInput>>({
+        maxBatchSize: 1,
+        maxBatchTokens: Number.MAX_SAFE_INTEGER,
+        maxWaitMs: 0,
+        maxQueue: this.o.maxQueue,
+        tokens: () => 1,
+        run: (_key, [u]) => this.slots(async () => [await u!.handle.run(u!.input)]),
+        onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
+        onDepth: (d) => m?.setDepth(`${model}\u0000gen`, d),
+      });
+      this.genQueues.set(model, q);
+    }
+    return q;
   }
 
   /** Runs `input` on the model of skill `model`. */
   async run<I extends TaskInput>(model: string, input: I, opts: RunOptions = {}): Promise<TaskOutput<I>> {
-    const cancelled = () => new ServerError('cancelled', 'request cancelled by the client');
-    if (opts.signal?.aborted) throw cancelled();
-    const lease = await this.loader.acquire(model, input.task, opts.onLoadProgress);
+    if (opts.signal?.aborted) throw new ServerError('cancelled', 'request cancelled by the client');
+    const m = this.o.metrics;
+    const t0 = performance.now();
+    const lease = await this.loader.acquire(model, input.task, opts.onLoadProgress, opts.signal);
+    const device = lease.handle.device;
     try {
-      return await this.limit(async () => {
-        if (opts.signal?.aborted) throw cancelled();
-        return lease.handle.run(input);
-      });
+      let out: TaskOutput<I>;
+      if (input.task === 'feature-extraction' || input.task === 'text-classification') {
+        const key = input.task === 'feature-extraction' ? `${input.pooling}|${input.normalize}` : `${input.topK}`;
+        const units = input.texts.map((text) => ({ text, handle: lease.handle }));
+        const results = await this.textQueue(model, input.task).submit(units, key, { priority: opts.priority, signal: opts.signal });
+        const tokens = results.map((r) => r.tokens);
+        out = (input.task === 'feature-extraction'
+          ? ({ vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput)
+          : ({ labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput)) as TaskOutput<I>;
+        m?.tokens.inc({ model }, tokens.reduce((a, b) => a + b, 0));
+      } else {
+        const gen = input as GenInput;
+        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], 'gen', { priority: opts.priority, signal: opts.signal });
+        m?.tokens.inc({ model }, res!.promptTokens + res!.tokenIds.length);
+        out = res as TaskOutput<I>;
+      }
+      m?.requests.inc({ model, hardware: device, status: 'ok' });
+      m?.duration.observe({ model, hardware: device }, (performance.now() - t0) / 1000);
+      return out;
+    } catch (e) {
+      m?.requests.inc({ model, hardware: device, status: e instanceof ServerError ? e.code : 'internal' });
+      throw e;
     } finally {
       lease.release();
     }
   }
+}
+
+/** Runs one batch of texts that share a key (same parameters) on one model. */
+async function runTextBatch(key: string, units: TextUnit[], task: Task, model: string, m: RuntimeMetrics | undefined): Promise<TextResult[]> {
+  const handle = units[0]!.handle;
+  const texts = units.map((u) => u.text);
+  if (task === 'feature-extraction') {
+    const [pooling, normalize] = key.split('|') as ['mean' | 'cls', string];
+    const out = await handle.run({ task: 'feature-extraction', texts, pooling, normalize: normalize === 'true' });
+    observePhases(m, model, out.timings);
+    return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
+  }
+  const out = await handle.run({ task: 'text-classification', texts, topK: Number(key) });
+  observePhases(m, model, out.timings);
+  return out.labels.map((labels, i) => ({ labels, tokens: out.tokens[i]! }));
+}
+
+function observePhases(m: RuntimeMetrics | undefined, model: string, t: EmbedOutput['timings']): void {
+  if (!m || !t) return;
+  m.phase.observe({ model, phase: 'tokenize' }, t.tokenizeMs / 1000);
+  m.phase.observe({ model, phase: 'inference' }, t.inferenceMs / 1000);
+  m.phase.observe({ model, phase: 'postprocess' }, t.postprocessMs / 1000);
 }

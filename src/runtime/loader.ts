@@ -1,11 +1,19 @@
 /**
  * @module runtime/loader
- * Loads skills' models through a backend and keeps them loaded. It resolves where the files are
- * (local path, `--models-dir` mirror, download cache, Hub), picks devices with the pure selector
- * and falls back along them when session creation fails, dedupes concurrent loads of a model,
- * never caches a failed load, and counts work in flight so a model is never disposed under it.
+ * Loads skills' models through a backend and keeps them under a memory budget.
+ * - Where: resolves local paths, the `--models-dir` mirror, the download cache, or the Hub.
+ * - Which device: the pure selector's list, falling back along it when session creation fails.
+ * - How much: each model is sized by the resident memory its load added (measured when no
+ *   other load overlapped), or failing that by its ONNX file bytes. Before a load, idle models
+ *   are evicted least recently used first until the new one fits; a model with work in flight
+ *   (a lease) is never evicted, and a load waits for leases to end when nothing idle is left.
+ *   A model larger than the whole budget is refused with `insufficient_memory`.
+ * - Lifetime: concurrent loads are deduplicated; a failed load is not cached; idle models are
+ *   unloaded after `--keep-alive`; pinned models stay; `dispose` releases the sessions.
+ * A small LRU is kept here rather than lru-cache because eviction must skip models in use and
+ * wait for them, which lru-cache's synchronous eviction cannot express.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend, LoadProgress, ModelHandle } from '../backends/types.js';
 import type { Config } from '../config/config.js';
@@ -14,7 +22,8 @@ import type { HardwareInfo } from '../hardware/probe.js';
 import { DeviceSelectionError, selectDevices } from '../hardware/select.js';
 import type { Logger } from '../logger.js';
 import type { Registry, RegisteredSkill } from '../skills/registry.js';
-import type { Device, Task } from '../skills/schema.js';
+import type { Device, Dtype, Task } from '../skills/schema.js';
+import type { RuntimeMetrics } from './metrics.js';
 
 /** Dependencies of the loader. */
 export interface LoaderDeps {
@@ -23,6 +32,9 @@ export interface LoaderDeps {
   backend: Backend;
   hardware: HardwareInfo;
   logger: Logger;
+  metrics?: RuntimeMetrics;
+  /** Resident memory of the process (bytes); injectable for tests. */
+  rss?: () => number;
 }
 
 /** Status of a skill's model. */
@@ -35,6 +47,11 @@ export interface LoadedModelInfo {
   device: Device;
   dtype: string;
   source: string;
+  /** Memory accounted to this model. */
+  bytes: number;
+  /** How `bytes` was obtained. */
+  sizedBy: 'rss' | 'files';
+  pinned: boolean;
   loadMs: number;
   loadedAt: string;
   lastUsedAt: string;
@@ -48,13 +65,20 @@ export interface Lease {
 }
 
 interface Entry {
+  name: string;
   skill: RegisteredSkill;
-  loading?: Promise<ModelHandle>;
-  handle?: ModelHandle;
-  info?: Omit<LoadedModelInfo, 'inFlight' | 'lastUsedAt'>;
+  loading?: Promise<ModelHandle> | undefined;
+  handle?: ModelHandle | undefined;
+  info?: Omit<LoadedModelInfo, 'inFlight' | 'lastUsedAt' | 'pinned' | 'bytes' | 'sizedBy'>;
+  bytes: number;
+  sizedBy: 'rss' | 'files';
+  /** Bytes reserved while loading (before the model is measured). */
+  reserved: number;
   inFlight: number;
   lastUsed: number;
+  pinned: boolean;
   unloadWhenIdle: boolean;
+  idleTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -80,12 +104,52 @@ export function resolveSource(id: string, revision: string, cfg: Pick<Config, 'm
   return id;
 }
 
+const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
+
+/** Bytes of the ONNX files a local model folder would load for `dtype` (0 when unknown). */
+export function modelFileBytes(source: string, dtype: Dtype | undefined): number {
+  if (!isAbsolute(source)) return 0;
+  const dir = join(source, 'onnx');
+  const suffix = DTYPE_SUFFIX[dtype ?? 'fp32'] ?? '';
+  let total = 0;
+  try {
+    for (const f of readdirSync(dir)) {
+      const base = f.replace(/\.onnx(_data(_\d+)?)?$/, '');
+      if (f === base) continue;
+      const wanted = suffix === '' ? !/_(fp16|quantized|int8|uint8|q4|q4f16|bnb4)$/.test(base) : base.endsWith(suffix);
+      if (wanted) total += statSync(join(dir, f)).size;
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
 /** The model loader. */
 export class ModelLoader {
   private readonly entries = new Map<string, Entry>();
   private readonly failures = new Map<string, { error: ServerError; at: string }>();
+  private readonly waiters = new Set<() => void>();
+  private loadsInProgress = 0;
+  private readonly rss: () => number;
 
-  constructor(private readonly deps: LoaderDeps) {}
+  constructor(private readonly deps: LoaderDeps) {
+    this.rss = deps.rss ?? (() => process.memoryUsage().rss);
+  }
+
+  /** The memory budget (bytes). */
+  get budget(): number {
+    return this.deps.config.memoryBudget;
+  }
+
+  /** Bytes accounted to loaded and loading models. */
+  get used(): number {
+    let n = 0;
+    for (const e of this.entries.values()) n += e.handle ? e.bytes : e.reserved;
+    return n;
+  }
 
   /** Status of a skill (and the last load error, if it failed). */
   status(name: string): { status: ModelStatus; error?: string } {
@@ -96,11 +160,12 @@ export class ModelLoader {
     return f ? { status: 'failed', error: `${f.error.code}: ${f.error.message}` } : { status: 'available' };
   }
 
-  /** Loaded models. */
+  /** Loaded models, most recently used first. */
   list(): LoadedModelInfo[] {
     return [...this.entries.values()]
       .filter((e) => e.handle && e.info)
-      .map((e) => ({ ...e.info!, inFlight: e.inFlight, lastUsedAt: new Date(e.lastUsed).toISOString() }));
+      .sort((a, b) => b.lastUsed - a.lastUsed)
+      .map((e) => ({ ...e.info!, bytes: e.bytes, sizedBy: e.sizedBy, pinned: e.pinned, inFlight: e.inFlight, lastUsedAt: new Date(e.lastUsed).toISOString() }));
   }
 
   private skill(name: string, task?: Task): RegisteredSkill {
@@ -116,39 +181,55 @@ export class ModelLoader {
   }
 
   /** Borrows a loaded handle (loading it if needed) for one request. */
-  async acquire(name: string, task: Task, onProgress?: (p: LoadProgress) => void): Promise<Lease> {
+  async acquire(name: string, task: Task, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<Lease> {
     const skill = this.skill(name, task);
     let entry = this.entries.get(name);
     if (!entry) {
-      entry = { skill, inFlight: 0, lastUsed: Date.now(), unloadWhenIdle: false };
+      entry = {
+        name,
+        skill,
+        bytes: 0,
+        sizedBy: 'files',
+        reserved: 0,
+        inFlight: 0,
+        lastUsed: Date.now(),
+        pinned: this.deps.config.pin.includes(name),
+        unloadWhenIdle: false,
+      };
       this.entries.set(name, entry);
     }
     entry.inFlight++;
     entry.unloadWhenIdle = false;
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
     try {
-      const handle = entry.handle ?? (await (entry.loading ??= this.loadEntry(entry, onProgress)));
+      const handle = entry.handle ?? (await (entry.loading ??= this.loadEntry(entry, onProgress, signal)));
       entry.lastUsed = Date.now();
       let released = false;
+      const e = entry;
       return {
         handle,
         release: () => {
           if (released) return;
           released = true;
-          entry.inFlight--;
-          entry.lastUsed = Date.now();
-          if (entry.inFlight === 0 && entry.unloadWhenIdle) void this.disposeEntry(name, entry);
+          e.inFlight--;
+          e.lastUsed = Date.now();
+          if (e.inFlight === 0) this.onIdle(e);
         },
       };
-    } catch (e) {
+    } catch (err) {
       entry.inFlight--;
-      throw e;
+      if (entry.inFlight === 0 && !entry.handle && !entry.loading && this.entries.get(name) === entry) this.entries.delete(name);
+      throw err;
     }
   }
 
-  /** Loads a model without running anything (the `load_model` tool). */
-  async load(name: string, onProgress?: (p: LoadProgress) => void): Promise<LoadedModelInfo> {
+  /** Loads a model without running anything (the `load_model` tool and `--preload`). */
+  async load(name: string, opts: { onProgress?: (p: LoadProgress) => void; pin?: boolean } = {}): Promise<LoadedModelInfo> {
     const skill = this.skill(name);
-    const lease = await this.acquire(name, skill.skill.tasks[0]!, onProgress);
+    const lease = await this.acquire(name, skill.skill.tasks[0]!, opts.onProgress);
+    const entry = this.entries.get(name)!;
+    if (opts.pin !== undefined) entry.pinned = opts.pin || this.deps.config.pin.includes(name);
     lease.release();
     return this.list().find((m) => m.model === name)!;
   }
@@ -165,26 +246,103 @@ export class ModelLoader {
       entry.unloadWhenIdle = true;
       return 'deferred';
     }
-    await this.disposeEntry(name, entry);
+    await this.disposeEntry(entry, 'admin');
     return 'unloaded';
   }
 
   /** Disposes every loaded model. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.entries.entries()].map(([n, e]) => this.disposeEntry(n, e)));
+    for (const e of this.entries.values()) if (e.idleTimer) clearTimeout(e.idleTimer);
+    await Promise.allSettled([...this.entries.values()].map((e) => this.disposeEntry(e, 'shutdown')));
   }
 
-  private async disposeEntry(name: string, entry: Entry): Promise<void> {
-    if (this.entries.get(name) === entry) this.entries.delete(name);
+  private onIdle(e: Entry): void {
+    this.notifyWaiters();
+    if (e.unloadWhenIdle) {
+      void this.disposeEntry(e, 'admin');
+      return;
+    }
+    const keep = this.deps.config.keepAliveMs;
+    if (e.pinned || keep < 0 || !e.handle) return;
+    if (keep === 0) {
+      void this.disposeEntry(e, 'keep_alive');
+      return;
+    }
+    e.idleTimer = setTimeout(() => {
+      e.idleTimer = undefined;
+      if (e.inFlight === 0 && !e.pinned) void this.disposeEntry(e, 'keep_alive');
+    }, keep);
+    e.idleTimer.unref?.();
+  }
+
+  private notifyWaiters(): void {
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  private async disposeEntry(entry: Entry, reason: 'admin' | 'evict' | 'keep_alive' | 'shutdown'): Promise<void> {
+    if (entry.idleTimer) clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    if (this.entries.get(entry.name) === entry) this.entries.delete(entry.name);
     const h = entry.handle ?? (await entry.loading?.catch(() => undefined));
     entry.handle = undefined;
     if (h) {
       await h.dispose();
-      this.deps.logger.info({ model: name }, 'model unloaded');
+      this.deps.metrics?.evictions.inc({ reason });
+      this.deps.logger.info({ model: entry.name, reason, freed: mib(entry.bytes) }, 'model unloaded');
+    }
+    this.updateGauges();
+    this.notifyWaiters();
+  }
+
+  private updateGauges(): void {
+    const m = this.deps.metrics;
+    if (!m) return;
+    const byDevice = new Map<string, number>();
+    let loaded = 0;
+    for (const e of this.entries.values()) {
+      if (!e.handle || !e.info) continue;
+      loaded++;
+      byDevice.set(e.info.device, (byDevice.get(e.info.device) ?? 0) + e.bytes);
+    }
+    m.modelsLoaded.set(loaded);
+    m.memory.reset();
+    for (const [d, b] of byDevice) m.memory.set({ hardware: d }, b);
+  }
+
+  /** Evicts idle models (LRU first) until `need` more bytes fit; waits while all are busy. */
+  private async makeRoom(entry: Entry, need: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw new ServerError('cancelled', 'request cancelled by the client');
+      if (this.used + need <= this.budget) {
+        entry.reserved = need; // reserve in the same tick as the check, so parallel loads cannot overcommit
+        return;
+      }
+      const victim = [...this.entries.values()]
+        .filter((e) => e !== entry && e.handle && !e.loading && e.inFlight === 0 && !e.pinned)
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (victim) {
+        this.deps.logger.info({ model: victim.name, for: entry.name, used: mib(this.used), budget: mib(this.budget) }, 'evicting idle model to fit the memory budget');
+        await this.disposeEntry(victim, 'evict');
+        continue;
+      }
+      const busy = [...this.entries.values()].some((e) => e !== entry && (e.inFlight > 0 || e.loading) && !e.pinned);
+      if (!busy) {
+        throw new ServerError(
+          'insufficient_memory',
+          `model "${entry.name}" needs ${mib(need)} but only ${mib(this.budget - this.used)} of the ${mib(this.budget)} budget can be freed (pinned models hold the rest)`,
+        );
+      }
+      await new Promise<void>((r) => {
+        const wake = () => r();
+        this.waiters.add(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
     }
   }
 
-  private async loadEntry(entry: Entry, onProgress?: (p: LoadProgress) => void): Promise<ModelHandle> {
+  private async loadEntry(entry: Entry, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<ModelHandle> {
     const { config, backend, hardware, logger } = this.deps;
     const s = entry.skill.skill;
     const name = s.name;
@@ -193,19 +351,23 @@ export class ModelLoader {
       const source = resolveSource(s.model.id, s.model.revision, config);
       let devices: Device[];
       try {
-        devices = selectDevices({
-          usable: hardware.runtime.usable.filter((d) => backend.devices.includes(d)),
-          preference: s.device,
-          forced: config.device,
-        });
+        devices = selectDevices({ usable: hardware.runtime.usable.filter((d) => backend.devices.includes(d)), preference: s.device, forced: config.device });
       } catch (e) {
         throw new ServerError('model_load_failed', (e as DeviceSelectionError).message);
       }
+      const estimate = modelFileBytes(source, s.model.dtype[devices[0]!]);
+      if (estimate > this.budget) {
+        throw new ServerError('insufficient_memory', `model "${name}" (${mib(estimate)} of weights) is larger than the whole memory budget (${mib(this.budget)}); raise --memory-budget`);
+      }
+      await this.makeRoom(entry, estimate, signal);
       let lastErr: unknown;
       for (const device of devices) {
         const dtype = s.model.dtype[device];
         logger.info({ model: name, source, device, dtype: dtype ?? 'fp32' }, 'loading model');
         onProgress?.({ phase: 'session', progress: 0 });
+        this.loadsInProgress++;
+        const rssBefore = this.rss();
+        let alone = this.loadsInProgress === 1;
         try {
           const handle = await backend.load({
             source,
@@ -219,28 +381,59 @@ export class ModelLoader {
               onProgress?.(p);
             },
           });
+          alone &&= this.loadsInProgress === 1;
+          const measured = this.rss() - rssBefore;
           const loadMs = Math.round(performance.now() - t0);
           entry.handle = handle;
+          if (alone && measured > 0) {
+            entry.bytes = measured;
+            entry.sizedBy = 'rss';
+          } else {
+            entry.bytes = Math.max(estimate, modelFileBytes(source, dtype));
+            entry.sizedBy = 'files';
+          }
+          entry.reserved = 0;
           entry.info = { model: name, task: s.tasks[0]!, device, dtype: handle.dtype, source, loadMs, loadedAt: new Date().toISOString() };
           this.failures.delete(name);
-          logger.info({ model: name, device, loadMs }, 'model loaded');
+          this.deps.metrics?.phase.observe({ model: name, phase: 'load' }, loadMs / 1000);
+          logger.info({ model: name, device, loadMs, bytes: mib(entry.bytes), sizedBy: entry.sizedBy, used: mib(this.used), budget: mib(this.budget) }, 'model loaded');
+          this.updateGauges();
+          if (this.used > this.budget) await this.trimAfterLoad(entry);
           return handle;
         } catch (e) {
           lastErr = e;
           const err = e instanceof ServerError ? e : new ServerError('model_load_failed', String(e));
           if (err.code !== 'model_load_failed' || device === devices.at(-1)) throw err;
           logger.warn({ model: name, device, reason: err.message, next: devices[devices.indexOf(device) + 1] }, 'device failed, falling back');
+        } finally {
+          this.loadsInProgress--;
         }
       }
       throw lastErr;
     } catch (e) {
       const err = e instanceof ServerError ? e : new ServerError('model_load_failed', String(e), { cause: e });
-      this.failures.set(name, { error: err, at: new Date().toISOString() });
-      if (this.entries.get(name) === entry) this.entries.delete(name); // never cache a failed load
-      logger.warn({ model: name, code: err.code, reason: err.message }, 'model load failed');
+      entry.reserved = 0;
+      if (err.code !== 'cancelled') this.failures.set(name, { error: err, at: new Date().toISOString() });
+      if (this.entries.get(name) === entry && !entry.handle) this.entries.delete(name); // never cache a failed load
+      if (err.code !== 'cancelled') logger.warn({ model: name, code: err.code, reason: err.message }, 'model load failed');
+      this.notifyWaiters();
       throw err;
     } finally {
       entry.loading = undefined;
+    }
+  }
+
+  /** After measuring a model bigger than its estimate, evicts idle LRU models to get back under budget. */
+  private async trimAfterLoad(entry: Entry): Promise<void> {
+    while (this.used > this.budget) {
+      const victim = [...this.entries.values()]
+        .filter((e) => e !== entry && e.handle && !e.loading && e.inFlight === 0 && !e.pinned)
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!victim) {
+        this.deps.logger.warn({ used: mib(this.used), budget: mib(this.budget) }, 'over the memory budget: every other model is busy or pinned');
+        return;
+      }
+      await this.disposeEntry(victim, 'evict');
     }
   }
 }

@@ -8,7 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
 
 export function registerClassifyTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-classification']);
@@ -40,7 +40,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       const out = await deps.executor.run(
         args.model,
         { task: 'text-classification', texts, topK: args.top_k },
-        { signal: extra.signal, onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
       );
       const tokens = out.tokens.reduce((a, b) => a + b, 0);
       return ok({ model: args.model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } });

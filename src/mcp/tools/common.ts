@@ -11,6 +11,7 @@ import type { Config } from '../../config/config.js';
 import { ServerError } from '../../errors.js';
 import type { Registry } from '../../skills/registry.js';
 import type { Skill, Task } from '../../skills/schema.js';
+import type { Priority } from '../../runtime/batcher.js';
 
 /** The `extra` argument of a tool handler. */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -99,3 +100,9 @@ export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempoten
 export const UsageSchema = z
   .object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() })
   .describe('Tokens processed.');
+
+/** Request priority from `_meta.priority` (high, normal or low); normal when absent or invalid. */
+export function priorityOf(extra: ToolExtra): Priority {
+  const p = (extra._meta as Record<string, unknown> | undefined)?.priority;
+  return p === 'high' || p === 'low' ? p : 'normal';
+}

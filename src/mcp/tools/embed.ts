@@ -8,7 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -59,7 +59,7 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       const out = await deps.executor.run(
         args.model,
         { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-        { signal: extra.signal, onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
       );
       const full = out.vectors[0]?.length ?? 0;
       if (args.dimensions !== undefined && args.dimensions > full) {

@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor } from './common.js';
+import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf } from './common.js';
 
 export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-generation', 'text2text-generation']);
@@ -72,7 +72,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
           onText: send ? (piece: string) => piece && send(piece) : undefined,
           signal: extra.signal,
         },
-        { signal: extra.signal, onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
       );
       return ok({
         model: args.model,

@@ -18,7 +18,10 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
     {
       title: 'Load model',
       description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
-      inputSchema: { model: modelField(names, 'Skill to load.', false) },
+      inputSchema: {
+        model: modelField(names, 'Skill to load.', false),
+        pin: z.boolean().optional().describe('Keep it loaded: never unloaded when idle or evicted for memory.'),
+      },
       outputSchema: {
         model: z.string().describe('Skill name.'),
         status: z.literal('loaded').describe('Always loaded on success.'),
@@ -26,15 +29,17 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
         dtype: z.string().describe('Weight precision.'),
         source: z.string().describe('Folder or Hub id it was loaded from.'),
         load_ms: z.number().describe('Time the load took (0 if it was already loaded).'),
+        bytes: z.number().describe('Memory accounted to the model.'),
+        pinned: z.boolean().describe('Whether it is pinned.'),
       },
       annotations: { title: 'Load model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded(deps.logger, 'load_model', async (args, extra) => {
       skillFor(deps.registry, args.model, TASKS);
       const already = deps.loader.status(args.model).status === 'loaded';
-      const info = await deps.loader.load(args.model, loadProgress(extra));
+      const info = await deps.loader.load(args.model, { onProgress: loadProgress(extra), ...(args.pin !== undefined ? { pin: args.pin } : {}) });
       deps.logger.info({ model: args.model, admin: 'load_model' }, 'admin action');
-      return ok({ model: info.model, status: 'loaded', device: info.device, dtype: info.dtype, source: info.source, load_ms: already ? 0 : info.loadMs });
+      return ok({ model: info.model, status: 'loaded', device: info.device, dtype: info.dtype, source: info.source, load_ms: already ? 0 : info.loadMs, bytes: info.bytes, pinned: info.pinned });
     }),
   );
 }

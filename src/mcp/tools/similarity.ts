@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
@@ -69,7 +69,7 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       const out = await deps.executor.run(
         args.model,
         { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
-        { signal: extra.signal, onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
       );
       const v = out.vectors;
       const results = usePairs

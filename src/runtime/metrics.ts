@@ -1,0 +1,73 @@
+/**
+ * @module runtime/metrics
+ * Runtime measurements kept in a prom-client Registry of their own (not the global default), so
+ * the HTTP transport can export them at /metrics and benchmarks can read batch statistics.
+ * Names follow the original design: model_requests_total, model_request_duration_seconds,
+ * model_tokens_processed_total, hardware_memory_used_bytes, queue_depth, plus models loaded,
+ * batch sizes and per-phase durations.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Priority } from './batcher.js';
+
+/** Request phases timed per batch or request. */
+export type Phase = 'queue_wait' | 'tokenize' | 'inference' | 'postprocess' | 'load';
+
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'model_requests_total', help: 'Requests per model, device and outcome.', labelNames: ['model', 'hardware', 'status'] as const, registers: [this.registry] });
+  readonly duration = new Histogram({
+    name: 'model_request_duration_seconds',
+    help: 'Request latency per model and device.',
+    labelNames: ['model', 'hardware'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({ name: 'model_tokens_processed_total', help: 'Tokens processed (input and generated) per model.', labelNames: ['model'] as const, registers: [this.registry] });
+  readonly memory = new Gauge({ name: 'hardware_memory_used_bytes', help: 'Memory accounted to loaded models per device.', labelNames: ['hardware'] as const, registers: [this.registry] });
+  readonly queueDepth = new Gauge({ name: 'queue_depth', help: 'Queued units per priority, all models.', labelNames: ['priority'] as const, registers: [this.registry] });
+  readonly modelsLoaded = new Gauge({ name: 'models_loaded', help: 'Models in memory.', registers: [this.registry] });
+  readonly batchSize = new Histogram({
+    name: 'batch_size',
+    help: 'Units per dispatched batch.',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+  readonly phase = new Histogram({
+    name: 'model_phase_duration_seconds',
+    help: 'Time per phase: queue_wait, tokenize, inference, postprocess, load.',
+    labelNames: ['model', 'phase'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly evictions = new Counter({ name: 'model_evictions_total', help: 'Models unloaded to fit the memory budget or after keep-alive.', labelNames: ['reason'] as const, registers: [this.registry] });
+
+  private readonly depthByQueue = new Map<string, Record<Priority, number>>();
+  private batches = 0;
+  private units = 0;
+  private maxBatch = 0;
+
+  /** Records a queue's depth; the gauge sums all queues. */
+  setDepth(queue: string, d: Record<Priority, number>): void {
+    this.depthByQueue.set(queue, d);
+    for (const p of ['high', 'normal', 'low'] as const) {
+      let n = 0;
+      for (const q of this.depthByQueue.values()) n += q[p];
+      this.queueDepth.set({ priority: p }, n);
+    }
+  }
+
+  /** Records a dispatched batch. */
+  observeBatch(model: string, size: number, waitsMs: number[]): void {
+    this.batchSize.observe({ model }, size);
+    for (const w of waitsMs) this.phase.observe({ model, phase: 'queue_wait' }, w / 1000);
+    this.batches++;
+    this.units += size;
+    this.maxBatch = Math.max(this.maxBatch, size);
+  }
+
+  /** Batch statistics since start. */
+  batchStats(): { batches: number; units: number; meanSize: number; maxSize: number } {
+    return { batches: this.batches, units: this.units, meanSize: this.batches ? this.units / this.batches : 0, maxSize: this.maxBatch };
+  }
+}
