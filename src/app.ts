@@ -23,6 +23,8 @@ export interface AppOverrides {
   builtinSkillsDir?: string | null;
   /** Passed to the transformers.js backend (tests turn the download cache off). */
   useFsCache?: boolean;
+  /** Resident-memory probe for the loader's model sizing (tests pass () => 0 to size by files). */
+  rss?: () => number;
 }
 
 /** The runtime and how to shut it down. */
@@ -38,7 +40,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
   const backend = o.backend ?? new TransformersBackend({ offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true });
   const metrics = new RuntimeMetrics();
-  const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics });
+  const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
   const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, metrics });
   for (const name of config.preload) {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));

@@ -145,7 +145,7 @@ export class TransformersBackend implements Backend {
   async load(req: LoadRequest): Promise<ModelHandle> {
     if (!TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`);
     const dtype: Dtype = req.dtype ?? 'fp32';
-    let p: AnyPipeline;
+    let p: AnyPipeline | undefined;
     try {
       p = (await pipeline(req.task as 'feature-extraction', req.source, {
         device: req.device as 'cpu',
@@ -167,6 +167,7 @@ export class TransformersBackend implements Backend {
       device: req.device,
       dtype,
       run: async <I extends TaskInput>(input: I): Promise<TaskOutput<I>> => {
+        if (!p) throw new ServerError('model_load_failed', `model "${req.source}" was unloaded`);
         if (input.task !== req.task && !(isGen(input.task) && isGen(req.task))) {
           throw new ServerError('unsupported_task', `model loaded for ${req.task} cannot run ${input.task}`);
         }
@@ -179,7 +180,11 @@ export class TransformersBackend implements Backend {
           throw new ServerError('inference_failed', `inference failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
       },
-      dispose: () => p.dispose(),
+      dispose: async () => {
+        const q = p;
+        p = undefined; // drop the pipeline so its buffers can be collected
+        await q?.dispose();
+      },
     };
   }
 }

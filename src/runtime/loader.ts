@@ -76,6 +76,8 @@ interface Entry {
   reserved: number;
   inFlight: number;
   lastUsed: number;
+  /** Recency order (monotonic), for LRU decisions within the same millisecond. */
+  useSeq: number;
   pinned: boolean;
   unloadWhenIdle: boolean;
   idleTimer?: ReturnType<typeof setTimeout> | undefined;
@@ -133,6 +135,7 @@ export class ModelLoader {
   private readonly failures = new Map<string, { error: ServerError; at: string }>();
   private readonly waiters = new Set<() => void>();
   private loadsInProgress = 0;
+  private seq = 0;
   private readonly rss: () => number;
 
   constructor(private readonly deps: LoaderDeps) {
@@ -164,7 +167,7 @@ export class ModelLoader {
   list(): LoadedModelInfo[] {
     return [...this.entries.values()]
       .filter((e) => e.handle && e.info)
-      .sort((a, b) => b.lastUsed - a.lastUsed)
+      .sort((a, b) => b.useSeq - a.useSeq)
       .map((e) => ({ ...e.info!, bytes: e.bytes, sizedBy: e.sizedBy, pinned: e.pinned, inFlight: e.inFlight, lastUsedAt: new Date(e.lastUsed).toISOString() }));
   }
 
@@ -193,6 +196,7 @@ export class ModelLoader {
         reserved: 0,
         inFlight: 0,
         lastUsed: Date.now(),
+        useSeq: ++this.seq,
         pinned: this.deps.config.pin.includes(name),
         unloadWhenIdle: false,
       };
@@ -205,6 +209,7 @@ export class ModelLoader {
     try {
       const handle = entry.handle ?? (await (entry.loading ??= this.loadEntry(entry, onProgress, signal)));
       entry.lastUsed = Date.now();
+      entry.useSeq = ++this.seq;
       let released = false;
       const e = entry;
       return {
@@ -214,6 +219,7 @@ export class ModelLoader {
           released = true;
           e.inFlight--;
           e.lastUsed = Date.now();
+          e.useSeq = ++this.seq;
           if (e.inFlight === 0) this.onIdle(e);
         },
       };
@@ -321,7 +327,7 @@ export class ModelLoader {
       }
       const victim = [...this.entries.values()]
         .filter((e) => e !== entry && e.handle && !e.loading && e.inFlight === 0 && !e.pinned)
-        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+        .sort((a, b) => a.useSeq - b.useSeq)[0];
       if (victim) {
         this.deps.logger.info({ model: victim.name, for: entry.name, used: mib(this.used), budget: mib(this.budget) }, 'evicting idle model to fit the memory budget');
         await this.disposeEntry(victim, 'evict');
@@ -428,7 +434,7 @@ export class ModelLoader {
     while (this.used > this.budget) {
       const victim = [...this.entries.values()]
         .filter((e) => e !== entry && e.handle && !e.loading && e.inFlight === 0 && !e.pinned)
-        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+        .sort((a, b) => a.useSeq - b.useSeq)[0];
       if (!victim) {
         this.deps.logger.warn({ used: mib(this.used), budget: mib(this.budget) }, 'over the memory budget: every other model is busy or pinned');
         return;

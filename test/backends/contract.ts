@@ -1,0 +1,80 @@
+/**
+ * The backend contract: every Backend (real or test) must pass these, so the runtime can rely
+ * on the same behaviour from all of them.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend, LoadRequest } from '../../src/backends/types.js';
+import { ServerError } from '../../src/errors.js';
+
+export interface ContractSubject {
+  name: string;
+  make(): Backend;
+  /** Load requests for each task (sources valid for this backend). */
+  embed: LoadRequest;
+  classify: LoadRequest;
+  generate: LoadRequest;
+}
+
+export function backendContract(s: ContractSubject): void {
+  describe(`backend contract: ${s.name}`, () => {
+    it('declares cpu and the text tasks', () => {
+      const b = s.make();
+      expect(b.devices).toContain('cpu');
+      for (const t of ['feature-extraction', 'text-classification', 'text-generation'] as const) expect(b.tasks).toContain(t);
+    });
+
+    it('embeds: one vector per text, same dims, token counts, deterministic', async () => {
+      const h = await s.make().load(s.embed);
+      expect(h.task).toBe('feature-extraction');
+      const out = await h.run({ task: 'feature-extraction', texts: ['hello world', 'a b c d e'], pooling: 'mean', normalize: true });
+      expect(out.vectors).toHaveLength(2);
+      expect(out.vectors[0]!.length).toBe(out.vectors[1]!.length);
+      expect(out.tokens.every((t) => t > 0)).toBe(true);
+      const again = await h.run({ task: 'feature-extraction', texts: ['hello world'], pooling: 'mean', normalize: true });
+      expect(Array.from(again.vectors[0]!)).toEqual(Array.from(out.vectors[0]!));
+      await h.dispose();
+    });
+
+    it('batch results equal single results (order kept)', async () => {
+      const h = await s.make().load(s.embed);
+      const texts = ['one', 'two two', 'three three three'];
+      const batch = await h.run({ task: 'feature-extraction', texts, pooling: 'mean', normalize: false });
+      for (let i = 0; i < texts.length; i++) {
+        const single = await h.run({ task: 'feature-extraction', texts: [texts[i]!], pooling: 'mean', normalize: false });
+        const d = Math.max(...Array.from(single.vectors[0]!, (x, j) => Math.abs(x - batch.vectors[i]![j]!)));
+        expect(d).toBeLessThan(1e-4);
+      }
+      await h.dispose();
+    });
+
+    it('classifies: top_k labels sorted by score', async () => {
+      const h = await s.make().load(s.classify);
+      const out = await h.run({ task: 'text-classification', texts: ['good', 'bad'], topK: 2 });
+      expect(out.labels).toHaveLength(2);
+      for (const l of out.labels) {
+        expect(l).toHaveLength(2);
+        expect(l[0]!.score).toBeGreaterThanOrEqual(l[1]!.score);
+      }
+      await h.dispose();
+    });
+
+    it('generates at most max_new_tokens, streaming text', async () => {
+      const h = await s.make().load(s.generate);
+      const pieces: string[] = [];
+      const out = await h.run({
+        task: 'text-generation',
+        prompt: 'Hello',
+        params: { maxNewTokens: 5, doSample: false, temperature: 1, topK: 0, topP: 1, stop: [] },
+        onText: (p) => pieces.push(p),
+      });
+      expect(out.tokenIds.length).toBeLessThanOrEqual(5);
+      expect(['stop', 'length']).toContain(out.finishReason);
+      expect(out.promptTokens).toBeGreaterThan(0);
+      await h.dispose();
+    });
+
+    it('rejects a task it cannot serve with a ServerError', async () => {
+      await expect(s.make().load({ ...s.embed, task: 'ocr' })).rejects.toBeInstanceOf(ServerError);
+    });
+  });
+}
