@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
+import { Benchmarker } from './runtime/benchmark.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
 import { RuntimeMetrics } from './runtime/metrics.js';
@@ -45,5 +46,6 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   for (const name of config.preload) {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }
-  return { deps: { config, logger, registry, loader, executor, hardware, metrics }, close: () => loader.close() };
+  const benchmark = new Benchmarker({ config, registry, backend, hardware, loader });
+  return { deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark }, close: () => loader.close() };
 }

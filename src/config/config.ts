@@ -12,7 +12,7 @@ import { LOG_LEVELS } from '../logger.js';
 import { parseBytes, parseDuration } from './units.js';
 
 /** Tool names the server can expose (`--tools` picks a subset). */
-export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model'] as const;
+export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model', 'benchmark_model'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 /** Devices a user may force with `--device`. */
@@ -78,7 +78,7 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --threads N              onnxruntime intra-op threads, 0 = its default (HF_MODEL_SERVER_THREADS)
   --max-concurrency N      inference calls running at once (HF_MODEL_SERVER_MAX_CONCURRENCY; default 4)
   --memory-budget SIZE     memory for loaded models, e.g. 4GB, 60% (HF_MODEL_SERVER_MEMORY_BUDGET; default 50% of RAM)
-  --keep-alive DURATION    unload a model after this idle time, e.g. 5m, 0, -1 = never (HF_MODEL_SERVER_KEEP_ALIVE; default 5m)
+  --keep-alive DURATION    unload a model after this idle time, e.g. 5m, 0, never (or --keep-alive=-1) (HF_MODEL_SERVER_KEEP_ALIVE; default 5m)
   --preload LIST           skills to load at startup (HF_MODEL_SERVER_PRELOAD)
   --pin LIST               skills never unloaded or evicted (HF_MODEL_SERVER_PIN)
   --max-queue N            queued inputs per model before "overloaded" (HF_MODEL_SERVER_MAX_QUEUE; default 1024)

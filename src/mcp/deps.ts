@@ -6,6 +6,7 @@
 import type { Config } from '../config/config.js';
 import type { HardwareInfo } from '../hardware/probe.js';
 import type { Logger } from '../logger.js';
+import type { Benchmarker } from '../runtime/benchmark.js';
 import type { Executor } from '../runtime/executor.js';
 import type { ModelLoader } from '../runtime/loader.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
@@ -19,4 +20,5 @@ export interface ServerDeps {
   executor: Executor;
   hardware: HardwareInfo;
   metrics: RuntimeMetrics;
+  benchmark: Benchmarker;
 }

@@ -7,7 +7,7 @@ import { ConfigError, parseCli } from '../../src/config/config.js';
 describe('parseCli', () => {
   it('reads defaults, environment and flags (flags win)', () => {
     const d = parseCli([], {}).config;
-    expect(d).toMatchObject({ transport: 'stdio', offline: false, device: 'auto', logLevel: 'info', tools: ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model'] });
+    expect(d).toMatchObject({ transport: 'stdio', offline: false, device: 'auto', logLevel: 'info', tools: ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model', 'benchmark_model'] });
     const e = parseCli(['--log-level', 'debug'], {
       HF_MODEL_SERVER_OFFLINE: '1',
       HF_MODEL_SERVER_TOOLS: 'embed,similarity',
@@ -39,6 +39,16 @@ describe('parseCli', () => {
   ])('rejects %j', (argv, msg) => {
     expect(() => parseCli(argv as string[], {})).toThrow(ConfigError);
     expect(() => parseCli(argv as string[], {})).toThrow(msg);
+  });
+
+  it('parses sizes and durations', () => {
+    const c = parseCli(['--memory-budget', '2GiB', '--keep-alive', '90s', '--pin', 'a,b', '--preload', 'a'], {}).config;
+    expect(c).toMatchObject({ memoryBudget: 2 ** 31, keepAliveMs: 90_000, pin: ['a', 'b'], preload: ['a'] });
+    expect(parseCli(['--keep-alive=-1'], {}).config.keepAliveMs).toBe(-1);
+    expect(parseCli(['--keep-alive', 'never'], {}).config.keepAliveMs).toBe(-1);
+    expect(parseCli([], { HF_MODEL_SERVER_MEMORY_BUDGET: '25%' }).config.memoryBudget).toBeGreaterThan(0);
+    expect(() => parseCli(['--memory-budget', 'lots'], {})).toThrow(/memory budget must be a size/);
+    expect(() => parseCli(['--keep-alive', 'soon'], {})).toThrow(/keep-alive must be a duration/);
   });
 
   it('rejects a bad boolean in the environment', () => {

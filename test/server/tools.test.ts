@@ -23,7 +23,7 @@ describe('tools/list', () => {
   it('lists the text tools with input and output schemas', async () => {
     const { tools } = await h.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['classify', 'embed', 'generate', 'load_model', 'similarity', 'unload_model']);
+    expect(names).toEqual(['benchmark_model', 'classify', 'embed', 'generate', 'load_model', 'similarity', 'unload_model']);
     for (const t of tools) {
       expect(t.description!.length).toBeGreaterThan(20);
       expect(t.inputSchema.type).toBe('object');
@@ -175,6 +175,24 @@ describe('load_model / unload_model', () => {
     expect(loaded.models.map((m: { model: string }) => m.model)).toContain('distilbert-sst2');
     expect((await h.call('unload_model', { model: 'distilbert-sst2' })).structuredContent).toEqual({ model: 'distilbert-sst2', result: 'unloaded' });
     expect((await h.call('unload_model', { model: 'distilbert-sst2' })).structuredContent).toEqual({ model: 'distilbert-sst2', result: 'not_loaded' });
+  });
+});
+
+describe('benchmark_model', () => {
+  it('measures latency and throughput per device, and reports unusable devices', async () => {
+    const r = await h.call('benchmark_model', { model: 'distilbert-sst2', iterations: 3, batch_size: 2, devices: ['cpu', 'rocm'] });
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    const out = r.structuredContent as { results: Array<{ device: string; ok: boolean; error?: string; latencyMs?: { p50: number }; throughput?: number; unit?: string }> };
+    const cpu = out.results.find((x) => x.device === 'cpu')!;
+    expect(cpu.ok).toBe(true);
+    expect(cpu.latencyMs!.p50).toBeGreaterThan(0);
+    expect(cpu.throughput).toBeGreaterThan(0);
+    expect(cpu.unit).toBe('items/s');
+    const rocm = out.results.find((x) => x.device === 'rocm')!;
+    expect(rocm.ok).toBe(false);
+    expect(rocm.error).toMatch(/not usable here; usable: .*cpu/);
+    const g = (await h.call('benchmark_model', { model: 'distilgpt2', iterations: 2, devices: ['cpu'] })).structuredContent as { results: Array<{ unit: string; ok: boolean }> };
+    expect(g.results[0]).toMatchObject({ ok: true, unit: 'tokens/s' });
   });
 });
 

@@ -6,6 +6,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolName } from '../../config/config.js';
 import type { ServerDeps } from '../deps.js';
+import { registerBenchmarkModelTool } from './benchmark-model.js';
 import { registerClassifyTool } from './classify.js';
 import { registerEmbedTool } from './embed.js';
 import { registerGenerateTool } from './generate.js';
@@ -20,6 +21,7 @@ const REGISTRARS: Record<ToolName, (server: McpServer, deps: ServerDeps) => void
   generate: registerGenerateTool,
   load_model: registerLoadModelTool,
   unload_model: registerUnloadModelTool,
+  benchmark_model: registerBenchmarkModelTool,
 };
 
 export function registerTools(server: McpServer, deps: ServerDeps): void {

@@ -1,0 +1,119 @@
+/**
+ * @module runtime/benchmark
+ * Measures a model's latency and throughput on each usable device (the seed design's
+ * `benchmark_model()`): a temporary session per device, a canned input for the task, warm-up
+ * runs, then timed runs. Devices that fail to load are reported with their error, not skipped.
+ */
+import type { Backend, TaskInput } from '../backends/types.js';
+import type { Config } from '../config/config.js';
+import { ServerError, toServerError } from '../errors.js';
+import type { HardwareInfo } from '../hardware/probe.js';
+import type { Registry } from '../skills/registry.js';
+import type { Device, Task } from '../skills/schema.js';
+import { modelFileBytes, resolveSource, type ModelLoader } from './loader.js';
+
+/** One device's figures. */
+export interface BenchmarkResult {
+  device: Device;
+  dtype: string;
+  ok: boolean;
+  error?: string;
+  loadMs?: number;
+  iterations?: number;
+  batchSize?: number;
+  latencyMs?: { p50: number; p95: number; mean: number };
+  /** Items per second (texts) or generated tokens per second. */
+  throughput?: number;
+  unit?: 'items/s' | 'tokens/s';
+}
+
+/** Options of a benchmark. */
+export interface BenchmarkOptions {
+  /** Timed runs per device (default 10). */
+  iterations?: number;
+  /** Texts per run for embedding/classification (default 1). */
+  batchSize?: number;
+  /** Devices to try (default: every usable device this backend supports). */
+  devices?: Device[];
+}
+
+const SENTENCE = 'The quick brown fox jumps over the lazy dog near the river bank.';
+
+function input(task: Task, batch: number): TaskInput {
+  const texts = Array.from({ length: batch }, (_, i) => `${SENTENCE} (${i})`);
+  if (task === 'feature-extraction') return { task, texts, pooling: 'mean', normalize: true };
+  if (task === 'text-classification') return { task, texts, topK: 1 };
+  if (task === 'text-generation' || task === 'text2text-generation') {
+    return { task, prompt: SENTENCE, params: { maxNewTokens: 16, doSample: false, temperature: 1, topK: 0, topP: 1, stop: [] } };
+  }
+  throw new ServerError('unsupported_task', `benchmark_model does not support ${task} yet`);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+/** Runs benchmarks with a backend, outside the loader's cache but within its memory budget. */
+export class Benchmarker {
+  constructor(private readonly d: { config: Config; registry: Registry; backend: Backend; hardware: HardwareInfo; loader: ModelLoader }) {}
+
+  async run(name: string, o: BenchmarkOptions = {}): Promise<BenchmarkResult[]> {
+    const reg = this.d.registry.get(name);
+    if (!reg) throw new ServerError('unknown_model', `unknown model "${name}"`);
+    const skill = reg.skill;
+    const task = skill.tasks[0]!;
+    const iterations = o.iterations ?? 10;
+    const batch = o.batchSize ?? 1;
+    const usable = this.d.hardware.runtime.usable.filter((d) => this.d.backend.devices.includes(d));
+    const devices = o.devices ?? usable.filter((d) => d !== 'webgpu');
+    const source = resolveSource(skill.model.id, skill.model.revision, this.d.config);
+    const results: BenchmarkResult[] = [];
+    for (const device of devices) {
+      const dtype = skill.model.dtype[device];
+      const res: BenchmarkResult = { device, dtype: dtype ?? 'fp32', ok: false };
+      results.push(res);
+      if (!usable.includes(device)) {
+        res.error = `device not usable here; usable: ${usable.join(', ')}`;
+        continue;
+      }
+      const need = modelFileBytes(source, dtype);
+      if (this.d.loader.used + need > this.d.loader.budget) {
+        res.error = `insufficient_memory: needs ${Math.round(need / 2 ** 20)} MiB beyond the loaded models; unload some or raise --memory-budget`;
+        continue;
+      }
+      try {
+        const t0 = performance.now();
+        const h = await this.d.backend.load({ source, revision: skill.model.revision, task, device, dtype, threads: this.d.config.threads });
+        res.loadMs = Math.round(performance.now() - t0);
+        try {
+          const inp = input(task, batch);
+          for (let i = 0; i < 2; i++) await h.run(inp);
+          const times: number[] = [];
+          let items = 0;
+          for (let i = 0; i < iterations; i++) {
+            const s = performance.now();
+            const out = await h.run(inp);
+            times.push(performance.now() - s);
+            items += 'tokenIds' in out ? out.tokenIds.length : batch;
+          }
+          const sorted = [...times].sort((a, b) => a - b);
+          const total = times.reduce((a, b) => a + b, 0);
+          Object.assign(res, {
+            ok: true,
+            iterations,
+            batchSize: batch,
+            latencyMs: { p50: round(pct(sorted, 0.5)), p95: round(pct(sorted, 0.95)), mean: round(total / iterations) },
+            throughput: round((items / total) * 1000),
+            unit: task.includes('generation') ? 'tokens/s' : 'items/s',
+          });
+        } finally {
+          await h.dispose();
+        }
+      } catch (e) {
+        const err = toServerError(e);
+        res.error = `${err.code}: ${err.message}`;
+      }
+    }
+    return results;
+  }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
