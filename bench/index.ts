@@ -3,10 +3,12 @@
  * Benchmark entry: `npm run bench -- <name>`. Each benchmark prints a table and a final JSON
  * line. Figures are ratios or rates measured in one process on this machine; see README.
  */
+import { benchEngine } from './engine.js';
 import { benchModelgen } from './modelgen.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
+  engine: benchEngine,
 };
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@ import { ConfigError, HELP, parseCli } from './config/config.js';
 import { callOnce } from './transports/call.js';
 import { runStdio } from './transports/stdio.js';
 import { fail } from './mcp/results.js';
+import { needsAllocatorRelaunch, relaunchWithAllocatorTuning } from './process/allocator.js';
 
 async function main(): Promise<void> {
   let parsed;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  if (needsAllocatorRelaunch(process.env, process.platform)) await relaunchWithAllocatorTuning();
   const app = createApp(parsed.config);
   process.on('unhandledRejection', (reason) => app.deps.logger.error({ err: reason }, 'unhandled rejection'));
   if (parsed.call) {

@@ -10,6 +10,7 @@ import { ServerError } from '../errors.js';
 import type { Device, Dtype, Task } from '../skills/schema.js';
 import type { Backend, ClassifyOutput, EmbedOutput, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
 import { generate } from './transformers-generate.js';
+import { LazyFileCache } from './transformers-cache.js';
 
 /** Settings the backend applies to transformers.js once, at construction. */
 export interface TransformersBackendOptions {
@@ -138,8 +139,11 @@ export class TransformersBackend implements Backend {
     // transformers.js keeps these settings in one process-wide object; this backend owns it.
     env.allowRemoteModels = !opts.offline;
     env.allowLocalModels = true;
-    env.useFSCache = opts.useFsCache ?? true;
     env.cacheDir = opts.cacheDir;
+    // Our lazily-reading file cache replaces transformers.js's FS cache (see transformers-cache.ts).
+    env.useFSCache = false;
+    env.useCustomCache = true;
+    env.customCache = new LazyFileCache(opts.useFsCache === false ? null : opts.cacheDir) as never;
   }
 
   async load(req: LoadRequest): Promise<ModelHandle> {

@@ -39,6 +39,11 @@ const ConfigSchema = z.object({
   preload: z.array(z.string()).default([]),
   /** Skills never unloaded for idleness or evicted for memory. */
   pin: z.array(z.string()).default([]),
+  /**
+   * Batches of one model run at once. 0 = auto: cores / threads when --threads is set (so the
+   * intra-op threads of concurrent batches fill the cores), else 1.
+   */
+  batchConcurrency: z.number().int().min(0).max(64).default(0),
   /** Queued units per model and task before requests are refused as overloaded. Default 1024. */
   maxQueue: z.number().int().min(1).default(1024),
   limits: z.object({
@@ -82,6 +87,8 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --preload LIST           skills to load at startup (HF_MODEL_SERVER_PRELOAD)
   --pin LIST               skills never unloaded or evicted (HF_MODEL_SERVER_PIN)
   --max-queue N            queued inputs per model before "overloaded" (HF_MODEL_SERVER_MAX_QUEUE; default 1024)
+  --batch-concurrency N    batches of one model running at once, 0 = auto: cores/threads when --threads
+                           is set, else 1 (HF_MODEL_SERVER_BATCH_CONCURRENCY)
   --log-level L            ${LOG_LEVELS.join('|')} (HF_MODEL_SERVER_LOG_LEVEL; default info); logs go to stderr
   -h, --help               this help
 `;
@@ -147,6 +154,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         preload: { type: 'string' },
         pin: { type: 'string' },
         'max-queue': { type: 'string' },
+        'batch-concurrency': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -179,6 +187,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     preload: csv(v.preload ?? E('PRELOAD')),
     pin: csv(v.pin ?? E('PIN')),
     maxQueue: int('max-queue', v['max-queue'] ?? E('MAX_QUEUE')),
+    batchConcurrency: int('batch-concurrency', v['batch-concurrency'] ?? E('BATCH_CONCURRENCY')),
     limits: {},
   };
   const r = ConfigSchema.safeParse(raw);

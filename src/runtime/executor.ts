@@ -29,6 +29,8 @@ export interface ExecutorOptions {
   maxConcurrency: number;
   /** Queued units per model and task. */
   maxQueue: number;
+  /** Batches of one model running at once (default 1). */
+  batchConcurrency?: number;
   metrics?: RuntimeMetrics | undefined;
 }
 
@@ -78,6 +80,7 @@ export class Executor {
       q = new Batcher<TextUnit, TextResult>({
         ...this.batchLimits(model),
         maxQueue: this.o.maxQueue,
+        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
         tokens: (u) => estimateTokens(u.text),
         run: (key, units) => this.slots(() => runTextBatch(key, units, task, model, m)),
         onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),

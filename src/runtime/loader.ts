@@ -4,7 +4,8 @@
  * - Where: resolves local paths, the `--models-dir` mirror, the download cache, or the Hub.
  * - Which device: the pure selector's list, falling back along it when session creation fails.
  * - How much: each model is sized by the resident memory its load added (measured when no
- *   other load overlapped), or failing that by its ONNX file bytes. Before a load, idle models
+ *   other load overlapped, and remembered for later loads of the same files); a model not
+ *   measured yet is sized by its ONNX file bytes times the largest footprint/file ratio seen. Before a load, idle models
  *   are evicted least recently used first until the new one fits; a model with work in flight
  *   (a lease) is never evicted, and a load waits for leases to end when nothing idle is left.
  *   A model larger than the whole budget is refused with `insufficient_memory`.
@@ -94,9 +95,10 @@ export function resolveSource(id: string, revision: string, cfg: Pick<Config, 'm
     return dir;
   }
   if (cfg.modelsDir && exists(join(cfg.modelsDir, id, 'config.json'))) return join(cfg.modelsDir, id);
+  // A model downloaded before is read from the download cache's folder, online or not.
+  const cached = join(cfg.cacheDir, id, ...(revision === 'main' ? [] : [revision]));
+  if (exists(join(cached, 'config.json'))) return cached;
   if (cfg.offline) {
-    const cached = join(cfg.cacheDir, id, ...(revision === 'main' ? [] : [revision]), 'config.json');
-    if (exists(cached)) return id;
     throw new ServerError(
       'model_not_found',
       `model "${id}" is not available offline. Put its folder at ${join(cfg.modelsDir ?? '<models-dir>', id)} and pass --models-dir, ` +
@@ -136,6 +138,10 @@ export class ModelLoader {
   private readonly waiters = new Set<() => void>();
   private loadsInProgress = 0;
   private seq = 0;
+  /** Largest resident footprint measured per model file set (source|dtype), reused for later loads. */
+  private readonly footprints = new Map<string, number>();
+  /** Largest measured footprint / file bytes ratio, applied to models not measured yet (>= 1). */
+  private overhead = 1;
   private readonly rss: () => number;
 
   constructor(private readonly deps: LoaderDeps) {
@@ -296,7 +302,8 @@ export class ModelLoader {
     if (h) {
       await h.dispose();
       this.deps.metrics?.evictions.inc({ reason });
-      this.deps.logger.info({ model: entry.name, reason, freed: mib(entry.bytes) }, 'model unloaded');
+      const mem = process.memoryUsage();
+      this.deps.logger.info({ model: entry.name, reason, freed: mib(entry.bytes), rss: mib(mem.rss), heap: mib(mem.heapUsed), external: mib(mem.external) }, 'model unloaded');
     }
     this.updateGauges();
     this.notifyWaiters();
@@ -361,7 +368,8 @@ export class ModelLoader {
       } catch (e) {
         throw new ServerError('model_load_failed', (e as DeviceSelectionError).message);
       }
-      const estimate = modelFileBytes(source, s.model.dtype[devices[0]!]);
+      const known = this.footprints.get(`${source}|${s.model.dtype[devices[0]!] ?? 'fp32'}`) ?? 0;
+      const estimate = Math.max(Math.round(modelFileBytes(source, s.model.dtype[devices[0]!]) * this.overhead), known);
       if (estimate > this.budget) {
         throw new ServerError('insufficient_memory', `model "${name}" (${mib(estimate)} of weights) is larger than the whole memory budget (${mib(this.budget)}); raise --memory-budget`);
       }
@@ -391,13 +399,17 @@ export class ModelLoader {
           const measured = this.rss() - rssBefore;
           const loadMs = Math.round(performance.now() - t0);
           entry.handle = handle;
-          if (alone && measured > 0) {
-            entry.bytes = measured;
-            entry.sizedBy = 'rss';
-          } else {
-            entry.bytes = Math.max(estimate, modelFileBytes(source, dtype));
-            entry.sizedBy = 'files';
+          // Resident memory the load added, when it can be attributed (no overlapping load); never
+          // less than the weights' file bytes, since freed memory reused by the load hides part of it.
+          const files = modelFileBytes(source, dtype);
+          const fpKey = `${source}|${dtype ?? 'fp32'}`;
+          if (alone && measured > files) {
+            this.footprints.set(fpKey, Math.max(measured, this.footprints.get(fpKey) ?? 0));
+            if (files > 0) this.overhead = Math.min(4, Math.max(this.overhead, measured / files));
           }
+          const footprint = this.footprints.get(fpKey) ?? 0;
+          entry.bytes = Math.max(Math.round(files * this.overhead), footprint, estimate);
+          entry.sizedBy = footprint > 0 || this.overhead > 1 ? 'rss' : 'files';
           entry.reserved = 0;
           entry.info = { model: name, task: s.tasks[0]!, device, dtype: handle.dtype, source, loadMs, loadedAt: new Date().toISOString() };
           this.failures.delete(name);

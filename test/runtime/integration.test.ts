@@ -17,6 +17,7 @@ import type { Backend, LoadRequest } from '../../src/backends/types.js';
 import { makeConfig } from '../../src/config/config.js';
 import { createServer } from '../../src/mcp/server.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
+import { ALLOCATOR_ENV } from '../../src/process/allocator.js';
 import { CPU } from '../helpers/offline.js';
 import { makeSkillsDir } from '../helpers/server.js';
 
@@ -101,7 +102,12 @@ describe('dispose', () => {
       }
       process.stdout.write(JSON.stringify(out));
     `;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
+    // With the allocator settings the CLI relaunches itself with (src/process/allocator.ts).
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: process.cwd(),
+      env: { ...process.env, ...ALLOCATOR_ENV },
+    });
     expect(r.status, r.stderr).toBe(0);
     const cycles = JSON.parse(r.stdout) as Array<[number, number]>;
     const fileBytes = statSync(join(dir, 'onnx', 'model.onnx')).size;

@@ -1,0 +1,281 @@
+/**
+ * @module bench/engine
+ * The runtime engine's figures, all from one run, through a real MCP client over stdio on the
+ * generated `minilm-l6` and `distilgpt2` shapes, each compared with raw onnxruntime-node in the
+ * same process settings (intra-op threads):
+ * - embedding throughput with 64 single-sentence requests in flight / raw `session.run` at batch 32;
+ * - the same load through a naive one-pipeline-call-per-request MCP server;
+ * - single-request p50 latency minus raw batch-1 p50;
+ * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
+ * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
+ * Throughput and generation are measured in 5 windows alternating with the raw baseline (same
+ * machine state), and the medians of the per-window ratios are reported.
+ * Run: `npm run bench -- engine` (env BENCH_THREADS, default 1; BENCH_SECONDS per window, default 3).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ensureModel } from '../tools/modelgen/cache.js';
+import { ALLOCATOR_ENV } from '../src/process/allocator.js';
+
+env.allowRemoteModels = false;
+env.useFSCache = false;
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
+const TSX = ['--import', 'tsx'];
+
+/** 64 distinct English sentences of about 16 tokens. */
+function sentences(): string[] {
+  const subjects = ['The server', 'A small model', 'My friend', 'The weather', 'This document', 'Our team', 'The agent', 'A red car'];
+  const rest = [
+    'reads the long report before the meeting starts today',
+    'turns every sentence into a vector for quick search',
+    'looks at the picture and finds three people in it',
+    'is nice and warm near the river this morning',
+    'explains how attention mixes information between tokens',
+    'writes a short letter to a friend in another country',
+    'answers questions about code and data very quickly',
+    'loads the model once and keeps it ready for later',
+  ];
+  return subjects.flatMap((s) => rest.map((r) => `${s} ${r}.`));
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+function rssOf(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+async function connect(args: string[], extraEnv: Record<string, string> = {}): Promise<{ client: Client; pid: number }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args,
+    cwd: ROOT,
+    // The allocator settings the CLI would relaunch itself with, set up front so `pid` is the server.
+    env: { ...(process.env as Record<string, string>), ...ALLOCATOR_ENV, ...extraEnv },
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  return { client, pid: transport.pid! };
+}
+
+/** Keeps `inFlight` calls running for `seconds`; returns completed calls per second. */
+async function closedLoop(call: (i: number) => Promise<unknown>, inFlight: number, seconds: number): Promise<number> {
+  let done = 0;
+  let i = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        await call(i++);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - t0) / 1000);
+}
+
+/** Raw onnxruntime on the same sentences: batch-32 throughput windows and single runs. */
+async function rawEmbed(modelDir: string, texts: string[]) {
+  const tok = await AutoTokenizer.from_pretrained(modelDir);
+  const s = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const feeds = (batch: string[]) => {
+    const enc = tok(batch, { padding: true, truncation: true });
+    const t = (x: { data: BigInt64Array; dims: number[] }) => new ort.Tensor('int64', x.data, x.dims);
+    return { input_ids: t(enc.input_ids), attention_mask: t(enc.attention_mask), token_type_ids: t(enc.token_type_ids ?? { data: new BigInt64Array(enc.input_ids.data.length), dims: enc.input_ids.dims }) };
+  };
+  const batches = [feeds(texts.slice(0, 32)), feeds(texts.slice(32, 64))];
+  const singles = texts.map((t) => feeds([t]));
+  for (let i = 0; i < 3; i++) await s.run(batches[i % 2]!);
+  return {
+    /** Sentences per second at batch 32 over one window. */
+    window: async (): Promise<number> => {
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < SECONDS * 1000) await s.run(batches[n++ % 2]!);
+      return (n * 32) / ((performance.now() - t0) / 1000);
+    },
+    single: async (i: number) => {
+      await s.run(singles[i % singles.length]!);
+    },
+    release: () => s.release(),
+  };
+}
+
+const median = (xs: number[]) => pct(xs, 0.5);
+const WINDOWS = 5;
+
+/** Raw onnxruntime greedy decode with a KV cache; stops at EOS or `maxNew` tokens. */
+async function rawGenerate(modelDir: string, prompt: string, maxNew: number): Promise<{ tokensPerS: number; tokens: number[] }> {
+  const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+  const tok = await AutoTokenizer.from_pretrained(modelDir);
+  const s = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const ids = Array.from(tok(prompt).input_ids.data as BigInt64Array);
+  const nH = cfg.n_head as number;
+  const dH = (cfg.n_embd as number) / nH;
+  const V = cfg.vocab_size as number;
+  const run = async () => {
+    let past: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < cfg.n_layer; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, nH, 0, dH]);
+    let input = ids;
+    let total = ids.length;
+    const out: number[] = [];
+    const t0 = performance.now();
+    while (out.length < maxNew) {
+      const feeds = {
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(input), [1, input.length]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+        position_ids: new ort.Tensor('int64', BigInt64Array.from(input.map((_, i) => BigInt(total - input.length + i))), [1, input.length]),
+        ...past,
+      };
+      const r = await s.run(feeds);
+      const logits = r.logits!.data as Float32Array;
+      const last = logits.subarray((input.length - 1) * V, input.length * V);
+      let best = 0;
+      for (let i = 1; i < V; i++) if (last[i]! > last[best]!) best = i;
+      out.push(best);
+      if (best === cfg.eos_token_id) break;
+      past = {};
+      for (let l = 0; l < cfg.n_layer; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`]!;
+      input = [BigInt(best)] as unknown as bigint[];
+      total++;
+    }
+    return { ms: performance.now() - t0, out };
+  };
+  await run();
+  const r = await run();
+  await s.release();
+  return { tokensPerS: (r.out.length / r.ms) * 1000, tokens: r.out };
+}
+
+export async function benchEngine(): Promise<Record<string, number>> {
+  const minilm = ensureModel({ arch: 'bert', size: 'minilm-l6' });
+  const gpt2 = ensureModel({ arch: 'gpt2', size: 'distilgpt2' });
+  const cycle = [11, 12, 13, 14].map((seed) => ensureModel({ arch: 'bert', size: 'minilm-l6', seed }));
+  const modelsDir = mkdtempSync(join(tmpdir(), 'bench-models-'));
+  for (const [id, dir] of [['Xenova/all-MiniLM-L6-v2', minilm], ['Xenova/distilgpt2', gpt2]] as const) {
+    mkdirSync(dirname(join(modelsDir, id)), { recursive: true });
+    symlinkSync(dir, join(modelsDir, id));
+  }
+  const skillsDir = mkdtempSync(join(tmpdir(), 'bench-skills-'));
+  cycle.forEach((d, i) =>
+    writeFileSync(join(skillsDir, `m${i}.json`), JSON.stringify({ name: `mini-${i}`, family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'bench', model: { id: d } })),
+  );
+  const texts = sentences();
+  const r: Record<string, number> = { threads: THREADS };
+  // The built server, as users run it (`npm run bench` builds first).
+  const serverArgs = [join(ROOT, 'dist/cli.js'), '--offline', '--models-dir', modelsDir, '--threads', String(THREADS), '--log-level', 'warn'];
+
+  // Throughput: raw, ours and the naive server in alternating windows (same machine state);
+  // ratios are medians of the per-window ratios.
+  const raw = await rawEmbed(minilm, texts);
+  {
+    const { client } = await connect(serverArgs);
+    const naive = await connect([...TSX, join(ROOT, 'bench/naive-server.ts'), minilm, String(THREADS)]);
+    const call = (c: Client, extra: Record<string, unknown> = {}) => (i: number) =>
+      c.callTool({ name: 'embed', arguments: { texts: [texts[i % texts.length]!], ...extra } });
+    const embed = call(client);
+    const b64 = call(client, { encoding: 'base64' });
+    const naiveEmbed = call(naive.client);
+    for (let i = 0; i < 64; i++) await embed(i); // load + warm
+    await closedLoop(embed, 64, 1);
+    await closedLoop(naiveEmbed, 64, 1);
+    const rawW: number[] = [];
+    const oursW: number[] = [];
+    const b64W: number[] = [];
+    const naiveW: number[] = [];
+    for (let w = 0; w < WINDOWS; w++) {
+      rawW.push(await raw.window());
+      oursW.push(await closedLoop(embed, 64, SECONDS));
+      b64W.push(await closedLoop(b64, 64, SECONDS));
+      naiveW.push(await closedLoop(naiveEmbed, 64, SECONDS));
+    }
+    await naive.client.close();
+    r.raw_b32_sent_per_s = median(rawW);
+    r.ours_64_inflight_sent_per_s = median(oursW);
+    r.ours_64_inflight_base64_sent_per_s = median(b64W);
+    r.naive_64_inflight_sent_per_s = median(naiveW);
+    r.ratio_throughput_vs_raw_b32 = median(oursW.map((o, i) => o / rawW[i]!));
+    r.ratio_throughput_base64_vs_raw_b32 = median(b64W.map((o, i) => o / rawW[i]!));
+    r.ratio_ours_vs_naive = median(oursW.map((o, i) => o / naiveW[i]!));
+
+    // Single-request latency, interleaved with raw batch-1 runs so both see the same machine state.
+    const lat: number[] = [];
+    const rawLat: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      let t = performance.now();
+      await embed(i);
+      lat.push(performance.now() - t);
+      t = performance.now();
+      await raw.single(i);
+      rawLat.push(performance.now() - t);
+    }
+    r.ours_single_p50_ms = median(lat);
+    r.raw_b1_p50_ms = median(rawLat);
+    r.single_latency_overhead_ms = r.ours_single_p50_ms - r.raw_b1_p50_ms;
+
+    // Generation: greedy, 64 new tokens, alternating with the raw KV-cache loop.
+    const prompt = 'The weather is nice today and';
+    const gen = () => client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt, max_new_tokens: 64, return_token_ids: true } });
+    await gen();
+    const oursG: number[] = [];
+    const rawG: number[] = [];
+    for (let w = 0; w < WINDOWS; w++) {
+      const t = performance.now();
+      const g = (await gen()).structuredContent as { token_ids: number[]; usage: { completion_tokens: number } };
+      oursG.push((g.usage.completion_tokens / (performance.now() - t)) * 1000);
+      const rg = await rawGenerate(gpt2, prompt, 64);
+      rawG.push(rg.tokensPerS);
+      r.ours_generate_tokens = g.usage.completion_tokens;
+      r.generate_same_tokens = Number(JSON.stringify(rg.tokens.filter((x) => x !== 50256)) === JSON.stringify(g.token_ids));
+    }
+    r.ours_generate_tokens_per_s = median(oursG);
+    r.raw_generate_tokens_per_s = median(rawG);
+    r.ratio_generate_vs_raw = median(oursG.map((o, i) => o / rawG[i]!));
+    await client.close();
+  }
+  await raw.release();
+
+  // Peak RSS cycling 4 models under a budget that fits 2.
+  {
+    // The per-model footprint as the server accounts it (measured RSS, or file bytes), from a
+    // server that loads one model alone; the cycling server's budget fits two of them.
+    let footprint = statSync(join(cycle[0]!, 'onnx', 'model.onnx')).size;
+    {
+      const probe = await connect([...serverArgs, '--skills-dir', skillsDir, '--tools', 'load_model']);
+      const l = await probe.client.callTool({ name: 'load_model', arguments: { model: 'mini-0' } });
+      footprint = Math.max(footprint, (l.structuredContent as { bytes: number }).bytes);
+      await probe.client.close();
+    }
+    const budget = Math.floor(footprint * 2.5);
+    r.cycle_model_footprint_mb = footprint / 1e6;
+    const { client, pid } = await connect([...serverArgs, '--skills-dir', skillsDir, '--memory-budget', String(budget), '--keep-alive=-1', '--tools', 'embed,load_model']);
+    await client.listTools();
+    const baseline = rssOf(pid).rss;
+    for (let round = 0; round < 3; round++) {
+      for (let m = 0; m < 4; m++) {
+        await Promise.all(texts.slice(0, 16).map((t) => client.callTool({ name: 'embed', arguments: { model: `mini-${m}`, texts: [t] } })));
+      }
+    }
+    const loaded = JSON.parse(((await client.readResource({ uri: 'hf://models/loaded' })).contents[0] as { text: string }).text).models.length;
+    const { hwm } = rssOf(pid);
+    r.cycle_budget_mb = budget / 1e6;
+    r.cycle_baseline_rss_mb = baseline / 1e6;
+    r.cycle_peak_rss_mb = hwm / 1e6;
+    r.cycle_models_loaded_at_end = loaded;
+    r.cycle_peak_over_budget_plus_baseline = hwm / (budget + baseline);
+    await client.close();
+  }
+
+  return r;
+}
