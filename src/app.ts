@@ -4,6 +4,7 @@
  * probe, backend, loader and executor. Transports share the result.
  */
 import { TransformersBackend } from './backends/transformers.js';
+import { WorkerBackend } from './backends/worker.js';
 import type { Backend } from './backends/types.js';
 import type { Config } from './config/config.js';
 import { probeHardware, type HardwareInfo } from './hardware/probe.js';
@@ -39,7 +40,8 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs: config.skillsDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
-  const backend = o.backend ?? new TransformersBackend({ offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true });
+  const backendOptions = { offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true };
+  const backend = o.backend ?? (config.inferenceThread === 'worker' ? new WorkerBackend(backendOptions) : new TransformersBackend(backendOptions));
   const metrics = new RuntimeMetrics();
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
   const batchConcurrency = config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);

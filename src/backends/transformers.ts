@@ -22,10 +22,12 @@ export interface TransformersBackendOptions {
   useFsCache?: boolean;
 }
 
-const TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'];
+/** Tasks the transformers.js backend serves. */
+export const TRANSFORMERS_TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'];
+const TASKS = TRANSFORMERS_TASKS;
 
 /** transformers.js devices available on this platform (it supports cuda/webgpu/cpu on Linux). */
-function platformDevices(): Device[] {
+export function platformDevices(): Device[] {
   if (process.platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
   if (process.platform === 'win32') return ['dml', 'webgpu', 'cpu'];
   return ['cuda', 'webgpu', 'cpu'];

@@ -31,6 +31,8 @@ const ConfigSchema = z.object({
   device: z.enum(DEVICE_NAMES).default('auto'),
   threads: z.number().int().min(0).max(256).default(0),
   maxConcurrency: z.number().int().min(1).max(1024).default(4),
+  /** Where inference runs: a worker thread per model (default), or the main thread. */
+  inferenceThread: z.enum(['worker', 'main']).default('worker'),
   /** Memory for loaded models, bytes. Default: 50% of RAM. */
   memoryBudget: z.number().int().positive().default(() => Math.floor(totalmem() * DEFAULT_BUDGET_FRACTION)),
   /** Idle time before a model is unloaded, ms; -1 = never, 0 = right after use. Default 5 minutes. */
@@ -82,6 +84,7 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --device D               ${DEVICE_NAMES.join('|')} (HF_MODEL_SERVER_DEVICE; default auto)
   --threads N              onnxruntime intra-op threads, 0 = its default (HF_MODEL_SERVER_THREADS)
   --max-concurrency N      inference calls running at once (HF_MODEL_SERVER_MAX_CONCURRENCY; default 4)
+  --inference-thread T     worker (a thread per model, default) or main (HF_MODEL_SERVER_INFERENCE_THREAD)
   --memory-budget SIZE     memory for loaded models, e.g. 4GB, 60% (HF_MODEL_SERVER_MEMORY_BUDGET; default 50% of RAM)
   --keep-alive DURATION    unload a model after this idle time, e.g. 5m, 0, never (or --keep-alive=-1) (HF_MODEL_SERVER_KEEP_ALIVE; default 5m)
   --preload LIST           skills to load at startup (HF_MODEL_SERVER_PRELOAD)
@@ -149,6 +152,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         device: { type: 'string' },
         threads: { type: 'string' },
         'max-concurrency': { type: 'string' },
+        'inference-thread': { type: 'string' },
         'memory-budget': { type: 'string' },
         'keep-alive': { type: 'string' },
         preload: { type: 'string' },
@@ -182,6 +186,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     device: v.device ?? E('DEVICE'),
     threads: int('threads', v.threads ?? E('THREADS')),
     maxConcurrency: int('max-concurrency', v['max-concurrency'] ?? E('MAX_CONCURRENCY')),
+    inferenceThread: v['inference-thread'] ?? E('INFERENCE_THREAD'),
     memoryBudget: bytes(v['memory-budget'] ?? E('MEMORY_BUDGET')),
     keepAliveMs: duration(v['keep-alive'] ?? E('KEEP_ALIVE')),
     preload: csv(v.preload ?? E('PRELOAD')),

@@ -24,7 +24,15 @@ export class RuntimeMetrics {
   });
   readonly tokens = new Counter({ name: 'model_tokens_processed_total', help: 'Tokens processed (input and generated) per model.', labelNames: ['model'] as const, registers: [this.registry] });
   readonly memory = new Gauge({ name: 'hardware_memory_used_bytes', help: 'Memory accounted to loaded models per device.', labelNames: ['hardware'] as const, registers: [this.registry] });
-  readonly queueDepth = new Gauge({ name: 'queue_depth', help: 'Queued units per priority, all models.', labelNames: ['priority'] as const, registers: [this.registry] });
+  private readonly depthByQueue = new Map<string, Record<Priority, number>>();
+  /** Summed at scrape time from each queue's last reported depth (nothing to do per request). */
+  readonly queueDepth = new Gauge({
+    name: 'queue_depth',
+    help: 'Queued units per priority, all models.',
+    labelNames: ['priority'] as const,
+    registers: [this.registry],
+    collect: () => this.collectDepth(),
+  });
   readonly modelsLoaded = new Gauge({ name: 'models_loaded', help: 'Models in memory.', registers: [this.registry] });
   readonly batchSize = new Histogram({
     name: 'batch_size',
@@ -42,14 +50,16 @@ export class RuntimeMetrics {
   });
   readonly evictions = new Counter({ name: 'model_evictions_total', help: 'Models unloaded to fit the memory budget or after keep-alive.', labelNames: ['reason'] as const, registers: [this.registry] });
 
-  private readonly depthByQueue = new Map<string, Record<Priority, number>>();
   private batches = 0;
   private units = 0;
   private maxBatch = 0;
 
-  /** Records a queue's depth; the gauge sums all queues. */
+  /** Records a queue's depth (cheap; the gauge is computed when scraped). */
   setDepth(queue: string, d: Record<Priority, number>): void {
     this.depthByQueue.set(queue, d);
+  }
+
+  private collectDepth(): void {
     for (const p of ['high', 'normal', 'low'] as const) {
       let n = 0;
       for (const q of this.depthByQueue.values()) n += q[p];

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransformersBackend } from '../../src/backends/transformers.js';
+import { WorkerBackend } from '../../src/backends/worker.js';
 import { fixture } from '../helpers/fixtures.js';
 import { FakeBackend } from '../helpers/fake-backend.js';
 import { backendContract } from './contract.js';
@@ -26,4 +27,12 @@ backendContract({
   embed: { ...base, source: '/fake/embed', task: 'feature-extraction' },
   classify: { ...base, source: '/fake/classify', task: 'text-classification' },
   generate: { ...base, source: '/fake/gen', task: 'text-generation' },
+});
+
+backendContract({
+  name: 'transformers.js in worker threads',
+  make: () => new WorkerBackend({ offline: true, cacheDir: mkdtempSync(join(tmpdir(), 'hfms-cache-')), useFsCache: false }),
+  embed: { ...base, source: fixture('bert'), task: 'feature-extraction' },
+  classify: { ...base, source: fixture('classifier'), task: 'text-classification' },
+  generate: { ...base, source: fixture('gpt2'), task: 'text-generation' },
 });

@@ -36,6 +36,7 @@ export function modelField(names: string[], what: string, withDefault = true) {
 /** The skill named `name`, checked to serve one of `tasks`; throws unknown_model / unsupported_task. */
 export function skillFor(registry: Registry, name: string, tasks: readonly Task[]): Skill {
   const reg = registry.get(name);
+  if (reg && reg.skill.tasks.some((t) => tasks.includes(t))) return reg.skill;
   const valid = modelsFor(registry, tasks);
   if (!reg) throw new ServerError('unknown_model', `unknown model "${name}"; valid: ${valid.join(', ')}`);
   if (!reg.skill.tasks.some((t) => tasks.includes(t))) {

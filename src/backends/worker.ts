@@ -1,0 +1,146 @@
+/**
+ * @module backends/worker
+ * Runs each loaded model in its own worker thread. onnxruntime-node computes on the thread
+ * that calls `session.run`, so on the main thread every inference blocked the event loop: no
+ * request parsing, responses, progress or other models meanwhile. With a worker per model the
+ * main thread keeps serving while models compute, models compute in parallel, and unloading
+ * terminates the thread, which releases everything the model held. A crashed worker fails only
+ * its own requests.
+ */
+import { Worker } from 'node:worker_threads';
+import { ServerError } from '../errors.js';
+import type { Device, Dtype, Task } from '../skills/schema.js';
+import type { TransformersBackendOptions } from './transformers.js';
+import { TRANSFORMERS_TASKS, platformDevices } from './transformers.js';
+import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
+import type { FromWorker, ToWorker, WireError, WireInput, WorkerInit } from './worker-protocol.js';
+
+const fromWire = (e: WireError) => new ServerError(e.code, e.message);
+
+/** Starts the worker: compiled JS directly, TypeScript sources (tests, tsx) through tsx. */
+function startWorker(init: WorkerInit): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const entry = new URL('./worker-entry.ts', here).href;
+    const code = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`;
+    return new Worker(code, { eval: true, workerData: init });
+  }
+  return new Worker(new URL('./worker-entry.js', here), { workerData: init });
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  onText?: ((piece: string) => void) | undefined;
+  cleanup(): void;
+}
+
+/** The transformers.js backend, one worker thread per loaded model. */
+export class WorkerBackend implements Backend {
+  readonly name = 'transformers.js (worker threads)';
+  readonly tasks: readonly Task[] = TRANSFORMERS_TASKS;
+  readonly devices: readonly Device[] = platformDevices();
+
+  constructor(private readonly options: TransformersBackendOptions) {}
+
+  load(req: LoadRequest): Promise<ModelHandle> {
+    if (!this.tasks.includes(req.task)) return Promise.reject(new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`));
+    const { onProgress, ...request } = req;
+    const worker = startWorker({ options: this.options, request });
+    const pending = new Map<number, Pending>();
+    let nextId = 0;
+    let dead: ServerError | undefined;
+    let disposed: (() => void) | undefined;
+
+    const failAll = (err: ServerError) => {
+      dead ??= err;
+      for (const p of pending.values()) {
+        p.cleanup();
+        p.reject(err);
+      }
+      pending.clear();
+    };
+
+    return new Promise<ModelHandle>((resolveLoad, rejectLoad) => {
+      let ready = false;
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'progress':
+            onProgress?.(m.progress);
+            break;
+          case 'ready':
+            ready = true;
+            resolveLoad(handle(m.dtype as Dtype));
+            break;
+          case 'load-error':
+            void worker.terminate();
+            rejectLoad(fromWire(m.error));
+            break;
+          case 'text':
+            pending.get(m.id)?.onText?.(m.piece);
+            break;
+          case 'result':
+          case 'error': {
+            const p = pending.get(m.id);
+            if (!p) break;
+            pending.delete(m.id);
+            p.cleanup();
+            if (m.type === 'result') p.resolve(m.output);
+            else p.reject(fromWire(m.error));
+            break;
+          }
+          case 'disposed':
+            disposed?.();
+            break;
+        }
+      });
+      worker.on('error', (e) => {
+        const err = new ServerError(ready ? 'inference_failed' : 'model_load_failed', `model worker for "${req.source}" failed: ${e.message}`, { cause: e });
+        if (!ready) rejectLoad(err);
+        failAll(err);
+      });
+      worker.on('exit', (code) => {
+        const err = new ServerError(ready ? 'inference_failed' : 'model_load_failed', `model worker for "${req.source}" exited (code ${code})`);
+        if (!ready) rejectLoad(err);
+        failAll(err);
+        disposed?.();
+      });
+
+      const handle = (dtype: Dtype): ModelHandle => ({
+        task: req.task,
+        device: req.device,
+        dtype,
+        run: <I extends TaskInput>(input: I): Promise<TaskOutput<I>> => {
+          if (dead) return Promise.reject(dead);
+          const id = nextId++;
+          const { onText, signal, ...rest } = input as TaskInput & { onText?: (p: string) => void; signal?: AbortSignal };
+          return new Promise<TaskOutput<I>>((resolve, reject) => {
+            const onAbort = () => worker.postMessage({ type: 'abort', id } satisfies ToWorker);
+            signal?.addEventListener('abort', onAbort, { once: true });
+            pending.set(id, {
+              resolve: resolve as (v: unknown) => void,
+              reject,
+              onText,
+              cleanup: () => signal?.removeEventListener('abort', onAbort),
+            });
+            worker.postMessage({ type: 'run', id, input: rest as WireInput, stream: onText !== undefined } satisfies ToWorker);
+            if (signal?.aborted) onAbort();
+          });
+        },
+        dispose: async () => {
+          if (dead && pending.size === 0) {
+            await worker.terminate();
+            return;
+          }
+          await new Promise<void>((resolve) => {
+            disposed = resolve;
+            worker.postMessage({ type: 'dispose' } satisfies ToWorker);
+            setTimeout(resolve, 5000).unref();
+          });
+          dead ??= new ServerError('model_load_failed', `model "${req.source}" was unloaded`);
+          await worker.terminate();
+        },
+      });
+    });
+  }
+}
