@@ -1,0 +1,61 @@
+/**
+ * Import direction: transports -> mcp -> runtime -> backends; skills, hardware, config, process
+ * and errors are leaves. Only backend files import transformers.js or onnxruntime-node, and
+ * nothing below mcp/ imports the MCP SDK.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const layer = (f: string) => relative('src', f).split('/')[0]!.replace(/\.ts$/, '');
+const imports = (f: string) => [...readFileSync(f, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+
+describe('architecture', () => {
+  const src = files('src');
+
+  it('only src/backends imports @huggingface/transformers or onnxruntime-node', () => {
+    for (const f of src) {
+      if (layer(f) === 'backends') continue;
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^(@huggingface\/transformers|onnxruntime-node)/);
+    }
+  });
+
+  it('nothing below mcp/ imports the MCP SDK', () => {
+    for (const f of src) {
+      if (['mcp', 'transports', 'cli', 'app'].includes(layer(f))) continue;
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^@modelcontextprotocol\/sdk/);
+    }
+  });
+
+  it('layers import only downwards', () => {
+    const allowed: Record<string, string[]> = {
+      cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors'],
+      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'runtime', 'skills', 'errors', 'process'],
+      transports: ['app', 'mcp', 'errors', 'logger', 'config'],
+      mcp: ['mcp', 'runtime', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends'],
+      runtime: ['runtime', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors'],
+      backends: ['backends', 'skills', 'errors'],
+      skills: ['skills', 'logger'],
+      hardware: ['hardware', 'skills'],
+      config: ['config', 'logger'],
+      process: ['process'],
+      logger: [],
+      errors: [],
+    };
+    for (const f of src) {
+      const from = layer(f);
+      for (const i of imports(f).filter((x) => x.startsWith('.'))) {
+        const to = layer(join(f, '..', i).replace(/\.js$/, '.ts'));
+        if (to === from) continue;
+        expect(allowed[from] ?? [], `${relative('.', f)} imports ${i} (${from} -> ${to})`).toContain(to);
+      }
+    }
+  });
+});
