@@ -1,6 +1,6 @@
 /**
- * Import direction: transports -> mcp -> runtime -> backends; skills, hardware, config, process
- * and errors are leaves. Only backend files import transformers.js or onnxruntime-node, and
+ * Import direction: transports -> mcp -> runtime -> backends; skills, hardware, config, process,
+ * vectors and errors are leaves. Only backend files import transformers.js or onnxruntime-node, and
  * nothing below mcp/ imports the MCP SDK.
  */
 import { describe, expect, it } from 'vitest';
@@ -39,15 +39,16 @@ describe('architecture', () => {
       cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors'],
       app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'runtime', 'skills', 'errors', 'process'],
       transports: ['app', 'mcp', 'errors', 'logger', 'config'],
-      mcp: ['mcp', 'runtime', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends'],
-      runtime: ['runtime', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors'],
-      backends: ['backends', 'skills', 'errors'],
+      mcp: ['mcp', 'runtime', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors'],
+      runtime: ['runtime', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
+      backends: ['backends', 'skills', 'errors', 'vectors'],
       skills: ['skills', 'logger'],
       hardware: ['hardware', 'skills'],
       config: ['config', 'logger'],
       process: ['process'],
       logger: [],
       errors: [],
+      vectors: [],
     };
     for (const f of src) {
       const from = layer(f);

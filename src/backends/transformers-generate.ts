@@ -8,6 +8,7 @@
  */
 import { LogitsProcessor, StoppingCriteria, TextStreamer, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
+import { mulberry32 } from '../vectors.js';
 import type { FinishReason, GenerateOutput, TaskInput } from './types.js';
 
 type GenInput = Extract<TaskInput, { task: 'text-generation' | 'text2text-generation' }>;
@@ -29,24 +30,12 @@ interface GenPipeline {
   };
 }
 
-/** A small seeded PRNG (mulberry32), one per request. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Samples one token per row with temperature / top-k / top-p, then masks all others. */
 class SeededSampler extends LogitsProcessor {
   private readonly next: () => number;
   constructor(private readonly p: { temperature: number; topK: number; topP: number; seed: number }) {
     super();
-    this.next = rng(p.seed);
+    this.next = mulberry32(p.seed);
   }
 
   override _call(_ids: bigint[][], logits: Tensor): Tensor {

@@ -10,6 +10,7 @@ import { ServerError } from '../errors.js';
 import type { Device, Dtype, Task } from '../skills/schema.js';
 import type { Backend, ClassifyOutput, EmbedOutput, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
 import { generate } from './transformers-generate.js';
+import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
 
 /** Settings the backend applies to transformers.js once, at construction. */
@@ -78,15 +79,6 @@ async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-
     vectors.push(v);
   }
   return { vectors, tokens: maskCounts(enc.attention_mask!), timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 } };
-}
-
-/** L2-normalises a vector in place (zero vectors stay zero). */
-export function normalizeInPlace(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
-  for (let i = 0; i < v.length; i++) v[i]! *= inv;
-  return v;
 }
 
 async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {

@@ -29,7 +29,8 @@ let hashMemo: string | undefined;
 export function generatorHash(): string {
   if (!hashMemo) {
     const h = createHash('sha256');
-    for (const f of sourceFiles(HERE)) h.update(f.slice(HERE.length)).update(readFileSync(f));
+    // The generator's sources, plus the shared PRNG its weights come from.
+    for (const f of [...sourceFiles(HERE), resolve(HERE, '..', '..', 'src', 'vectors.ts')]) h.update(f.slice(HERE.length)).update(readFileSync(f));
     hashMemo = h.digest('hex').slice(0, 12);
   }
   return hashMemo;

@@ -4,17 +4,7 @@
  * the same model bytes, so fixtures are reproducible and references can be recomputed.
  */
 
-/** A mulberry32 generator returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../src/vectors.js';
 
 /** Normal(0, std) samples via Box-Muller, from a uniform source. */
 export function normalFiller(uniform: () => number): (out: Float32Array, std: number) => void {

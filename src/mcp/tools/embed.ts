@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
+import { normalizeInPlace } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
@@ -28,15 +29,10 @@ export function toJsonFloats(v: Float32Array): number[] {
   return out;
 }
 
-/** Truncates to `dims` and L2-renormalises. */
+/** Truncates to `dims`, L2-renormalising when `normalize`. */
 export function truncate(v: Float32Array, dims: number, normalize: boolean): Float32Array {
   const out = v.slice(0, dims);
-  if (!normalize) return out;
-  let s = 0;
-  for (const x of out) s += x * x;
-  const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
-  for (let i = 0; i < out.length; i++) out[i]! *= inv;
-  return out;
+  return normalize ? normalizeInPlace(out) : out;
 }
 
 export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
