@@ -114,13 +114,38 @@ function eosIds(p: GenPipeline): Set<number> {
   return new Set((Array.isArray(e) ? e : e === undefined ? [] : [e]).map(Number));
 }
 
-/** Runs one generation request. */
+/** Trims a row's new tokens at EOS and stop strings, decodes it, and says why it ended. */
+function finish(p: GenPipeline, newIds: number[], params: GenInput['params'], promptTokens: number, aborted: boolean): GenerateOutput {
+  const eos = eosIds(p);
+  let tokenIds = newIds;
+  let finishReason: FinishReason = tokenIds.length >= params.maxNewTokens ? 'length' : 'stop';
+  const eosAt = tokenIds.findIndex((t) => eos.has(t));
+  if (eosAt >= 0) {
+    tokenIds = tokenIds.slice(0, eosAt);
+    finishReason = 'stop';
+  }
+  let text = p.tokenizer.decode(tokenIds, { skip_special_tokens: true });
+  if (aborted) finishReason = 'cancelled';
+  else if (params.stop.length > 0) {
+    const cuts = params.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+    if (cuts.length > 0) {
+      text = text.slice(0, Math.min(...cuts));
+      finishReason = 'stop_sequence';
+    }
+  }
+  return { text, tokenIds, finishReason, promptTokens };
+}
+
+function requireTemplate(p: GenPipeline): void {
+  if (!p.tokenizer.chat_template) throw new ServerError('invalid_input', 'this model has no chat template; send `prompt` instead of `messages`');
+}
+
+/** Runs one generation request, or a batch of greedy prompts (`input.prompts`). */
 export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean): Promise<GenerateOutput> {
+  if (input.prompts && input.prompts.length > 0) return generateBatch(p, input, seq2seq);
   let enc: Record<string, Tensor>;
   if (input.messages) {
-    if (!p.tokenizer.chat_template) {
-      throw new ServerError('invalid_input', 'this model has no chat template; send `prompt` instead of `messages`');
-    }
+    requireTemplate(p);
     enc = p.tokenizer.apply_chat_template(input.messages, { add_generation_prompt: true, return_dict: true }) as Record<string, Tensor>;
   } else {
     enc = p.tokenizer(input.prompt ?? '');
@@ -143,22 +168,33 @@ export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean
     ...(streamer ? { streamer } : {}),
   });
   const row = (out.tolist() as bigint[][])[0]!.map(Number);
-  let tokenIds = row.slice(skip);
-  const eos = eosIds(p);
-  let finishReason: FinishReason = tokenIds.length >= params.maxNewTokens ? 'length' : 'stop';
-  const eosAt = tokenIds.findIndex((t) => eos.has(t));
-  if (eosAt >= 0) {
-    tokenIds = tokenIds.slice(0, eosAt);
-    finishReason = 'stop';
-  }
-  let text = p.tokenizer.decode(tokenIds, { skip_special_tokens: true });
-  if (stop.stoppedBy === 'abort') finishReason = 'cancelled';
-  else if (params.stop.length > 0) {
-    const cuts = params.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-    if (cuts.length > 0) {
-      text = text.slice(0, Math.min(...cuts));
-      finishReason = 'stop_sequence';
-    }
-  }
-  return { text, tokenIds, finishReason, promptTokens };
+  return finish(p, row.slice(skip), params, promptTokens, stop.stoppedBy === 'abort');
+}
+
+/**
+ * Greedy generation for several prompts at once: left-padded (decoder-only) so every row's
+ * last prompt token lines up, one generate call, then each row trimmed on its own.
+ */
+async function generateBatch(p: GenPipeline, input: GenInput, seq2seq: boolean): Promise<GenerateOutput> {
+  const prompts = input.prompts!;
+  const chat = prompts.some((x) => x.messages);
+  if (chat) requireTemplate(p);
+  const texts = prompts.map((x) => (x.messages ? (p.tokenizer.apply_chat_template(x.messages, { add_generation_prompt: true, tokenize: false }) as string) : (x.prompt ?? '')));
+  if (!seq2seq) (p.tokenizer as unknown as { padding_side: string }).padding_side = 'left';
+  // Chat templates already contain their special tokens.
+  const enc = p.tokenizer(texts, { padding: true, add_special_tokens: !chat });
+  const [rows, width] = enc.input_ids!.dims as [number, number];
+  const mask = enc.attention_mask!.data as BigInt64Array;
+  const params = input.params;
+  const skip = seq2seq ? 1 : width;
+  const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal);
+  const out = await p.model.generate({ ...enc, max_new_tokens: params.maxNewTokens, do_sample: false, stopping_criteria: [stop] });
+  const seqs = out.tolist() as bigint[][];
+  const batch = seqs.map((row, r) => {
+    let promptTokens = 0;
+    for (let c = 0; c < width; c++) promptTokens += Number(mask[r * width + c]);
+    return finish(p, row.map(Number).slice(skip), params, promptTokens, stop.stoppedBy === 'abort');
+  });
+  if (batch.length !== rows) throw new ServerError('internal', `generated ${batch.length} rows for ${rows} prompts`);
+  return { ...batch[0]!, batch };
 }

@@ -32,6 +32,12 @@ export interface ChatMessage {
   content: string;
 }
 
+/** One prompt of a generation batch. */
+export interface GenPrompt {
+  prompt?: string | undefined;
+  messages?: ChatMessage[] | undefined;
+}
+
 /** Generation parameters, already validated and defaulted. */
 export interface GenerationParams {
   maxNewTokens: number;
@@ -52,6 +58,12 @@ export type TaskInput =
       task: 'text-generation' | 'text2text-generation';
       prompt?: string | undefined;
       messages?: ChatMessage[] | undefined;
+      /**
+       * Batch mode: several prompts generated together with the same parameters (greedy only, no
+       * streaming). When given, `prompt`/`messages` are ignored and the output's `batch` holds
+       * one result per prompt, in order.
+       */
+      prompts?: GenPrompt[] | undefined;
       params: GenerationParams;
       /** Called with each new piece of decoded text. */
       onText?: ((piece: string) => void) | undefined;
@@ -95,6 +107,8 @@ export interface GenerateOutput {
   tokenIds: number[];
   finishReason: FinishReason;
   promptTokens: number;
+  /** Batch mode: one result per prompt (the top-level fields repeat the first). */
+  batch?: GenerateOutput[];
 }
 
 /** The output type for a given input. */

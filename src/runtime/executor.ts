@@ -95,13 +95,13 @@ export class Executor {
     let q = this.genQueues.get(model);
     if (!q) {
       const m = this.o.metrics;
+      const limits = this.batchLimits(model);
       q = new Batcher<GenUnit, TaskOutput<GenInput>>({
-        maxBatchSize: 1,
-        maxBatchTokens: Number.MAX_SAFE_INTEGER,
-        maxWaitMs: 0,
+        ...limits,
         maxQueue: this.o.maxQueue,
-        tokens: () => 1,
-        run: (_key, [u]) => this.slots(async () => [await u!.handle.run(u!.input)]),
+        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
+        tokens: (u) => estimateTokens(u.input.prompt ?? u.input.messages?.map((x) => x.content).join(' ') ?? '') + u.input.params.maxNewTokens,
+        run: (_key, units) => this.slots(() => runGenBatch(units)),
         onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
         onDepth: (d) => m?.setDepth(`${model}\u0000gen`, d),
       });
@@ -130,7 +130,7 @@ export class Executor {
         m?.tokens.inc({ model }, tokens.reduce((a, b) => a + b, 0));
       } else {
         const gen = input as GenInput;
-        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], 'gen', { priority: opts.priority, signal: opts.signal });
+        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], genKey(gen), { priority: opts.priority, signal: opts.signal });
         m?.tokens.inc({ model }, res!.promptTokens + res!.tokenIds.length);
         out = res as TaskOutput<I>;
       }
@@ -144,6 +144,26 @@ export class Executor {
       lease.release();
     }
   }
+}
+
+let soloKeys = 0;
+
+/**
+ * Which generation requests may share a batch: greedy, not streamed, same parameters and the same
+ * kind of input (chat or plain). Sampled or streamed requests get a key of their own.
+ */
+export function genKey(input: GenInput): string {
+  if (input.params.doSample || input.onText) return `solo:${soloKeys++}`;
+  return JSON.stringify([input.task, input.messages ? 'chat' : 'plain', input.params.maxNewTokens, input.params.stop]);
+}
+
+/** Runs generation units: one request as is, or several as one batched call. */
+async function runGenBatch(units: GenUnit[]): Promise<Array<TaskOutput<GenInput>>> {
+  if (units.length === 1) return [await units[0]!.handle.run(units[0]!.input)];
+  const first = units[0]!.input;
+  const out = await units[0]!.handle.run({ task: first.task, params: first.params, prompts: units.map((u) => ({ prompt: u.input.prompt, messages: u.input.messages })) });
+  if (!out.batch || out.batch.length !== units.length) throw new ServerError('internal', 'batched generation returned the wrong number of results');
+  return out.batch;
 }
 
 /** Runs one batch of texts that share a key (same parameters) on one model. */

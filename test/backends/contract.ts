@@ -73,6 +73,20 @@ export function backendContract(s: ContractSubject): void {
       await h.dispose();
     });
 
+    it('batched greedy generation gives each prompt the same tokens as generating it alone', async () => {
+      const h = await s.make().load(s.generate);
+      const params = { maxNewTokens: 6, doSample: false, temperature: 1, topK: 0, topP: 1, stop: [] };
+      const prompts = ['Hello', 'The quick brown fox jumps', 'A'];
+      const out = await h.run({ task: 'text-generation', params, prompts: prompts.map((prompt) => ({ prompt })) });
+      expect(out.batch).toHaveLength(3);
+      for (let i = 0; i < prompts.length; i++) {
+        const alone = await h.run({ task: 'text-generation', prompt: prompts[i], params });
+        expect(out.batch![i]!.tokenIds).toEqual(alone.tokenIds);
+        expect(out.batch![i]!.promptTokens).toBe(alone.promptTokens);
+      }
+      await h.dispose();
+    });
+
     it('rejects a task it cannot serve with a ServerError', async () => {
       await expect(s.make().load({ ...s.embed, task: 'ocr' })).rejects.toBeInstanceOf(ServerError);
     });

@@ -95,9 +95,17 @@ export class FakeBackend implements Backend {
           return { labels, tokens: input.texts.map((t) => t.split(/\s+/).length + 2) } as TaskOutput<I>;
         }
         const n = input.params.maxNewTokens;
-        const tokenIds = Array.from({ length: n }, (_, i) => i + 1);
-        tokenIds.forEach((t) => input.onText?.(` t${t}`));
-        return { text: tokenIds.map((t) => ` t${t}`).join(''), tokenIds, finishReason: 'length', promptTokens: (input.prompt ?? '').length } as TaskOutput<I>;
+        const one = (prompt: string) => {
+          const tokenIds = Array.from({ length: n }, (_, i) => i + 1 + prompt.length);
+          return { text: tokenIds.map((t) => ` t${t}`).join(''), tokenIds, finishReason: 'length' as const, promptTokens: prompt.length };
+        };
+        if (input.prompts) {
+          const batch = input.prompts.map((x) => one(x.prompt ?? ''));
+          return { ...batch[0]!, batch } as TaskOutput<I>;
+        }
+        const out = one(input.prompt ?? '');
+        out.tokenIds.forEach((t) => input.onText?.(` t${t}`));
+        return out as TaskOutput<I>;
       },
       dispose: async () => {
         if (!disposed) {

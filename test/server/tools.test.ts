@@ -145,6 +145,22 @@ describe('generate', () => {
     expect(out.text.startsWith(streamed.trimEnd()) || streamed.startsWith(out.text)).toBe(true);
   });
 
+  it('batches concurrent greedy requests, each equal to the reference decode', async () => {
+    const prompts = ['The quick brown fox', 'Hello world', 'A model server lets agents', 'Good morning'];
+    const tok = await AutoTokenizer.from_pretrained(fixture('gpt2'));
+    const outs = await Promise.all(
+      prompts.map((prompt) => h.call('generate', { model: 'distilgpt2', prompt, max_new_tokens: 6, return_token_ids: true })),
+    );
+    outs.forEach((r, i) => {
+      const ids = Array.from(tok(prompts[i]!).input_ids.data as BigInt64Array, Number);
+      const ref = gpt2GreedyReference(made.weights.model!, dims, ids, ids.map(() => 1), 6, dims.vocab - 1).filter((t) => t !== dims.vocab - 1);
+      expect((r.structuredContent as { token_ids: number[] }).token_ids).toEqual(ref);
+    });
+    const sizes = (await h.app.deps.metrics.batchSize.get()).values.filter((v) => v.labels.model === 'distilgpt2' && v.metricName === 'batch_size_sum');
+    const counts = (await h.app.deps.metrics.batchSize.get()).values.filter((v) => v.labels.model === 'distilgpt2' && v.metricName === 'batch_size_count');
+    expect(sizes[0]!.value / counts[0]!.value).toBeGreaterThan(1); // some requests shared a batch
+  });
+
   it('renders chat messages with the chat template', async () => {
     const r = await h.call('generate', { model: 'tiny-chat', messages: [{ role: 'user', content: 'hello' }], max_new_tokens: 4, return_token_ids: true });
     const out = r.structuredContent as { usage: { prompt_tokens: number }; token_ids: number[] };
