@@ -8,6 +8,8 @@ import { createApp } from './app.js';
 import { ConfigError, HELP, parseCli } from './config/config.js';
 import { callOnce } from './transports/call.js';
 import { runStdio } from './transports/stdio.js';
+import { bindSafetyError } from './transports/http/auth.js';
+import { startHttp, type HttpServer } from './transports/http/server.js';
 import { fail } from './mcp/results.js';
 import { needsAllocatorRelaunch, relaunchWithAllocatorTuning } from './process/allocator.js';
 
@@ -27,7 +29,15 @@ async function main(): Promise<void> {
     return;
   }
   if (needsAllocatorRelaunch(process.env, process.platform)) await relaunchWithAllocatorTuning();
-  const app = createApp(parsed.config);
+  const config = parsed.config;
+  if (!parsed.call && config.transport !== 'stdio') {
+    const unsafe = bindSafetyError(config);
+    if (unsafe) {
+      process.stderr.write(`hf-model-server: ${unsafe}\n`);
+      process.exit(2);
+    }
+  }
+  const app = createApp(config);
   process.on('unhandledRejection', (reason) => app.deps.logger.error({ err: reason }, 'unhandled rejection'));
   if (parsed.call) {
     let result;
@@ -41,7 +51,36 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(result.isError ? 1 : 0);
   }
-  await runStdio(app);
+
+  let http: HttpServer | undefined;
+  let stdio: { close(): Promise<void> } | undefined;
+  let closing = false;
+  const shutdown = async (why: string) => {
+    if (closing) return;
+    closing = true;
+    app.deps.logger.info({ why, inFlight: http?.inFlight() ?? 0 }, 'shutting down');
+    await http?.close(config.shutdownGraceMs).catch(() => undefined);
+    await stdio?.close().catch(() => undefined);
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (config.transport !== 'stdio') {
+    try {
+      http = await startHttp(app);
+    } catch (e) {
+      process.stderr.write(`hf-model-server: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}\n`);
+      await app.close();
+      process.exit(1);
+    }
+  }
+  if (config.transport !== 'http') {
+    // With stdio only, the client closing stdin ends the server; with both, HTTP keeps serving.
+    stdio = await runStdio(app, () => {
+      if (config.transport === 'stdio') void shutdown('stdin closed');
+    });
+  }
 }
 
 void main();

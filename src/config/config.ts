@@ -4,6 +4,7 @@
  * validated with zod, frozen, and passed to everything that needs it. No module reads
  * `process.env` or argv on its own.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,7 +22,30 @@ export const DEVICE_NAMES = ['auto', 'cpu', 'cuda', 'webgpu', 'coreml', 'dml'] a
 const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 const ConfigSchema = z.object({
-  transport: z.enum(['stdio']).default('stdio'),
+  transport: z.enum(['stdio', 'http', 'both']).default('stdio'),
+  /** HTTP bind address. Default 127.0.0.1. */
+  host: z.string().default('127.0.0.1'),
+  /** HTTP port (0 = any free port). Default 8080. */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Stateless streamable HTTP (no sessions), for load-balanced replicas. */
+  stateless: z.boolean().default(false),
+  /** API keys (plaintext or `sha256:<hex>`); empty = no auth. */
+  apiKeys: z.array(z.string()).default([]),
+  /** Allow a non-loopback bind without auth. */
+  insecure: z.boolean().default(false),
+  /** Extra Host header values accepted (DNS-rebinding protection); loopback names always are. */
+  allowedHosts: z.array(z.string()).default([]),
+  /** Origins allowed by CORS (and accepted in Origin headers); empty = no cross-origin browsers. */
+  corsOrigins: z.array(z.string()).default([]),
+  /** Stateful sessions at most, and their idle timeout (ms). */
+  maxSessions: z.number().int().min(1).default(256),
+  sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
+  /** Largest accepted request body (bytes). Default 4 MiB. */
+  maxBodyBytes: z.number().int().min(1024).default(4 * 2 ** 20),
+  /** Requests running longer are answered 504 (ms). Default 5 minutes. */
+  requestTimeoutMs: z.number().int().min(1000).default(300_000),
+  /** Time given to requests in flight on SIGTERM/SIGINT before exiting (ms). Default 30 s. */
+  shutdownGraceMs: z.number().int().min(0).default(30_000),
   skillsDirs: z.array(z.string()).default([]),
   modelsDir: z.string().optional(),
   cacheDir: z.string(),
@@ -75,7 +99,14 @@ Usage:
   hf-model-server call <tool> '<json>'      run one tool once and print the JSON result
 
 Options (each also as an HF_MODEL_SERVER_* environment variable):
-  --transport stdio        transport (HF_MODEL_SERVER_TRANSPORT; default stdio)
+  --transport T            stdio, http or both (HF_MODEL_SERVER_TRANSPORT; default stdio)
+  --host H, --port N       HTTP bind address and port (HF_MODEL_SERVER_HOST/_PORT; default 127.0.0.1:8080)
+  --stateless              stateless streamable HTTP, for load-balanced replicas (HF_MODEL_SERVER_STATELESS=1)
+  --api-key-file FILE      API keys, one per line, plaintext or sha256:<hex> (HF_MODEL_SERVER_API_KEY_FILE);
+                           HF_MODEL_SERVER_API_KEYS holds comma-separated keys too
+  --insecure               allow a non-loopback bind without API keys (HF_MODEL_SERVER_INSECURE=1)
+  --allowed-hosts LIST     extra Host header values to accept (HF_MODEL_SERVER_ALLOWED_HOSTS)
+  --cors-origins LIST      browser origins allowed by CORS (HF_MODEL_SERVER_CORS_ORIGINS)
   --skills-dir DIR         extra skill manifests, repeatable (HF_MODEL_SERVER_SKILLS_DIR, comma-separated)
   --models-dir DIR         local model mirror laid out as org/name/ (HF_MODEL_SERVER_MODELS_DIR)
   --cache-dir DIR          download cache (HF_MODEL_SERVER_CACHE_DIR; default ~/.cache/hf-model-server)
@@ -108,6 +139,18 @@ function int(name: string, v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got "${v}"`);
   return n;
+}
+
+function readKeyFile(path: string | undefined): string[] {
+  if (!path) return [];
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+  } catch (e) {
+    throw new ConfigError(`cannot read API key file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 function bytes(v: string | undefined): number | undefined {
@@ -144,6 +187,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       strict: true,
       options: {
         transport: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        stateless: { type: 'boolean' },
+        'api-key-file': { type: 'string' },
+        insecure: { type: 'boolean' },
+        'allowed-hosts': { type: 'string' },
+        'cors-origins': { type: 'string' },
         'skills-dir': { type: 'string', multiple: true },
         'models-dir': { type: 'string' },
         'cache-dir': { type: 'string' },
@@ -177,6 +227,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   }
   const raw = {
     transport: v.transport ?? E('TRANSPORT'),
+    host: v.host ?? E('HOST'),
+    port: int('port', v.port ?? E('PORT')),
+    stateless: v.stateless ?? bool(E('STATELESS')),
+    apiKeys: [...(csv(E('API_KEYS')) ?? []), ...readKeyFile(v['api-key-file'] ?? E('API_KEY_FILE'))],
+    insecure: v.insecure ?? bool(E('INSECURE')),
+    allowedHosts: csv(v['allowed-hosts'] ?? E('ALLOWED_HOSTS')),
+    corsOrigins: csv(v['cors-origins'] ?? E('CORS_ORIGINS')),
     skillsDirs: (v['skills-dir'] ?? csv(E('SKILLS_DIR')) ?? []).map((d) => resolve(d)),
     modelsDir: (v['models-dir'] ?? E('MODELS_DIR')) ? resolve((v['models-dir'] ?? E('MODELS_DIR'))!) : undefined,
     cacheDir: resolve(v['cache-dir'] ?? E('CACHE_DIR') ?? join(homedir(), '.cache', 'hf-model-server')),

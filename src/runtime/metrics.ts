@@ -6,7 +6,7 @@
  * model_tokens_processed_total, hardware_memory_used_bytes, queue_depth, plus models loaded,
  * batch sizes and per-phase durations.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Priority } from './batcher.js';
 
 /** Request phases timed per batch or request. */
@@ -51,6 +51,10 @@ export class RuntimeMetrics {
   readonly evictions = new Counter({ name: 'model_evictions_total', help: 'Models unloaded to fit the memory budget or after keep-alive.', labelNames: ['reason'] as const, registers: [this.registry] });
 
   private batches = 0;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry }); // process CPU, memory, event-loop lag
+  }
   private units = 0;
   private maxBatch = 0;
 

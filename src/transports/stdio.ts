@@ -6,22 +6,11 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { App } from '../app.js';
 import { createServer } from '../mcp/server.js';
 
-/** Serves until stdin closes or a signal arrives, then unloads models. */
-export async function runStdio(app: App): Promise<void> {
+/** Serves MCP on stdin/stdout; `onEnd` runs when the client closes stdin. */
+export async function runStdio(app: App, onEnd: () => void): Promise<{ close(): Promise<void> }> {
   const { server, close } = createServer(app.deps);
-  const transport = new StdioServerTransport();
-  let closing = false;
-  const shutdown = async (why: string) => {
-    if (closing) return;
-    closing = true;
-    app.deps.logger.info({ why }, 'shutting down');
-    await close().catch(() => undefined);
-    await app.close();
-    process.exit(0);
-  };
-  process.stdin.on('end', () => void shutdown('stdin closed'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await server.connect(transport);
+  process.stdin.on('end', onEnd);
+  await server.connect(new StdioServerTransport());
   app.deps.logger.info({ transport: 'stdio' }, 'MCP server ready');
+  return { close };
 }

@@ -1,0 +1,59 @@
+/**
+ * Graceful shutdown of the real process: SIGTERM while a request is in flight lets it complete,
+ * then the process exits 0. Also: refusal to bind 0.0.0.0 without auth, from the CLI.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeModelsDir } from '../helpers/server.js';
+
+const CLI = ['--import', 'tsx', join(process.cwd(), 'src/cli.ts')];
+
+describe('process lifecycle', () => {
+  it('SIGTERM while a request is in flight: it completes, then the process exits 0', async () => {
+    const env = { ...process.env, HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')) };
+    const child = spawn(process.execPath, [...CLI, '--transport', 'http', '--port', '0', '--offline', '--models-dir', makeModelsDir(), '--threads', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no listen line: ${err.slice(-500)}`)), 30_000);
+      child.stderr.on('data', (d) => {
+        err += d;
+        const m = /"url":"(http:[^"]+)"/.exec(err);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    const post = (body: unknown, sid?: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(sid ? { 'mcp-session-id': sid } : {}) },
+        body: JSON.stringify(body),
+      });
+    const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const sid = init.headers.get('mcp-session-id')!;
+    await init.text();
+    await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sid);
+    // Load the model first so the slow part is inference.
+    await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['warm'] } } }, sid)).text();
+    const texts = Array.from({ length: 256 }, (_, i) => `sentence number ${i} about the weather and a model server that reads long documents for agents`);
+    const inFlight = post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'embed', arguments: { texts, encoding: 'base64' } } }, sid).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 150));
+    child.kill('SIGTERM');
+    const body = await inFlight;
+    expect(body).toContain('"embeddings"');
+    expect(body).not.toContain('"isError":true');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    expect(err).toMatch(/"msg":"shutting down"/);
+  });
+
+  it('refuses to bind 0.0.0.0 without auth, with the reason', () => {
+    const r = spawnSync(process.execPath, [...CLI, '--transport', 'http', '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/refusing to listen on 0.0.0.0 without authentication/);
+  });
+});
