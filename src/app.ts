@@ -45,7 +45,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const metrics = new RuntimeMetrics();
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
   const batchConcurrency = config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
-  const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, metrics });
+  const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, modelRateLimit: config.modelRateLimit, metrics });
   for (const name of config.preload) {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }

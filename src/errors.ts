@@ -73,6 +73,18 @@ export const ERROR_CATALOG = {
     meaning: 'The model ran but failed on this input.',
     action: 'Check the input; report the message if it persists.',
   },
+  forbidden: {
+    retryable: false,
+    http: 403,
+    meaning: 'The credentials lack the scope this call needs (models:admin for load/unload/benchmark, models:infer for inference).',
+    action: 'Use a key or token with the needed scope.',
+  },
+  rate_limited: {
+    retryable: true,
+    http: 429,
+    meaning: 'Too many requests for this key or this model in the current window.',
+    action: 'Retry after the hinted delay.',
+  },
   overloaded: {
     retryable: true,
     http: 503,

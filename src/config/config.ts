@@ -31,6 +31,17 @@ const ConfigSchema = z.object({
   stateless: z.boolean().default(false),
   /** API keys (plaintext or `sha256:<hex>`); empty = no auth. */
   apiKeys: z.array(z.string()).default([]),
+  /** HS256 secret for JWT bearer tokens. */
+  jwtSecret: z.string().min(16).optional(),
+  /** JWKS file (JSON) with public keys for JWT bearer tokens. */
+  jwksFile: z.string().optional(),
+  /** Expected JWT issuer and audience, when set. */
+  jwtIssuer: z.string().optional(),
+  jwtAudience: z.string().optional(),
+  /** Requests per minute per key (or per client address without auth); 0 = unlimited. */
+  rateLimit: z.number().int().min(0).default(0),
+  /** Inference requests per minute per model; 0 = unlimited. */
+  modelRateLimit: z.number().int().min(0).default(0),
   /** Allow a non-loopback bind without auth. */
   insecure: z.boolean().default(false),
   /** Extra Host header values accepted (DNS-rebinding protection); loopback names always are. */
@@ -104,7 +115,12 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --stateless              stateless streamable HTTP, for load-balanced replicas (HF_MODEL_SERVER_STATELESS=1)
   --api-key-file FILE      API keys, one per line, plaintext or sha256:<hex> (HF_MODEL_SERVER_API_KEY_FILE);
                            HF_MODEL_SERVER_API_KEYS holds comma-separated keys too
-  --insecure               allow a non-loopback bind without API keys (HF_MODEL_SERVER_INSECURE=1)
+  --jwt-secret S           verify HS256 JWT bearer tokens (HF_MODEL_SERVER_JWT_SECRET)
+  --jwks-file FILE         verify JWT bearer tokens with these public keys (HF_MODEL_SERVER_JWKS_FILE)
+  --jwt-issuer I, --jwt-audience A   required iss / aud claims (HF_MODEL_SERVER_JWT_ISSUER/_AUDIENCE)
+  --rate-limit N           requests per minute per key or client (HF_MODEL_SERVER_RATE_LIMIT; 0 = off)
+  --model-rate-limit N     inference requests per minute per model (HF_MODEL_SERVER_MODEL_RATE_LIMIT; 0 = off)
+  --insecure               allow a non-loopback bind without API keys or JWT (HF_MODEL_SERVER_INSECURE=1)
   --allowed-hosts LIST     extra Host header values to accept (HF_MODEL_SERVER_ALLOWED_HOSTS)
   --cors-origins LIST      browser origins allowed by CORS (HF_MODEL_SERVER_CORS_ORIGINS)
   --skills-dir DIR         extra skill manifests, repeatable (HF_MODEL_SERVER_SKILLS_DIR, comma-separated)
@@ -192,6 +208,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         stateless: { type: 'boolean' },
         'api-key-file': { type: 'string' },
         insecure: { type: 'boolean' },
+        'jwt-secret': { type: 'string' },
+        'jwks-file': { type: 'string' },
+        'jwt-issuer': { type: 'string' },
+        'jwt-audience': { type: 'string' },
+        'rate-limit': { type: 'string' },
+        'model-rate-limit': { type: 'string' },
         'allowed-hosts': { type: 'string' },
         'cors-origins': { type: 'string' },
         'skills-dir': { type: 'string', multiple: true },
@@ -232,6 +254,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     stateless: v.stateless ?? bool(E('STATELESS')),
     apiKeys: [...(csv(E('API_KEYS')) ?? []), ...readKeyFile(v['api-key-file'] ?? E('API_KEY_FILE'))],
     insecure: v.insecure ?? bool(E('INSECURE')),
+    jwtSecret: v['jwt-secret'] ?? E('JWT_SECRET'),
+    jwksFile: (v['jwks-file'] ?? E('JWKS_FILE')) ? resolve((v['jwks-file'] ?? E('JWKS_FILE'))!) : undefined,
+    jwtIssuer: v['jwt-issuer'] ?? E('JWT_ISSUER'),
+    jwtAudience: v['jwt-audience'] ?? E('JWT_AUDIENCE'),
+    rateLimit: int('rate-limit', v['rate-limit'] ?? E('RATE_LIMIT')),
+    modelRateLimit: int('model-rate-limit', v['model-rate-limit'] ?? E('MODEL_RATE_LIMIT')),
     allowedHosts: csv(v['allowed-hosts'] ?? E('ALLOWED_HOSTS')),
     corsOrigins: csv(v['cors-origins'] ?? E('CORS_ORIGINS')),
     skillsDirs: (v['skills-dir'] ?? csv(E('SKILLS_DIR')) ?? []).map((d) => resolve(d)),

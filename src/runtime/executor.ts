@@ -8,6 +8,7 @@
  * model cannot be evicted while its work is queued or running.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ClassifyOutput, EmbedOutput, LabelScore, LoadProgress, ModelHandle, TaskInput, TaskOutput } from '../backends/types.js';
 import { ServerError } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
@@ -31,6 +32,8 @@ export interface ExecutorOptions {
   maxQueue: number;
   /** Batches of one model running at once (default 1). */
   batchConcurrency?: number;
+  /** Requests per minute per model; 0 or undefined = unlimited. */
+  modelRateLimit?: number;
   metrics?: RuntimeMetrics | undefined;
 }
 
@@ -57,6 +60,22 @@ export class Executor {
     private readonly o: ExecutorOptions,
   ) {
     this.slots = pLimit(o.maxConcurrency);
+    if (o.modelRateLimit) this.modelLimiter = new RateLimiterMemory({ points: o.modelRateLimit, duration: 60 });
+  }
+
+  private readonly modelLimiter: RateLimiterMemory | undefined;
+
+  /** Counts a request against its model's rate limit; throws a retryable rate_limited error past it. */
+  private async checkRate(model: string): Promise<void> {
+    if (!this.modelLimiter) return;
+    try {
+      await this.modelLimiter.consume(model);
+    } catch (r) {
+      if (!(r instanceof RateLimiterRes)) throw r;
+      throw new ServerError('rate_limited', `model "${model}" is limited to ${this.o.modelRateLimit} requests per minute; retry in ${Math.ceil(r.msBeforeNext / 1000)} s`, {
+        retryAfterMs: r.msBeforeNext,
+      });
+    }
   }
 
   /** Queued units across all queues. */
@@ -113,6 +132,7 @@ export class Executor {
   /** Runs `input` on the model of skill `model`. */
   async run<I extends TaskInput>(model: string, input: I, opts: RunOptions = {}): Promise<TaskOutput<I>> {
     if (opts.signal?.aborted) throw new ServerError('cancelled', 'request cancelled by the client');
+    await this.checkRate(model);
     const m = this.o.metrics;
     const t0 = performance.now();
     const lease = await this.loader.acquire(model, input.task, opts.onLoadProgress, opts.signal);

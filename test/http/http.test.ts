@@ -3,16 +3,18 @@
  * stateless calls, progress, the API-key matrix, Host checks, body limit, /metrics, /health,
  * /ready and bind safety.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { SignJWT } from 'jose';
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
 import { bindSafetyError, checkKey, parseKeys } from '../../src/transports/http/auth.js';
 import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { makeModelsDir } from '../helpers/server.js';
+import { errorOf, makeModelsDir } from '../helpers/server.js';
 
 const running: Array<{ app: App; http: HttpServer }> = [];
 afterAll(async () => {
@@ -71,8 +73,8 @@ describe('streamable HTTP', () => {
   it('API keys: no key, wrong key, right key, hashed key', async () => {
     const hashed = `sha256:${createHash('sha256').update('second-key').digest('hex')}`;
     const { http } = await start({ apiKeys: ['first-key', hashed] });
-    await expect(connect(http.url)).rejects.toThrow(/401|invalid API key/i);
-    await expect(connect(http.url, { authorization: 'Bearer nope' })).rejects.toThrow(/401|invalid API key/i);
+    await expect(connect(http.url)).rejects.toThrow(/missing credentials/i);
+    await expect(connect(http.url, { authorization: 'Bearer nope' })).rejects.toThrow(/invalid API key/i);
     const a = await connect(http.url, { authorization: 'Bearer first-key' });
     expect((await a.callTool({ name: 'similarity', arguments: similarity })).isError).toBeFalsy();
     const b = await connect(http.url, { 'x-api-key': 'second-key' });
@@ -119,6 +121,99 @@ describe('streamable HTTP', () => {
     }
     expect((await fetch(http.url.replace('/mcp', '/health'))).status).toBe(200);
     expect((await fetch(http.url.replace('/mcp', '/ready'))).status).toBe(200);
+    await client.close();
+  });
+});
+
+describe('logging', () => {
+  it('request-tied log notifications reach the client and logging/setLevel filters them', async () => {
+    const { http } = await start();
+    const client = await connect(http.url);
+    const logs: Array<{ level: string; data: { event?: string } }> = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      logs.push(n.params as never);
+    });
+    await client.setLoggingLevel('info');
+    await client.callTool({ name: 'load_model', arguments: { model: 'distilbert-sst2' } });
+    expect(logs.some((l) => l.data.event === 'loading_model')).toBe(true);
+    logs.length = 0;
+    await client.setLoggingLevel('error');
+    await client.callTool({ name: 'load_model', arguments: { model: 'distilgpt2' } });
+    expect(logs).toEqual([]);
+    await client.close();
+  });
+
+  it('the audit log records auth failures and admin actions with a key id, never the key', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
+    const config = makeConfig({ transport: 'http', port: 0, offline: true, modelsDir: makeModelsDir(), threads: 1, apiKeys: ['super-secret-key'] });
+    const app = createApp(config, { logger, useFsCache: false });
+    const http = await startHttp(app);
+    running.push({ app, http });
+    await expect(connect(http.url, { authorization: 'Bearer wrong-secret-key' })).rejects.toThrow();
+    const client = await connect(http.url, { authorization: 'Bearer super-secret-key' });
+    await client.callTool({ name: 'load_model', arguments: { model: 'distilbert-sst2' } });
+    await client.close();
+    const all = lines.join('');
+    expect(all).toMatch(/"event":"auth_failed"/);
+    expect(all).toMatch(/"admin":"load_model","client":"key:[0-9a-f]{8}"/);
+    expect(all).not.toContain('super-secret-key');
+    expect(all).not.toContain('wrong-secret-key');
+  });
+});
+
+describe('JWT scopes', () => {
+  const secret = 'a-shared-secret-of-32-bytes-long!!';
+  const token = (scope: string, sub = 'agent-1') =>
+    new SignJWT({ scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+
+  it('a token with models:admin may load models; one with only models:infer may not, but may infer', async () => {
+    const { http } = await start({ jwtSecret: secret });
+    const admin = await connect(http.url, { authorization: `Bearer ${await token('models:admin')}` });
+    expect((await admin.callTool({ name: 'load_model', arguments: { model: 'all-minilm-l6-v2' } })).isError).toBeFalsy();
+    const user = await connect(http.url, { authorization: `Bearer ${await token('models:infer', 'agent-2')}` });
+    expect((await user.callTool({ name: 'similarity', arguments: similarity })).isError).toBeFalsy();
+    const denied = await user.callTool({ name: 'unload_model', arguments: { model: 'all-minilm-l6-v2' } });
+    expect(errorOf(denied as never)).toMatchObject({ code: 'forbidden', retryable: false });
+    const none = await connect(http.url, { authorization: `Bearer ${await token('')}` });
+    expect(errorOf((await none.callTool({ name: 'similarity', arguments: similarity })) as never).code).toBe('forbidden');
+    const forged = new SignJWT({ scope: 'models:admin' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('some-other-secret-32-bytes-long!!!'));
+    await expect(connect(http.url, { authorization: `Bearer ${await forged}` })).rejects.toThrow(/invalid token/);
+    for (const c of [admin, user, none]) await c.close();
+  });
+});
+
+describe('rate limiting', () => {
+  it('per key: 429 with Retry-After past the limit, and the window resets (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const { http } = await start({ apiKeys: ['k1', 'k2'], rateLimit: 3 });
+      const post = (key: string) =>
+        fetch(http.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'r', version: '1' } } }),
+        });
+      for (let i = 0; i < 3; i++) expect((await post('k1')).status).toBe(200);
+      const limited = await post('k1');
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await post('k2')).status).toBe(200); // another key has its own budget
+      vi.setSystemTime(Date.now() + 61_000);
+      expect((await post('k1')).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('per model: a retryable rate_limited tool error with a retry hint', async () => {
+    const { http } = await start({ modelRateLimit: 2 });
+    const client = await connect(http.url);
+    expect((await client.callTool({ name: 'similarity', arguments: similarity })).isError).toBeFalsy();
+    expect((await client.callTool({ name: 'similarity', arguments: similarity })).isError).toBeFalsy();
+    const e = errorOf((await client.callTool({ name: 'similarity', arguments: similarity })) as never) as { code: string; retryable: boolean; retry_after_ms?: number };
+    expect(e).toMatchObject({ code: 'rate_limited', retryable: true });
+    expect(e.retry_after_ms).toBeGreaterThan(0);
     await client.close();
   });
 });

@@ -7,6 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { makeModelsDir } from '../helpers/server.js';
 
 const CLI = ['--import', 'tsx', join(process.cwd(), 'src/cli.ts')];
@@ -49,6 +52,28 @@ describe('process lifecycle', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(0);
     expect(err).toMatch(/"msg":"shutting down"/);
+  });
+
+  it('--transport both: stdio and HTTP share one loader', async () => {
+    const env = { ...(process.env as Record<string, string>), HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')) };
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...CLI, '--transport', 'both', '--port', '0', '--offline', '--models-dir', makeModelsDir(), '--threads', '1'],
+      env,
+      stderr: 'pipe',
+    });
+    let err = '';
+    transport.stderr?.on('data', (d) => (err += d));
+    const stdio = new Client({ name: 'both-stdio', version: '1' });
+    await stdio.connect(transport);
+    await stdio.callTool({ name: 'load_model', arguments: { model: 'distilbert-sst2' } });
+    const url = /"url":"(http:[^"]+)"/.exec(err)![1]!;
+    const http = new Client({ name: 'both-http', version: '1' });
+    await http.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const loaded = JSON.parse(((await http.readResource({ uri: 'hf://models/loaded' })).contents[0] as { text: string }).text);
+    expect(loaded.models.map((m: { model: string }) => m.model)).toContain('distilbert-sst2');
+    await http.close();
+    await stdio.close();
   });
 
   it('refuses to bind 0.0.0.0 without auth, with the reason', () => {

@@ -8,6 +8,7 @@ import { DEVICES } from '../../skills/schema.js';
 import { TASKS } from '../../skills/schema.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { ADMIN_SCOPE, requireScope } from '../scopes.js';
 import { modelField, skillFor } from './common.js';
 
 export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps): void {
@@ -45,9 +46,10 @@ export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps):
       },
       annotations: { title: 'Benchmark model', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    guarded(deps.logger, 'benchmark_model', async (args) => {
+    guarded(deps.logger, 'benchmark_model', async (args, extra) => {
+      requireScope(extra.authInfo, ADMIN_SCOPE);
       skillFor(deps.registry, args.model, TASKS);
-      deps.logger.info({ model: args.model, admin: 'benchmark_model' }, 'admin action');
+      deps.logger.info({ model: args.model, admin: 'benchmark_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
       const results = await deps.benchmark.run(args.model, { iterations: args.iterations, batchSize: args.batch_size, ...(args.devices ? { devices: args.devices } : {}) });
       return ok({ model: args.model, results });
     }),

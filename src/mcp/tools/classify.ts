@@ -8,6 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
 
 export function registerClassifyTool(server: McpServer, deps: ServerDeps): void {
@@ -33,6 +34,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       annotations: { title: 'Classify text', ...READ_ONLY },
     },
     guarded(deps.logger, 'classify', async (args, extra) => {
+      requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['text-classification']);
       if ((args.text === undefined) === (args.texts === undefined)) throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
       const texts = args.texts ?? [args.text!];
@@ -40,7 +42,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       const out = await deps.executor.run(
         args.model,
         { task: 'text-classification', texts, topK: args.top_k },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
       );
       const tokens = out.tokens.reduce((a, b) => a + b, 0);
       return ok({ model: args.model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } });

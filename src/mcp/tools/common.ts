@@ -5,6 +5,7 @@
  * progress notifications.
  */
 import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Config } from '../../config/config.js';
@@ -86,12 +87,28 @@ export function progressSender(extra: ToolExtra): Progress | undefined {
   return send;
 }
 
-/** Load progress (download per file, session creation) on the request's progress channel. */
-export function loadProgress(extra: ToolExtra) {
+/**
+ * A log message tied to this request (MCP `notifications/message` with the request's id, so it
+ * reaches the client even in stateless HTTP); the client's `logging/setLevel` filters it.
+ */
+export function requestLog(server: McpServer, extra: ToolExtra, level: 'debug' | 'info' | 'warning' | 'error', data: Record<string, unknown>): void {
+  const filter = server.server as unknown as { isMessageIgnored?: (level: string, sessionId?: string) => boolean };
+  if (filter.isMessageIgnored?.(level, extra.sessionId)) return;
+  void extra.sendNotification({ method: 'notifications/message', params: { level, logger: 'hf-model-server', data } }).catch(() => undefined);
+}
+
+/** Load progress (download per file, session creation): progress notifications and request logs. */
+export function loadProgress(server: McpServer, extra: ToolExtra) {
   const send = progressSender(extra);
-  if (!send) return undefined;
-  return (p: { phase: string; file?: string; progress?: number }) =>
-    send(`loading model: ${p.phase}${p.file ? ` ${p.file}` : ''}${p.progress !== undefined ? ` ${Math.round(p.progress)}%` : ''}`);
+  let logged = false;
+  return (p: { phase: string; file?: string; progress?: number }) => {
+    if (!logged) {
+      logged = true;
+      requestLog(server, extra, 'info', { event: 'loading_model', phase: p.phase });
+    }
+    if (p.phase === 'ready') requestLog(server, extra, 'info', { event: 'model_ready' });
+    send?.(`loading model: ${p.phase}${p.file ? ` ${p.file}` : ''}${p.progress !== undefined ? ` ${Math.round(p.progress)}%` : ''}`);
+  };
 }
 
 /** Read-only, deterministic inference tool annotations. */

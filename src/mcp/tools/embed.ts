@@ -9,6 +9,7 @@ import { ServerError } from '../../errors.js';
 import { normalizeInPlace } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
@@ -61,12 +62,13 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       annotations: { title: 'Embed texts', ...READ_ONLY },
     },
     guarded(deps.logger, 'embed', async (args, extra) => {
+      requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['feature-extraction']);
       checkTexts(args.texts, 'texts', deps.config.limits);
       const out = await deps.executor.run(
         args.model,
         { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
       );
       const full = out.vectors[0]?.length ?? 0;
       if (args.dimensions !== undefined && args.dimensions > full) {

@@ -9,6 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf } from './common.js';
 
 export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
@@ -52,6 +53,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
       annotations: { title: 'Generate text', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded(deps.logger, 'generate', async (args, extra) => {
+      requireScope(extra.authInfo, INFER_SCOPE);
       if ((args.prompt === undefined) === (args.messages === undefined)) throw new ServerError('invalid_input', 'give exactly one of `prompt` or `messages`');
       if (args.prompt !== undefined) checkTexts([args.prompt], 'prompt', lim);
       if (args.messages) {
@@ -72,7 +74,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
           onText: send ? (piece: string) => piece && send(piece) : undefined,
           signal: extra.signal,
         },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
       );
       return ok({
         model: args.model,

@@ -10,6 +10,7 @@ import { ServerError } from '../../errors.js';
 import { cosine } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
 
 export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
@@ -45,6 +46,7 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       annotations: { title: 'Rank by similarity', ...READ_ONLY },
     },
     guarded(deps.logger, 'similarity', async (args, extra) => {
+      requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['feature-extraction']);
       const usePairs = args.pairs !== undefined;
       if (usePairs === (args.query !== undefined || args.documents !== undefined)) {
@@ -58,7 +60,7 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       const out = await deps.executor.run(
         args.model,
         { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(extra) },
+        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
       );
       const v = out.vectors;
       const results = usePairs

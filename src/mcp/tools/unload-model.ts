@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
+import { ADMIN_SCOPE, requireScope } from '../scopes.js';
 import { modelField, skillFor } from './common.js';
 import { TASKS } from '../../skills/schema.js';
 
@@ -25,10 +26,11 @@ export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): vo
       },
       annotations: { title: 'Unload model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    guarded(deps.logger, 'unload_model', async (args) => {
+    guarded(deps.logger, 'unload_model', async (args, extra) => {
+      requireScope(extra.authInfo, ADMIN_SCOPE);
       skillFor(deps.registry, args.model, TASKS);
       const result = await deps.loader.unload(args.model);
-      deps.logger.info({ model: args.model, admin: 'unload_model', result }, 'admin action');
+      deps.logger.info({ model: args.model, admin: 'unload_model', client: extra.authInfo?.clientId ?? 'local', result }, 'admin action');
       return ok({ model: args.model, result });
     }),
   );

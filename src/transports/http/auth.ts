@@ -4,9 +4,17 @@
  * `X-API-Key: <key>`; configured keys may be plaintext or `sha256:<hex>`. Every comparison is
  * between SHA-256 digests with timingSafeEqual, so timing reveals nothing about the keys.
  * The audit log names a key by a short id (a prefix of its hash), never the key.
+ * Bearer JWTs (jose) are verified with a shared HS256 secret or a local JWKS file; their
+ * `scope`/`scp` claims map to roles: `models:admin` for state-changing tools, `models:infer` for
+ * the task tools. API keys carry both.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Config } from '../../config/config.js';
+import { ADMIN_SCOPE, INFER_SCOPE } from '../../mcp/scopes.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -52,10 +60,52 @@ export function isLoopback(host: string): boolean {
  * Refuses a non-loopback bind without API keys unless `--insecure`: an exposed model server
  * with no auth lets anyone on the network use the models and the machine.
  */
-export function bindSafetyError(o: { host: string; apiKeys: readonly string[]; insecure: boolean }): string | undefined {
-  if (isLoopback(o.host) || o.apiKeys.length > 0 || o.insecure) return undefined;
+export function bindSafetyError(o: { host: string; apiKeys: readonly string[]; insecure: boolean; jwtSecret?: string | undefined; jwksFile?: string | undefined }): string | undefined {
+  if (isLoopback(o.host) || o.apiKeys.length > 0 || o.jwtSecret || o.jwksFile || o.insecure) return undefined;
   return (
     `refusing to listen on ${o.host} without authentication: anyone who can reach it could use the models. ` +
     'Set API keys (HF_MODEL_SERVER_API_KEYS or --api-key-file), bind to 127.0.0.1, or pass --insecure.'
   );
+}
+
+/** Why a request was refused. */
+export class AuthError extends Error {}
+
+/** Checks API keys and JWTs; `enabled` is false when no credentials are configured. */
+export class Authenticator {
+  private readonly keys: KeyEntry[];
+  private readonly jwtKey: Uint8Array | JWTVerifyGetKey | undefined;
+
+  constructor(private readonly config: Pick<Config, 'apiKeys' | 'jwtSecret' | 'jwksFile' | 'jwtIssuer' | 'jwtAudience'>) {
+    this.keys = parseKeys(config.apiKeys);
+    if (config.jwtSecret) this.jwtKey = new TextEncoder().encode(config.jwtSecret);
+    else if (config.jwksFile) this.jwtKey = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')));
+  }
+
+  get enabled(): boolean {
+    return this.keys.length > 0 || this.jwtKey !== undefined;
+  }
+
+  /** The caller's identity and scopes; throws AuthError when credentials are missing or wrong. */
+  async authenticate(req: IncomingMessage): Promise<AuthInfo | undefined> {
+    if (!this.enabled) return undefined;
+    const token = presentedKey(req);
+    if (!token) throw new AuthError('missing credentials');
+    const keyId = checkKey(this.keys, token);
+    if (keyId) return { token: `key:${keyId}`, clientId: `key:${keyId}`, scopes: [INFER_SCOPE, ADMIN_SCOPE] };
+    if (this.jwtKey && token.split('.').length === 3) {
+      try {
+        const { payload } = await jwtVerify(token, this.jwtKey as never, {
+          ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
+          ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
+        });
+        const raw = payload.scope ?? payload.scp ?? [];
+        const scopes = Array.isArray(raw) ? raw.map(String) : String(raw).split(/\s+/).filter(Boolean);
+        return { token: 'jwt', clientId: `jwt:${payload.sub ?? 'anonymous'}`, scopes, ...(payload.exp ? { expiresAt: payload.exp } : {}) };
+      } catch (e) {
+        throw new AuthError(`invalid token: ${(e as Error).message}`);
+      }
+    }
+    throw new AuthError('invalid API key');
+  }
 }

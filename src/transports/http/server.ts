@@ -14,7 +14,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
-import { checkKey, parseKeys, presentedKey } from './auth.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { AuthError, Authenticator } from './auth.js';
 
 /** A running HTTP server. */
 export interface HttpServer {
@@ -75,7 +77,8 @@ const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
 /** Starts the HTTP server on the configured host and port. */
 export async function startHttp(app: App): Promise<HttpServer> {
   const { config, logger, loader, metrics } = app.deps;
-  const keys = parseKeys(config.apiKeys);
+  const auth = new Authenticator(config);
+  const limiter = config.rateLimit > 0 ? new RateLimiterMemory({ points: config.rateLimit, duration: 60 }) : undefined;
   const sessions = new Map<string, Session>();
   const audit = logger.child({ audit: true });
   let inFlight = 0;
@@ -128,13 +131,26 @@ export async function startHttp(app: App): Promise<HttpServer> {
     }
     if (url.pathname !== '/mcp' && url.pathname !== '/metrics') throw new HttpError(404, `no route ${url.pathname}; MCP is served at /mcp`);
 
-    if (keys.length > 0) {
-      const keyId = checkKey(keys, presentedKey(req));
-      if (!keyId) {
-        audit.warn({ event: 'auth_failed', path: url.pathname, ip: req.socket.remoteAddress, presented: presentedKey(req) !== undefined }, 'authentication failed');
-        throw new HttpError(401, 'missing or invalid API key (send Authorization: Bearer <key> or X-API-Key)', -32001, { 'www-authenticate': 'Bearer realm="hf-model-server"' });
+    let authInfo: AuthInfo | undefined;
+    try {
+      authInfo = await auth.authenticate(req);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      audit.warn({ event: 'auth_failed', path: url.pathname, ip: req.socket.remoteAddress, reason: e.message }, 'authentication failed');
+      throw new HttpError(401, `${e.message} (send Authorization: Bearer <key or token> or X-API-Key)`, -32001, { 'www-authenticate': 'Bearer realm="hf-model-server"' });
+    }
+    if (limiter && url.pathname === '/mcp' && req.method === 'POST') {
+      const who = authInfo?.clientId ?? `ip:${req.socket.remoteAddress}`;
+      try {
+        await limiter.consume(who);
+      } catch (r) {
+        if (!(r instanceof RateLimiterRes)) throw r;
+        const secs = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+        audit.warn({ event: 'rate_limited', client: who, retryAfterS: secs }, 'rate limit hit');
+        throw new HttpError(429, `rate limit of ${config.rateLimit} requests per minute exceeded; retry in ${secs} s`, -32000, { 'retry-after': String(secs) });
       }
     }
+    if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
 
     if (url.pathname === '/metrics') {
       if (req.method !== 'GET') throw new HttpError(405, 'use GET');
@@ -241,7 +257,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}/mcp`;
-  logger.info({ url, stateless: config.stateless, auth: keys.length > 0 }, 'HTTP transport listening');
+  logger.info({ url, stateless: config.stateless, auth: auth.enabled, rateLimit: config.rateLimit }, 'HTTP transport listening');
 
   return {
     url,
