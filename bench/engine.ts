@@ -174,7 +174,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
   const texts = sentences();
   const r: Record<string, number> = { threads: THREADS };
   // The built server, as users run it (`npm run bench` builds first).
-  const serverArgs = [join(ROOT, 'dist/cli.js'), '--offline', '--models-dir', modelsDir, '--threads', String(THREADS), '--log-level', 'warn'];
+  const serverArgs = [join(ROOT, 'dist/cli.js'), '--cache-size', '0', '--offline', '--models-dir', modelsDir, '--threads', String(THREADS), '--log-level', 'warn'];
 
   // Throughput: raw, ours and the naive server in alternating windows (same machine state);
   // ratios are medians of the per-window ratios.

@@ -14,6 +14,9 @@ import { Benchmarker } from './runtime/benchmark.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
 import { RuntimeMetrics } from './runtime/metrics.js';
+import { Breakers } from './resilience/breaker.js';
+import { ResponseCache } from './resilience/cache.js';
+import { Gauge } from 'prom-client';
 import { loadRegistry } from './skills/registry.js';
 
 /** Optional replacements (tests inject a logger, a backend or a hardware report). */
@@ -43,12 +46,37 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const backendOptions = { offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true };
   const backend = o.backend ?? (config.inferenceThread === 'worker' ? new WorkerBackend(backendOptions) : new TransformersBackend(backendOptions));
   const metrics = new RuntimeMetrics();
+  const breakers = new Breakers({ resetTimeoutMs: config.breakerResetMs });
+  const cache = new ResponseCache({ maxBytes: config.cacheBytes, ttlMs: config.cacheTtlMs });
+  new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Circuit breaker per model: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['model'],
+    registers: [metrics.registry],
+    collect() {
+      for (const [model, state] of breakers.states()) this.set({ model }, state === 'open' ? 2 : state === 'half_open' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'cache_hit_ratio',
+    help: 'Response cache hits / lookups since start.',
+    registers: [metrics.registry],
+    collect() {
+      this.set(cache.hitRatio);
+    },
+  });
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
   const batchConcurrency = config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
-  const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, modelRateLimit: config.modelRateLimit, metrics });
+  const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, modelRateLimit: config.modelRateLimit, breakers, metrics });
   for (const name of config.preload) {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }
   const benchmark = new Benchmarker({ config, registry, backend, hardware, loader });
-  return { deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark }, close: () => loader.close() };
+  return {
+    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache },
+    close: async () => {
+      breakers.shutdown();
+      await loader.close();
+    },
+  };
 }

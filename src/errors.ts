@@ -85,6 +85,12 @@ export const ERROR_CATALOG = {
     meaning: 'Too many requests for this key or this model in the current window.',
     action: 'Retry after the hinted delay.',
   },
+  model_unavailable: {
+    retryable: true,
+    http: 503,
+    meaning: 'The model failed repeatedly and its circuit breaker is open; calls fail fast until a probe succeeds.',
+    action: 'Retry after the hinted delay, or use another model; check hf://models for the failure.',
+  },
   overloaded: {
     retryable: true,
     http: 503,

@@ -1,5 +1,5 @@
 /**
- * Import direction: transports -> mcp -> runtime -> backends; skills, hardware, config, process,
+ * Import direction: transports -> mcp -> runtime and resilience -> backends; skills, hardware, config, process,
  * vectors and errors are leaves. Only backend files import transformers.js or onnxruntime-node, and
  * nothing below mcp/ imports the MCP SDK.
  */
@@ -37,10 +37,11 @@ describe('architecture', () => {
   it('layers import only downwards', () => {
     const allowed: Record<string, string[]> = {
       cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors'],
-      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'runtime', 'skills', 'errors', 'process'],
+      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'runtime', 'resilience', 'skills', 'errors', 'process'],
       transports: ['app', 'mcp', 'errors', 'logger', 'config'],
-      mcp: ['mcp', 'runtime', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors'],
-      runtime: ['runtime', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
+      mcp: ['mcp', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors'],
+      runtime: ['runtime', 'resilience', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
+      resilience: ['resilience', 'errors'],
       backends: ['backends', 'skills', 'errors', 'vectors'],
       skills: ['skills', 'logger'],
       hardware: ['hardware', 'skills'],

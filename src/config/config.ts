@@ -38,6 +38,12 @@ const ConfigSchema = z.object({
   /** Expected JWT issuer and audience, when set. */
   jwtIssuer: z.string().optional(),
   jwtAudience: z.string().optional(),
+  /** Response cache size in bytes (0 = off). Default 64 MB. */
+  cacheBytes: z.number().int().min(0).default(64e6),
+  /** Response cache entry lifetime (ms). Default 10 minutes. */
+  cacheTtlMs: z.number().int().min(1).default(600_000),
+  /** Circuit breaker cool-down before a probe (ms). Default 30 s. */
+  breakerResetMs: z.number().int().min(100).default(30_000),
   /** Requests per minute per key (or per client address without auth); 0 = unlimited. */
   rateLimit: z.number().int().min(0).default(0),
   /** Inference requests per minute per model; 0 = unlimited. */
@@ -136,6 +142,9 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --keep-alive DURATION    unload a model after this idle time, e.g. 5m, 0, never (or --keep-alive=-1) (HF_MODEL_SERVER_KEEP_ALIVE; default 5m)
   --preload LIST           skills to load at startup (HF_MODEL_SERVER_PRELOAD)
   --pin LIST               skills never unloaded or evicted (HF_MODEL_SERVER_PIN)
+  --cache-size SIZE        response cache for deterministic calls, e.g. 64MB, 0 = off (HF_MODEL_SERVER_CACHE_SIZE)
+  --cache-ttl DURATION     response cache entry lifetime (HF_MODEL_SERVER_CACHE_TTL; default 10m)
+  --breaker-reset DURATION circuit breaker cool-down before a probe (HF_MODEL_SERVER_BREAKER_RESET; default 30s)
   --max-queue N            queued inputs per model before "overloaded" (HF_MODEL_SERVER_MAX_QUEUE; default 1024)
   --batch-concurrency N    batches of one model running at once, 0 = auto: cores/threads when --threads
                            is set, else 1 (HF_MODEL_SERVER_BATCH_CONCURRENCY)
@@ -173,6 +182,13 @@ function bytes(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = parseBytes(v, totalmem());
   if (n === undefined || n <= 0) throw new ConfigError(`memory budget must be a size like 4GB, 512MiB or 60%, got "${v}"`);
+  return n;
+}
+
+function positiveDuration(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = parseDuration(v);
+  if (n === undefined || n <= 0) throw new ConfigError(`${name} must be a duration like 10m or 30s, got "${v}"`);
   return n;
 }
 
@@ -230,6 +246,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         preload: { type: 'string' },
         pin: { type: 'string' },
         'max-queue': { type: 'string' },
+        'cache-size': { type: 'string' },
+        'cache-ttl': { type: 'string' },
+        'breaker-reset': { type: 'string' },
         'batch-concurrency': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -277,6 +296,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     preload: csv(v.preload ?? E('PRELOAD')),
     pin: csv(v.pin ?? E('PIN')),
     maxQueue: int('max-queue', v['max-queue'] ?? E('MAX_QUEUE')),
+    cacheBytes: (v['cache-size'] ?? E('CACHE_SIZE')) === '0' ? 0 : bytes(v['cache-size'] ?? E('CACHE_SIZE')),
+    cacheTtlMs: positiveDuration('cache-ttl', v['cache-ttl'] ?? E('CACHE_TTL')),
+    breakerResetMs: positiveDuration('breaker-reset', v['breaker-reset'] ?? E('BREAKER_RESET')),
     batchConcurrency: int('batch-concurrency', v['batch-concurrency'] ?? E('BATCH_CONCURRENCY')),
     limits: {},
   };

@@ -7,6 +7,8 @@ import type { Config } from '../config/config.js';
 import type { HardwareInfo } from '../hardware/probe.js';
 import type { Logger } from '../logger.js';
 import type { Benchmarker } from '../runtime/benchmark.js';
+import type { Breakers } from '../resilience/breaker.js';
+import type { ResponseCache } from '../resilience/cache.js';
 import type { Executor } from '../runtime/executor.js';
 import type { ModelLoader } from '../runtime/loader.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
@@ -21,4 +23,6 @@ export interface ServerDeps {
   hardware: HardwareInfo;
   metrics: RuntimeMetrics;
   benchmark: Benchmarker;
+  breakers: Breakers;
+  cache: ResponseCache;
 }

@@ -15,6 +15,7 @@ import type { Registry } from '../skills/registry.js';
 import type { Task } from '../skills/schema.js';
 import { Batcher, type Priority } from './batcher.js';
 import type { ModelLoader } from './loader.js';
+import type { Breakers } from '../resilience/breaker.js';
 import type { RuntimeMetrics } from './metrics.js';
 
 /** Per-request options. */
@@ -34,6 +35,8 @@ export interface ExecutorOptions {
   batchConcurrency?: number;
   /** Requests per minute per model; 0 or undefined = unlimited. */
   modelRateLimit?: number;
+  /** Circuit breakers per model. */
+  breakers?: Breakers | undefined;
   metrics?: RuntimeMetrics | undefined;
 }
 
@@ -129,10 +132,15 @@ export class Executor {
     return q;
   }
 
-  /** Runs `input` on the model of skill `model`. */
+  /** Runs `input` on the model of skill `model` (through its circuit breaker). */
   async run<I extends TaskInput>(model: string, input: I, opts: RunOptions = {}): Promise<TaskOutput<I>> {
     if (opts.signal?.aborted) throw new ServerError('cancelled', 'request cancelled by the client');
     await this.checkRate(model);
+    const b = this.o.breakers;
+    return b ? b.run(model, () => this.runInner(model, input, opts)) : this.runInner(model, input, opts);
+  }
+
+  private async runInner<I extends TaskInput>(model: string, input: I, opts: RunOptions): Promise<TaskOutput<I>> {
     const m = this.o.metrics;
     const t0 = performance.now();
     const lease = await this.loader.acquire(model, input.task, opts.onLoadProgress, opts.signal);

@@ -89,7 +89,8 @@ export interface Harness {
 /** Starts the server in-process, offline, with generated models and test skills. */
 export async function startServer(overrides: Parameters<typeof makeConfig>[0] = {}): Promise<Harness> {
   const modelsDir = makeModelsDir();
-  const config = makeConfig({ offline: true, modelsDir, skillsDirs: [makeSkillsDir(testSkills())], threads: 1, ...overrides });
+  // The response cache is off here so every call really runs; test/server/resilience.test.ts covers it.
+  const config = makeConfig({ offline: true, modelsDir, skillsDirs: [makeSkillsDir(testSkills())], threads: 1, cacheBytes: 0, ...overrides });
   const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
   const { server, close } = createServer(app.deps);
   const [a, b] = InMemoryTransport.createLinkedPair();

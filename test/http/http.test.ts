@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 async function start(over: Parameters<typeof makeConfig>[0] = {}) {
-  const config = makeConfig({ transport: 'http', port: 0, offline: true, modelsDir: makeModelsDir(), threads: 1, ...over });
+  const config = makeConfig({ transport: 'http', port: 0, offline: true, modelsDir: makeModelsDir(), threads: 1, cacheBytes: 0, ...over });
   const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
   const http = await startHttp(app);
   running.push({ app, http });

@@ -58,7 +58,7 @@ describe('4 MiniLM-shaped models under a budget that fits 2', () => {
       dirs.map((d, i) => [`m${i}.json`, { name: `mini-${i}`, family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: `seed ${SEEDS[i]}`, model: { id: d } }]),
     );
     const fileBytes = statSync(join(dirs[0]!, 'onnx', 'model.onnx')).size;
-    const config = makeConfig({ offline: true, skillsDirs: [makeSkillsDir(skills)], threads: 1, memoryBudget: Math.floor(fileBytes * 2.5), keepAliveMs: -1 });
+    const config = makeConfig({ offline: true, skillsDirs: [makeSkillsDir(skills)], threads: 1, memoryBudget: Math.floor(fileBytes * 2.5), keepAliveMs: -1, cacheBytes: 0 });
     const backend = new CountingBackend(new TransformersBackend({ offline: true, cacheDir: '/nonexistent', useFsCache: false }));
     const app = createApp(config, { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null, rss: () => 0 });
     const { server, close } = createServer(app.deps);

@@ -35,7 +35,7 @@ async function start(backendOpts: FakeBackendOptions, cfg: Parameters<typeof mak
     'e.json': { name: 'fake-embed', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'fake', model: { id: modelDir() }, batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 } },
   });
   const backend = new FakeBackend(backendOpts);
-  const app: App = createApp(makeConfig({ skillsDirs: [skills], ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
+  const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
   const { server, close } = createServer(app.deps);
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'engine-test', version: '1' });

@@ -28,6 +28,7 @@ function skillView(deps: ServerDeps, name: string) {
     builtin: reg.builtin,
     file: reg.file,
     status: st.status,
+    circuit_breaker: deps.breakers.state(name),
     ...(st.error ? { error: st.error } : {}),
     ...(s.license ? { license: s.license } : {}),
     ...(s.attribution ? { attribution: s.attribution } : {}),

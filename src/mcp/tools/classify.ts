@@ -9,7 +9,7 @@ import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached } from './common.js';
 
 export function registerClassifyTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-classification']);
@@ -39,13 +39,17 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       if ((args.text === undefined) === (args.texts === undefined)) throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
       const texts = args.texts ?? [args.text!];
       checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
-      const out = await deps.executor.run(
-        args.model,
-        { task: 'text-classification', texts, topK: args.top_k },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+      return ok(
+        await cached(deps, extra, 'classify', args, true, async () => {
+          const out = await deps.executor.run(
+            args.model,
+            { task: 'text-classification', texts, topK: args.top_k },
+            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+          );
+          const tokens = out.tokens.reduce((a, b) => a + b, 0);
+          return { model: args.model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
+        }),
       );
-      const tokens = out.tokens.reduce((a, b) => a + b, 0);
-      return ok({ model: args.model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } });
     }),
   );
 }

@@ -13,6 +13,7 @@ import { ServerError } from '../../errors.js';
 import type { Registry } from '../../skills/registry.js';
 import type { Skill, Task } from '../../skills/schema.js';
 import type { Priority } from '../../runtime/batcher.js';
+import type { ResponseCache } from '../../resilience/cache.js';
 
 /** The `extra` argument of a tool handler. */
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -123,4 +124,27 @@ export const UsageSchema = z
 export function priorityOf(extra: ToolExtra): Priority {
   const p = (extra._meta as Record<string, unknown> | undefined)?.priority;
   return p === 'high' || p === 'low' ? p : 'normal';
+}
+
+/**
+ * Serves a deterministic call from the response cache, or computes and stores it. A call opts
+ * out with `_meta.cache: false`; `cacheable: false` (e.g. unseeded sampling) bypasses it.
+ */
+export async function cached(
+  deps: { cache: ResponseCache; registry: Registry },
+  extra: ToolExtra,
+  tool: string,
+  args: Record<string, unknown> & { model: string },
+  cacheable: boolean,
+  compute: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const optOut = (extra._meta as Record<string, unknown> | undefined)?.cache === false;
+  if (!cacheable || optOut || !deps.cache.enabled) return compute();
+  const revision = deps.registry.get(args.model)?.skill.model.revision ?? 'main';
+  const key = deps.cache.key(tool, args.model, revision, args);
+  const hit = deps.cache.get(key);
+  if (hit) return hit;
+  const value = await compute();
+  if (value.finish_reason !== 'cancelled') deps.cache.set(key, value);
+  return value;
 }

@@ -10,7 +10,7 @@ import { normalizeInPlace } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached } from './common.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -65,24 +65,28 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['feature-extraction']);
       checkTexts(args.texts, 'texts', deps.config.limits);
-      const out = await deps.executor.run(
-        args.model,
-        { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+      return ok(
+        await cached(deps, extra, 'embed', args, true, async () => {
+          const out = await deps.executor.run(
+            args.model,
+            { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
+            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+          );
+          const full = out.vectors[0]?.length ?? 0;
+          if (args.dimensions !== undefined && args.dimensions > full) {
+            throw new ServerError('invalid_input', `dimensions (${args.dimensions}) exceeds the model's ${full} dimensions`);
+          }
+          const vectors = args.dimensions ? out.vectors.map((v) => truncate(v, args.dimensions!, args.normalize)) : out.vectors;
+          const tokens = out.tokens.reduce((a, b) => a + b, 0);
+          return {
+            model: args.model,
+            dims: vectors[0]?.length ?? 0,
+            encoding: args.encoding,
+            embeddings: vectors.map((v) => (args.encoding === 'base64' ? toBase64(v) : toJsonFloats(v))),
+            usage: { prompt_tokens: tokens, total_tokens: tokens },
+          };
+        }),
       );
-      const full = out.vectors[0]?.length ?? 0;
-      if (args.dimensions !== undefined && args.dimensions > full) {
-        throw new ServerError('invalid_input', `dimensions (${args.dimensions}) exceeds the model's ${full} dimensions`);
-      }
-      const vectors = args.dimensions ? out.vectors.map((v) => truncate(v, args.dimensions!, args.normalize)) : out.vectors;
-      const tokens = out.tokens.reduce((a, b) => a + b, 0);
-      return ok({
-        model: args.model,
-        dims: vectors[0]?.length ?? 0,
-        encoding: args.encoding,
-        embeddings: vectors.map((v) => (args.encoding === 'base64' ? toBase64(v) : toJsonFloats(v))),
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      });
     }),
   );
 }

@@ -10,7 +10,7 @@ import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf } from './common.js';
+import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf, cached } from './common.js';
 
 export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-generation', 'text2text-generation']);
@@ -64,25 +64,29 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
       const skill = skillFor(deps.registry, args.model, ['text-generation', 'text2text-generation']);
       const maxNewTokens = args.max_new_tokens ?? skill.generation?.max_new_tokens ?? 256;
       const send = progressSender(extra);
-      const out = await deps.executor.run(
-        args.model,
-        {
-          task: skill.tasks.includes('text-generation') ? 'text-generation' : 'text2text-generation',
-          prompt: args.prompt,
-          messages: args.messages,
-          params: { maxNewTokens, doSample: args.do_sample, temperature: args.temperature, topK: args.top_k, topP: args.top_p, seed: args.seed, stop: args.stop },
-          onText: send ? (piece: string) => piece && send(piece) : undefined,
-          signal: extra.signal,
-        },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+      return ok(
+        await cached(deps, extra, 'generate', args, !args.do_sample || args.seed !== undefined, async () => {
+          const out = await deps.executor.run(
+            args.model,
+            {
+              task: skill.tasks.includes('text-generation') ? 'text-generation' : 'text2text-generation',
+              prompt: args.prompt,
+              messages: args.messages,
+              params: { maxNewTokens, doSample: args.do_sample, temperature: args.temperature, topK: args.top_k, topP: args.top_p, seed: args.seed, stop: args.stop },
+              onText: send ? (piece: string) => piece && send(piece) : undefined,
+              signal: extra.signal,
+            },
+            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+          );
+          return {
+            model: args.model,
+            text: out.text,
+            finish_reason: out.finishReason,
+            usage: { prompt_tokens: out.promptTokens, completion_tokens: out.tokenIds.length, total_tokens: out.promptTokens + out.tokenIds.length },
+            ...(args.return_token_ids ? { token_ids: out.tokenIds } : {}),
+          };
+        }),
       );
-      return ok({
-        model: args.model,
-        text: out.text,
-        finish_reason: out.finishReason,
-        usage: { prompt_tokens: out.promptTokens, completion_tokens: out.tokenIds.length, total_tokens: out.promptTokens + out.tokenIds.length },
-        ...(args.return_token_ids ? { token_ids: out.tokenIds } : {}),
-      });
     }),
   );
 }

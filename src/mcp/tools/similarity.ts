@@ -11,7 +11,7 @@ import { cosine } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached } from './common.js';
 
 export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['feature-extraction']);
@@ -57,18 +57,22 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       }
       const texts = usePairs ? args.pairs!.flat() : [args.query!, ...args.documents!];
       checkTexts(texts, usePairs ? 'pairs' : 'documents', { ...deps.config.limits, maxTexts: deps.config.limits.maxTexts + 1 });
-      const out = await deps.executor.run(
-        args.model,
-        { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
-        { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+      return ok(
+        await cached(deps, extra, 'similarity', args, true, async () => {
+          const out = await deps.executor.run(
+            args.model,
+            { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
+            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+          );
+          const v = out.vectors;
+          const results = usePairs
+            ? args.pairs!.map((pair, i) => ({ index: i, score: cosine(v[2 * i]!, v[2 * i + 1]!), ...(args.return_documents ? { pair } : {}) }))
+            : args.documents!.map((document, i) => ({ index: i, score: cosine(v[0]!, v[i + 1]!), ...(args.return_documents ? { document } : {}) }));
+          results.sort((a, b) => b.score - a.score || a.index - b.index);
+          const tokens = out.tokens.reduce((a, b) => a + b, 0);
+          return { model: args.model, results: results.slice(0, args.top_k ?? results.length), usage: { prompt_tokens: tokens, total_tokens: tokens } };
+        }),
       );
-      const v = out.vectors;
-      const results = usePairs
-        ? args.pairs!.map((pair, i) => ({ index: i, score: cosine(v[2 * i]!, v[2 * i + 1]!), ...(args.return_documents ? { pair } : {}) }))
-        : args.documents!.map((document, i) => ({ index: i, score: cosine(v[0]!, v[i + 1]!), ...(args.return_documents ? { document } : {}) }));
-      results.sort((a, b) => b.score - a.score || a.index - b.index);
-      const tokens = out.tokens.reduce((a, b) => a + b, 0);
-      return ok({ model: args.model, results: results.slice(0, args.top_k ?? results.length), usage: { prompt_tokens: tokens, total_tokens: tokens } });
     }),
   );
 }
