@@ -125,6 +125,20 @@ describe('streamable HTTP', () => {
   });
 });
 
+describe('CORS and sessions', () => {
+  it('answers preflights for allowed origins only, and caps stateful sessions', async () => {
+    const { http } = await start({ corsOrigins: ['https://app.example.com'], maxSessions: 1 });
+    const pre = await fetch(http.url, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const bad = await fetch(http.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com' } });
+    expect(bad.status).toBe(403);
+    const first = await connect(http.url);
+    await expect(connect(http.url)).rejects.toThrow(/too many sessions/);
+    await first.close();
+  });
+});
+
 describe('logging', () => {
   it('request-tied log notifications reach the client and logging/setLevel filters them', async () => {
     const { http } = await start();
