@@ -84,19 +84,26 @@ class SeededSampler extends LogitsProcessor {
 
 /** Stops on abort, or when the generated text contains a stop string. */
 class StopCriteria extends StoppingCriteria {
-  stoppedBy: 'abort' | 'stop' | null = null;
+  stoppedBy: 'abort' | 'stop' | 'time' | null = null;
+  private readonly deadline: number;
   constructor(
     private readonly tok: Tokenizer,
     private readonly promptLen: number,
     private readonly stops: string[],
     private readonly signal: AbortSignal | undefined,
+    maxTimeMs?: number,
   ) {
     super();
+    this.deadline = maxTimeMs ? performance.now() + maxTimeMs : Infinity;
   }
 
   override _call(ids: Array<Array<number | bigint>>): boolean[] {
     if (this.signal?.aborted) {
       this.stoppedBy = 'abort';
+      return ids.map(() => true);
+    }
+    if (performance.now() >= this.deadline) {
+      this.stoppedBy = 'time';
       return ids.map(() => true);
     }
     if (this.stops.length === 0) return ids.map(() => false);
@@ -115,17 +122,15 @@ function eosIds(p: GenPipeline): Set<number> {
 }
 
 /** Trims a row's new tokens at EOS and stop strings, decodes it, and says why it ended. */
-function finish(p: GenPipeline, newIds: number[], params: GenInput['params'], promptTokens: number, aborted: boolean): GenerateOutput {
+function finish(p: GenPipeline, newIds: number[], params: GenInput['params'], promptTokens: number, stoppedBy: StopCriteria['stoppedBy']): GenerateOutput {
   const eos = eosIds(p);
   let tokenIds = newIds;
-  let finishReason: FinishReason = tokenIds.length >= params.maxNewTokens ? 'length' : 'stop';
   const eosAt = tokenIds.findIndex((t) => eos.has(t));
-  if (eosAt >= 0) {
-    tokenIds = tokenIds.slice(0, eosAt);
-    finishReason = 'stop';
-  }
+  if (eosAt >= 0) tokenIds = tokenIds.slice(0, eosAt);
+  let finishReason: FinishReason =
+    eosAt >= 0 ? 'stop' : stoppedBy === 'time' ? 'max_time' : tokenIds.length >= params.maxNewTokens ? 'length' : 'stop';
   let text = p.tokenizer.decode(tokenIds, { skip_special_tokens: true });
-  if (aborted) finishReason = 'cancelled';
+  if (stoppedBy === 'abort') finishReason = 'cancelled';
   else if (params.stop.length > 0) {
     const cuts = params.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
     if (cuts.length > 0) {
@@ -154,7 +159,7 @@ export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean
   const params = input.params;
   // Decoder-only outputs start with the prompt; seq2seq outputs start with the decoder start token.
   const skip = seq2seq ? 1 : promptTokens;
-  const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal);
+  const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal, params.maxTimeMs);
   const streamer = input.onText
     ? new TextStreamer(p.tokenizer as never, { skip_prompt: true, skip_special_tokens: true, callback_function: input.onText })
     : undefined;
@@ -168,7 +173,7 @@ export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean
     ...(streamer ? { streamer } : {}),
   });
   const row = (out.tolist() as bigint[][])[0]!.map(Number);
-  return finish(p, row.slice(skip), params, promptTokens, stop.stoppedBy === 'abort');
+  return finish(p, row.slice(skip), params, promptTokens, stop.stoppedBy);
 }
 
 /**
@@ -187,13 +192,13 @@ async function generateBatch(p: GenPipeline, input: GenInput, seq2seq: boolean):
   const mask = enc.attention_mask!.data as BigInt64Array;
   const params = input.params;
   const skip = seq2seq ? 1 : width;
-  const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal);
+  const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal, params.maxTimeMs);
   const out = await p.model.generate({ ...enc, max_new_tokens: params.maxNewTokens, do_sample: false, stopping_criteria: [stop] });
   const seqs = out.tolist() as bigint[][];
   const batch = seqs.map((row, r) => {
     let promptTokens = 0;
     for (let c = 0; c < width; c++) promptTokens += Number(mask[r * width + c]);
-    return finish(p, row.map(Number).slice(skip), params, promptTokens, stop.stoppedBy === 'abort');
+    return finish(p, row.map(Number).slice(skip), params, promptTokens, stop.stoppedBy);
   });
   if (batch.length !== rows) throw new ServerError('internal', `generated ${batch.length} rows for ${rows} prompts`);
   return { ...batch[0]!, batch };

@@ -48,6 +48,8 @@ export interface GenerationParams {
   /** Sampling seed; the same seed and inputs give the same tokens. */
   seed?: number | undefined;
   stop: string[];
+  /** Stop between tokens after this long (ms), returning what was generated. */
+  maxTimeMs?: number | undefined;
 }
 
 /** Inputs per task. */
@@ -99,7 +101,7 @@ export interface ClassifyOutput {
 }
 
 /** Why generation ended. */
-export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'cancelled';
+export type FinishReason = 'stop' | 'length' | 'stop_sequence' | 'max_time' | 'cancelled';
 
 /** Output of generation. */
 export interface GenerateOutput {

@@ -38,6 +38,8 @@ const ConfigSchema = z.object({
   /** Expected JWT issuer and audience, when set. */
   jwtIssuer: z.string().optional(),
   jwtAudience: z.string().optional(),
+  /** Deadline of one tool call (ms), on every transport; `_meta.timeout_ms` can shorten it. Default 2 minutes. */
+  deadlineMs: z.number().int().min(100).default(120_000),
   /** Response cache size in bytes (0 = off). Default 64 MB. */
   cacheBytes: z.number().int().min(0).default(64e6),
   /** Response cache entry lifetime (ms). Default 10 minutes. */
@@ -142,6 +144,7 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --keep-alive DURATION    unload a model after this idle time, e.g. 5m, 0, never (or --keep-alive=-1) (HF_MODEL_SERVER_KEEP_ALIVE; default 5m)
   --preload LIST           skills to load at startup (HF_MODEL_SERVER_PRELOAD)
   --pin LIST               skills never unloaded or evicted (HF_MODEL_SERVER_PIN)
+  --deadline DURATION      deadline of one tool call; _meta.timeout_ms can shorten it (HF_MODEL_SERVER_DEADLINE; default 2m)
   --cache-size SIZE        response cache for deterministic calls, e.g. 64MB, 0 = off (HF_MODEL_SERVER_CACHE_SIZE)
   --cache-ttl DURATION     response cache entry lifetime (HF_MODEL_SERVER_CACHE_TTL; default 10m)
   --breaker-reset DURATION circuit breaker cool-down before a probe (HF_MODEL_SERVER_BREAKER_RESET; default 30s)
@@ -247,6 +250,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         pin: { type: 'string' },
         'max-queue': { type: 'string' },
         'cache-size': { type: 'string' },
+        deadline: { type: 'string' },
         'cache-ttl': { type: 'string' },
         'breaker-reset': { type: 'string' },
         'batch-concurrency': { type: 'string' },
@@ -297,6 +301,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     pin: csv(v.pin ?? E('PIN')),
     maxQueue: int('max-queue', v['max-queue'] ?? E('MAX_QUEUE')),
     cacheBytes: (v['cache-size'] ?? E('CACHE_SIZE')) === '0' ? 0 : bytes(v['cache-size'] ?? E('CACHE_SIZE')),
+    deadlineMs: positiveDuration('deadline', v.deadline ?? E('DEADLINE')),
     cacheTtlMs: positiveDuration('cache-ttl', v['cache-ttl'] ?? E('CACHE_TTL')),
     breakerResetMs: positiveDuration('breaker-reset', v['breaker-reset'] ?? E('BREAKER_RESET')),
     batchConcurrency: int('batch-concurrency', v['batch-concurrency'] ?? E('BATCH_CONCURRENCY')),

@@ -182,7 +182,7 @@ let soloKeys = 0;
  */
 export function genKey(input: GenInput): string {
   if (input.params.doSample || input.onText) return `solo:${soloKeys++}`;
-  return JSON.stringify([input.task, input.messages ? 'chat' : 'plain', input.params.maxNewTokens, input.params.stop]);
+  return JSON.stringify([input.task, input.messages ? 'chat' : 'plain', input.params.maxNewTokens, input.params.stop, input.params.maxTimeMs ?? null]);
 }
 
 /** Runs generation units: one request as is, or several as one batched call. */

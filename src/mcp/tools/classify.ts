@@ -9,7 +9,7 @@ import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
 export function registerClassifyTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-classification']);
@@ -41,10 +41,12 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
       return ok(
         await cached(deps, extra, 'classify', args, true, async () => {
-          const out = await deps.executor.run(
+          const out = await withDeadline(deps.config, extra, (signal) =>
+            deps.executor.run(
             args.model,
             { task: 'text-classification', texts, topK: args.top_k },
-            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            ),
           );
           const tokens = out.tokens.reduce((a, b) => a + b, 0);
           return { model: args.model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };

@@ -148,3 +148,31 @@ export async function cached(
   if (value.finish_reason !== 'cancelled') deps.cache.set(key, value);
   return value;
 }
+
+/**
+ * Runs `fn` under the call's deadline: the configured `--deadline`, shortened by
+ * `_meta.timeout_ms`. The signal passed to `fn` fires on client cancellation or at the
+ * deadline; a deadline becomes the retryable `timeout` error. Queued work is dropped and a
+ * generation stops between tokens, freeing its slot.
+ */
+export async function withDeadline<T>(config: { deadlineMs: number }, extra: ToolExtra, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const asked = Number((extra._meta as Record<string, unknown> | undefined)?.timeout_ms);
+  const ms = Number.isFinite(asked) && asked > 0 ? Math.min(asked, config.deadlineMs) : config.deadlineMs;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(extra.signal.reason);
+  if (extra.signal.aborted) onAbort();
+  else extra.signal.addEventListener('abort', onAbort, { once: true });
+  const deadline = new ServerError('timeout', `the call passed its ${ms} ms deadline`, { retryAfterMs: 1000 });
+  const timer = setTimeout(() => ac.abort(deadline), ms);
+  try {
+    const out = await fn(ac.signal);
+    if (ac.signal.reason === deadline) throw deadline;
+    return out;
+  } catch (e) {
+    if (ac.signal.reason === deadline) throw deadline;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    extra.signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -10,7 +10,7 @@ import { normalizeInPlace } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -67,10 +67,12 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       checkTexts(args.texts, 'texts', deps.config.limits);
       return ok(
         await cached(deps, extra, 'embed', args, true, async () => {
-          const out = await deps.executor.run(
+          const out = await withDeadline(deps.config, extra, (signal) =>
+            deps.executor.run(
             args.model,
             { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            ),
           );
           const full = out.vectors[0]?.length ?? 0;
           if (args.dimensions !== undefined && args.dimensions > full) {

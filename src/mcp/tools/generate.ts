@@ -10,7 +10,7 @@ import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf, cached } from './common.js';
+import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
 export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-generation', 'text2text-generation']);
@@ -41,12 +41,13 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
         top_p: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass. Default 1.'),
         seed: z.number().int().min(0).optional().describe('Sampling seed: same seed and inputs give the same text.'),
         stop: z.array(z.string().min(1)).max(16).default([]).describe('Stop when any of these strings is generated (not included in the text).'),
+        max_time: z.number().gt(0).max(600).optional().describe('Stop after this many seconds and return what was generated (finish_reason max_time).'),
         return_token_ids: z.boolean().default(false).describe('Also return the generated token ids. Default false.'),
       },
       outputSchema: {
         model: z.string().describe('Model used.'),
         text: z.string().describe('Generated text (without the prompt).'),
-        finish_reason: z.enum(['stop', 'length', 'stop_sequence', 'cancelled']).describe('stop: end of sequence; length: max_new_tokens; stop_sequence: a stop string.'),
+        finish_reason: z.enum(['stop', 'length', 'stop_sequence', 'max_time', 'cancelled']).describe('stop: end of sequence; length: max_new_tokens; stop_sequence: a stop string; max_time: the time limit.'),
         usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }).describe('Token counts.'),
         token_ids: z.array(z.number().int()).optional().describe('Generated token ids (with return_token_ids).'),
       },
@@ -66,17 +67,19 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
       const send = progressSender(extra);
       return ok(
         await cached(deps, extra, 'generate', args, !args.do_sample || args.seed !== undefined, async () => {
-          const out = await deps.executor.run(
+          const out = await withDeadline(deps.config, extra, (signal) =>
+            deps.executor.run(
             args.model,
             {
               task: skill.tasks.includes('text-generation') ? 'text-generation' : 'text2text-generation',
               prompt: args.prompt,
               messages: args.messages,
-              params: { maxNewTokens, doSample: args.do_sample, temperature: args.temperature, topK: args.top_k, topP: args.top_p, seed: args.seed, stop: args.stop },
+              params: { maxNewTokens, doSample: args.do_sample, temperature: args.temperature, topK: args.top_k, topP: args.top_p, seed: args.seed, stop: args.stop, maxTimeMs: args.max_time !== undefined ? args.max_time * 1000 : undefined },
               onText: send ? (piece: string) => piece && send(piece) : undefined,
-              signal: extra.signal,
+              signal,
             },
-            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            ),
           );
           return {
             model: args.model,

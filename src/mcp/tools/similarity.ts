@@ -11,7 +11,7 @@ import { cosine } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
 export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['feature-extraction']);
@@ -59,10 +59,12 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       checkTexts(texts, usePairs ? 'pairs' : 'documents', { ...deps.config.limits, maxTexts: deps.config.limits.maxTexts + 1 });
       return ok(
         await cached(deps, extra, 'similarity', args, true, async () => {
-          const out = await deps.executor.run(
+          const out = await withDeadline(deps.config, extra, (signal) =>
+            deps.executor.run(
             args.model,
             { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
-            { signal: extra.signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            ),
           );
           const v = out.vectors;
           const results = usePairs

@@ -161,11 +161,26 @@ export async function startHttp(app: App): Promise<HttpServer> {
     if (closing) throw new HttpError(503, 'server is shutting down', -32000, { 'retry-after': '1' });
 
     const body = req.method === 'POST' ? await readBody(req, config.maxBodyBytes) : undefined;
+    // A client that disconnects before its answer has its requests cancelled through the
+    // protocol's own cancellation, so queued work is dropped and generation stops.
+    const requestIds = (Array.isArray(body) ? body : [body])
+      .filter((m): m is { id: string | number; method: string } => !!m && typeof m === 'object' && 'method' in m && 'id' in m)
+      .map((m) => m.id);
+    const cancelOnDisconnect = (transport: StreamableHTTPServerTransport) => {
+      if (requestIds.length === 0) return;
+      res.on('close', () => {
+        if (res.writableFinished) return;
+        for (const requestId of requestIds) {
+          transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'client disconnected' } });
+        }
+      });
+    };
 
     if (config.stateless) {
       if (req.method !== 'POST') throw new HttpError(405, 'stateless mode: only POST is supported', -32000, { allow: 'POST' });
       const mcp = createServer(app.deps);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      cancelOnDisconnect(transport);
       res.on('close', () => {
         void transport.close();
         void mcp.close();
@@ -180,6 +195,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       const s = sessions.get(sid);
       if (!s) throw new HttpError(404, 'session not found (it may have expired); initialize a new one', -32001);
       s.lastSeen = Date.now();
+      cancelOnDisconnect(s.transport);
       await s.transport.handleRequest(req, res, body);
       return;
     }
