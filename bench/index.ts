@@ -5,10 +5,14 @@
  */
 import { benchEngine } from './engine.js';
 import { benchModelgen } from './modelgen.js';
+import { benchSoak } from './soak.js';
+import { benchCache } from './cache.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
   engine: benchEngine,
+  soak: benchSoak,
+  cache: benchCache,
 };
 
 async function main(): Promise<void> {

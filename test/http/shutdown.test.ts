@@ -15,7 +15,7 @@ import { makeModelsDir } from '../helpers/server.js';
 const CLI = ['--import', 'tsx', join(process.cwd(), 'src/cli.ts')];
 
 describe('process lifecycle', () => {
-  it('SIGTERM while a request is in flight: it completes, then the process exits 0', async () => {
+  it('SIGTERM under load: every request in flight completes, then the process exits 0', async () => {
     const env = { ...process.env, HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')) };
     const child = spawn(process.execPath, [...CLI, '--transport', 'http', '--port', '0', '--offline', '--models-dir', makeModelsDir(), '--threads', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -43,12 +43,15 @@ describe('process lifecycle', () => {
     // Load the model first so the slow part is inference.
     await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['warm'] } } }, sid)).text();
     const texts = Array.from({ length: 256 }, (_, i) => `sentence number ${i} about the weather and a model server that reads long documents for agents`);
-    const inFlight = post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'embed', arguments: { texts, encoding: 'base64' } } }, sid).then((r) => r.text());
+    const inFlight = [3, 4, 5, 6].map((id) =>
+      post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'embed', arguments: { texts: texts.map((t) => `${t} ${id}`), encoding: 'base64' } } }, sid).then((r) => r.text()),
+    );
     await new Promise((r) => setTimeout(r, 150));
     child.kill('SIGTERM');
-    const body = await inFlight;
-    expect(body).toContain('"embeddings"');
-    expect(body).not.toContain('"isError":true');
+    for (const body of await Promise.all(inFlight)) {
+      expect(body).toContain('"embeddings"');
+      expect(body).not.toContain('"isError":true');
+    }
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(0);
     expect(err).toMatch(/"msg":"shutting down"/);
