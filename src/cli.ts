@@ -12,6 +12,7 @@ import { bindSafetyError } from './transports/http/auth.js';
 import { startHttp, type HttpServer } from './transports/http/server.js';
 import { fail } from './mcp/results.js';
 import { needsAllocatorRelaunch, relaunchWithAllocatorTuning } from './process/allocator.js';
+import { installRejectionGuard } from './process/guards.js';
 
 async function main(): Promise<void> {
   let parsed;
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     }
   }
   const app = createApp(config);
-  process.on('unhandledRejection', (reason) => app.deps.logger.error({ err: reason }, 'unhandled rejection'));
+  installRejectionGuard(app.deps.logger);
   if (parsed.call) {
     let result;
     try {

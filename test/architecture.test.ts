@@ -46,7 +46,7 @@ describe('architecture', () => {
       skills: ['skills', 'logger'],
       hardware: ['hardware', 'skills'],
       config: ['config', 'logger'],
-      process: ['process'],
+      process: ['process', 'logger'],
       logger: [],
       errors: [],
       vectors: [],
