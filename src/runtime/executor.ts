@@ -40,7 +40,6 @@ export interface ExecutorOptions {
   metrics?: RuntimeMetrics | undefined;
 }
 
-type TextInput = Extract<TaskInput, { task: 'feature-extraction' | 'text-classification' }>;
 type GenInput = Extract<TaskInput, { task: 'text-generation' | 'text2text-generation' }>;
 type TextUnit = { text: string; handle: ModelHandle };
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };

@@ -4,6 +4,9 @@
  * fake timers), made to fail, and are recorded, so tests can see batches and parameters.
  * It passes the same contract suite as the transformers.js backend.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ServerError } from '../../src/errors.js';
 import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from '../../src/backends/types.js';
 import type { Device, Task } from '../../src/skills/schema.js';
@@ -116,4 +119,13 @@ export class FakeBackend implements Backend {
       },
     };
   }
+}
+
+/** A model folder the fake backend can "load": config.json and a placeholder onnx/model.onnx. */
+export function fakeModelDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hfms-fake-'));
+  mkdirSync(join(dir, 'onnx'));
+  writeFileSync(join(dir, 'config.json'), '{}');
+  writeFileSync(join(dir, 'onnx', 'model.onnx'), 'x');
+  return dir;
 }

@@ -92,18 +92,13 @@ export async function startServer(overrides: Parameters<typeof makeConfig>[0] = 
   // The response cache is off here so every call really runs; test/server/resilience.test.ts covers it.
   const config = makeConfig({ offline: true, modelsDir, skillsDirs: [makeSkillsDir(testSkills())], threads: 1, cacheBytes: 0, ...overrides });
   const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-  const { server, close } = createServer(app.deps);
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'test', version: '1' });
-  await server.connect(a);
-  await client.connect(b);
+  const { client, close } = await connectInMemory(app);
   return {
     client,
     app,
     modelsDir,
     call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     close: async () => {
-      await client.close();
       await close();
       await app.close();
     },
@@ -115,4 +110,20 @@ export function errorOf(r: CallToolResult): { code: string; message: string; ret
   if (!r.isError) throw new Error(`expected an error result, got ${JSON.stringify(r).slice(0, 300)}`);
   const text = (r.content[0] as { text: string }).text;
   return JSON.parse(text).error;
+}
+
+/** A real SDK client connected to a new server over InMemoryTransport for an existing app. */
+export async function connectInMemory(app: App): Promise<{ client: Client; close(): Promise<void> }> {
+  const { server, close } = createServer(app.deps);
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'test', version: '1' });
+  await server.connect(a);
+  await client.connect(b);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await close();
+    },
+  };
 }

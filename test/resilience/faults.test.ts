@@ -4,19 +4,16 @@
  * documented error or recovery, other models keep answering, and the server stays up.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { createServer } from '../../src/mcp/server.js';
 import { startHttp } from '../../src/transports/http/server.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
-import { FakeBackend } from '../helpers/fake-backend.js';
-import { errorOf, makeSkillsDir, startServer, type Harness } from '../helpers/server.js';
+import { FakeBackend, fakeModelDir } from '../helpers/fake-backend.js';
+import { connectInMemory, errorOf, makeSkillsDir, startServer, type Harness } from '../helpers/server.js';
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -24,13 +21,6 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function fakeModelDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hfms-fake-'));
-  mkdirSync(join(dir, 'onnx'));
-  writeFileSync(join(dir, 'config.json'), '{}');
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), 'x');
-  return dir;
-}
 
 async function fakeApp(cfg: Parameters<typeof makeConfig>[0], runDelayMs: number) {
   const skills = makeSkillsDir({
@@ -44,15 +34,8 @@ async function fakeApp(cfg: Parameters<typeof makeConfig>[0], runDelayMs: number
 }
 
 async function inMemory(app: App) {
-  const { server, close } = createServer(app.deps);
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'faults', version: '1' });
-  await server.connect(a);
-  await client.connect(b);
-  cleanup.push(async () => {
-    await client.close();
-    await close();
-  });
+  const { client, close } = await connectInMemory(app);
+  cleanup.push(close);
   return client;
 }
 

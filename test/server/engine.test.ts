@@ -4,25 +4,13 @@
  * Uses the deterministic fake backend so timing is controlled.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { createServer } from '../../src/mcp/server.js';
-import { FakeBackend, type FakeBackendOptions } from '../helpers/fake-backend.js';
-import { errorOf, makeSkillsDir } from '../helpers/server.js';
+import { FakeBackend, fakeModelDir, type FakeBackendOptions } from '../helpers/fake-backend.js';
+import { connectInMemory, errorOf, makeSkillsDir } from '../helpers/server.js';
 
-function modelDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hfms-fake-'));
-  mkdirSync(join(dir, 'onnx'));
-  writeFileSync(join(dir, 'config.json'), '{}');
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), 'x');
-  return dir;
-}
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -32,17 +20,12 @@ afterEach(async () => {
 
 async function start(backendOpts: FakeBackendOptions, cfg: Parameters<typeof makeConfig>[0] = {}) {
   const skills = makeSkillsDir({
-    'e.json': { name: 'fake-embed', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'fake', model: { id: modelDir() }, batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 } },
+    'e.json': { name: 'fake-embed', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'fake', model: { id: fakeModelDir() }, batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 } },
   });
   const backend = new FakeBackend(backendOpts);
   const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
-  const { server, close } = createServer(app.deps);
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'engine-test', version: '1' });
-  await server.connect(a);
-  await client.connect(b);
+  const { client, close } = await connectInMemory(app);
   cleanup.push(async () => {
-    await client.close();
     await close();
     await app.close();
   });

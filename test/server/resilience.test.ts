@@ -5,25 +5,12 @@
  * from the cache (with an opt-out), and both show up in /metrics-style gauges and hf://models.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { createServer } from '../../src/mcp/server.js';
-import { FakeBackend } from '../helpers/fake-backend.js';
-import { errorOf, makeSkillsDir } from '../helpers/server.js';
+import { FakeBackend, fakeModelDir } from '../helpers/fake-backend.js';
+import { connectInMemory, errorOf, makeSkillsDir } from '../helpers/server.js';
 
-function modelDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hfms-fake-'));
-  mkdirSync(join(dir, 'onnx'));
-  writeFileSync(join(dir, 'config.json'), '{}');
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), 'x');
-  return dir;
-}
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -32,17 +19,12 @@ afterEach(async () => {
 });
 
 async function start(cfg: Parameters<typeof makeConfig>[0]) {
-  const skill = (name: string, task: string) => ({ name, family: 'bert', architecture: 'encoder-only', tasks: [task], description: name, model: { id: modelDir() } });
+  const skill = (name: string, task: string) => ({ name, family: 'bert', architecture: 'encoder-only', tasks: [task], description: name, model: { id: fakeModelDir() } });
   const skills = makeSkillsDir({ 'a.json': skill('embed-a', 'feature-extraction'), 'b.json': skill('embed-b', 'feature-extraction'), 'g.json': skill('gen', 'text-generation') });
   const backend = new FakeBackend({ poison: 'POISON' });
   const app: App = createApp(makeConfig({ skillsDirs: [skills], ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
-  const { server, close } = createServer(app.deps);
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'resilience', version: '1' });
-  await server.connect(a);
-  await client.connect(b);
+  const { client, close } = await connectInMemory(app);
   cleanup.push(async () => {
-    await client.close();
     await close();
     await app.close();
   });

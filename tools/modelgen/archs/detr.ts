@@ -6,7 +6,7 @@
  * extra "no object" class and a 3-layer box MLP with sigmoid (cx, cy, w, h in 0..1).
  */
 import { DType, GraphBuilder } from '../onnx-builder.js';
-import { INIT_STD, layerNorm, linear, mergeHeads, sdpa, splitHeads } from '../layers.js';
+import { layerNorm, linear, mergeHeads, sdpa, splitHeads } from '../layers.js';
 
 /** DETR sizes. */
 export interface DetrDims {
