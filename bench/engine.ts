@@ -10,7 +10,8 @@
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
  * Throughput and generation are measured in 5 windows alternating with the raw baseline (same
  * machine state), and the medians of the per-window ratios are reported.
- * Run: `npm run bench -- engine` (env BENCH_THREADS, default 1; BENCH_SECONDS per window, default 3).
+ * Run: `npm run bench -- engine` (env BENCH_THREADS, default 1; BENCH_SECONDS per window, default 3;
+ * BENCH_INFERENCE_THREAD worker|main, default worker).
  */
 import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -174,7 +175,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
   const texts = sentences();
   const r: Record<string, number> = { threads: THREADS };
   // The built server, as users run it (`npm run bench` builds first).
-  const serverArgs = [join(ROOT, 'dist/cli.js'), '--cache-size', '0', '--offline', '--models-dir', modelsDir, '--threads', String(THREADS), '--log-level', 'warn'];
+  const serverArgs = [join(ROOT, 'dist/cli.js'), '--inference-thread', process.env.BENCH_INFERENCE_THREAD ?? 'worker', '--cache-size', '0', '--offline', '--models-dir', modelsDir, '--threads', String(THREADS), '--log-level', 'warn'];
 
   // Throughput: raw, ours and the naive server in alternating windows (same machine state);
   // ratios are medians of the per-window ratios.
