@@ -20,11 +20,15 @@ export function toBase64(v: Float32Array): string {
 }
 
 /**
- * A float32 vector as JSON numbers: each the exact double value of the float32 (so Math.fround
- * returns it unchanged). Formatting shorter decimals costs more CPU than the bytes it saves.
+ * A float32 vector as JSON numbers with 9 significant digits: enough for every float32 to
+ * round-trip exactly (Math.fround gives back the same value), and about 40% shorter than the
+ * 17-digit doubles JSON would print. Profiling showed writing and parsing the longer JSON costs
+ * more than the formatting (and agents pay for the digits in tokens).
  */
 export function toJsonFloats(v: Float32Array): number[] {
-  return Array.from(v);
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Number(v[i]!.toPrecision(9));
+  return out;
 }
 
 /** Truncates to `dims`, L2-renormalising when `normalize`. */
