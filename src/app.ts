@@ -71,7 +71,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   for (const name of config.preload) {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }
-  const benchmark = new Benchmarker({ config, registry, backend, hardware, loader });
+  const benchmark = new Benchmarker({ config, registry, backend, loader });
   return {
     deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache },
     close: async () => {

@@ -25,7 +25,6 @@ export interface TransformersBackendOptions {
 
 /** Tasks the transformers.js backend serves. */
 export const TRANSFORMERS_TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'];
-const TASKS = TRANSFORMERS_TASKS;
 
 /** transformers.js devices available on this platform (it supports cuda/webgpu/cpu on Linux). */
 export function platformDevices(): Device[] {
@@ -48,12 +47,22 @@ function maskCounts(mask: Tensor): number[] {
   return out;
 }
 
-async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
+/** Tokenizes and runs the model, timing each phase; `finish()` closes the post-process phase. */
+async function forward(p: AnyPipeline, texts: string[]) {
   const t0 = performance.now();
-  const enc = p.tokenizer(input.texts, { padding: true, truncation: true });
+  const enc = p.tokenizer(texts, { padding: true, truncation: true });
   const t1 = performance.now();
   const out = await p.model(enc);
   const t2 = performance.now();
+  const finish = () => ({
+    tokens: maskCounts(enc.attention_mask!),
+    timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 },
+  });
+  return { enc, out, finish };
+}
+
+async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
+  const { enc, out, finish } = await forward(p, input.texts);
   const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
   if (!hidden || hidden.dims.length !== 3) throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
   const [B, S, H] = hidden.dims as [number, number, number];
@@ -78,15 +87,11 @@ async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-
     if (input.normalize) normalizeInPlace(v);
     vectors.push(v);
   }
-  return { vectors, tokens: maskCounts(enc.attention_mask!), timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 } };
+  return { vectors, ...finish() };
 }
 
 async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {
-  const t0 = performance.now();
-  const enc = p.tokenizer(input.texts, { padding: true, truncation: true });
-  const t1 = performance.now();
-  const out = await p.model(enc);
-  const t2 = performance.now();
+  const { out, finish } = await forward(p, input.texts);
   const logits = out.logits;
   if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
   const [B, L] = logits.dims as [number, number];
@@ -111,7 +116,7 @@ async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-
         .slice(0, input.topK),
     );
   }
-  return { labels, tokens: maskCounts(enc.attention_mask!), timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 } };
+  return { labels, ...finish() };
 }
 
 /** Maps a transformers.js / onnxruntime load failure to a catalogued error. */
@@ -126,7 +131,7 @@ function loadError(req: LoadRequest, e: unknown): ServerError {
 /** The transformers.js backend. */
 export class TransformersBackend implements Backend {
   readonly name = 'transformers.js';
-  readonly tasks = TASKS;
+  readonly tasks = TRANSFORMERS_TASKS;
   readonly devices = platformDevices();
 
   constructor(opts: TransformersBackendOptions) {
@@ -141,7 +146,7 @@ export class TransformersBackend implements Backend {
   }
 
   async load(req: LoadRequest): Promise<ModelHandle> {
-    if (!TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`);
+    if (!TRANSFORMERS_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`);
     const dtype: Dtype = req.dtype ?? 'fp32';
     let p: AnyPipeline | undefined;
     try {

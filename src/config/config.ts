@@ -188,17 +188,13 @@ function bytes(v: string | undefined): number | undefined {
   return n;
 }
 
-function positiveDuration(name: string, v: string | undefined): number | undefined {
+/** A duration flag in ms; `positive` refuses 0 and -1 (forever), which only keep-alive accepts. */
+function duration(name: string, v: string | undefined, positive = true): number | undefined {
   if (v === undefined) return undefined;
   const n = parseDuration(v);
-  if (n === undefined || n <= 0) throw new ConfigError(`${name} must be a duration like 10m or 30s, got "${v}"`);
-  return n;
-}
-
-function duration(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = parseDuration(v);
-  if (n === undefined) throw new ConfigError(`keep-alive must be a duration like 5m, 30s, 0 or -1, got "${v}"`);
+  if (n === undefined || (positive && n <= 0)) {
+    throw new ConfigError(`${name} must be a duration like ${positive ? '10m or 30s' : '5m, 30s, 0 or -1'}, got "${v}"`);
+  }
   return n;
 }
 
@@ -296,14 +292,14 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     maxConcurrency: int('max-concurrency', v['max-concurrency'] ?? E('MAX_CONCURRENCY')),
     inferenceThread: v['inference-thread'] ?? E('INFERENCE_THREAD'),
     memoryBudget: bytes(v['memory-budget'] ?? E('MEMORY_BUDGET')),
-    keepAliveMs: duration(v['keep-alive'] ?? E('KEEP_ALIVE')),
+    keepAliveMs: duration('keep-alive', v['keep-alive'] ?? E('KEEP_ALIVE'), false),
     preload: csv(v.preload ?? E('PRELOAD')),
     pin: csv(v.pin ?? E('PIN')),
     maxQueue: int('max-queue', v['max-queue'] ?? E('MAX_QUEUE')),
     cacheBytes: (v['cache-size'] ?? E('CACHE_SIZE')) === '0' ? 0 : bytes(v['cache-size'] ?? E('CACHE_SIZE')),
-    deadlineMs: positiveDuration('deadline', v.deadline ?? E('DEADLINE')),
-    cacheTtlMs: positiveDuration('cache-ttl', v['cache-ttl'] ?? E('CACHE_TTL')),
-    breakerResetMs: positiveDuration('breaker-reset', v['breaker-reset'] ?? E('BREAKER_RESET')),
+    deadlineMs: duration('deadline', v.deadline ?? E('DEADLINE')),
+    cacheTtlMs: duration('cache-ttl', v['cache-ttl'] ?? E('CACHE_TTL')),
+    breakerResetMs: duration('breaker-reset', v['breaker-reset'] ?? E('BREAKER_RESET')),
     batchConcurrency: int('batch-concurrency', v['batch-concurrency'] ?? E('BATCH_CONCURRENCY')),
     limits: {},
   };

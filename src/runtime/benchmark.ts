@@ -7,7 +7,6 @@
 import type { Backend, TaskInput } from '../backends/types.js';
 import type { Config } from '../config/config.js';
 import { ServerError, toServerError } from '../errors.js';
-import type { HardwareInfo } from '../hardware/probe.js';
 import type { Registry } from '../skills/registry.js';
 import type { Device, Task } from '../skills/schema.js';
 import { modelFileBytes, resolveSource, type ModelLoader } from './loader.js';
@@ -53,7 +52,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 /** Runs benchmarks with a backend, outside the loader's cache but within its memory budget. */
 export class Benchmarker {
-  constructor(private readonly d: { config: Config; registry: Registry; backend: Backend; hardware: HardwareInfo; loader: ModelLoader }) {}
+  constructor(private readonly d: { config: Config; registry: Registry; backend: Backend; loader: ModelLoader }) {}
 
   async run(name: string, o: BenchmarkOptions = {}): Promise<BenchmarkResult[]> {
     const reg = this.d.registry.get(name);
@@ -62,7 +61,7 @@ export class Benchmarker {
     const task = skill.tasks[0]!;
     const iterations = o.iterations ?? 10;
     const batch = o.batchSize ?? 1;
-    const usable = this.d.hardware.runtime.usable.filter((d) => this.d.backend.devices.includes(d));
+    const usable = this.d.loader.usableDevices();
     const devices = o.devices ?? usable.filter((d) => d !== 'webgpu');
     const source = resolveSource(skill.model.id, skill.model.revision, this.d.config);
     const results: BenchmarkResult[] = [];

@@ -41,7 +41,9 @@ export interface ExecutorOptions {
 }
 
 type GenInput = Extract<TaskInput, { task: 'text-generation' | 'text2text-generation' }>;
-type TextUnit = { text: string; handle: ModelHandle };
+/** One text of a request, with the request's parameters (every unit of a batch shares them). */
+type TextUnit = { text: string; handle: ModelHandle; input: TextInput };
+type TextInput = Extract<TaskInput, { task: 'feature-extraction' | 'text-classification' }>;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
 
@@ -66,6 +68,16 @@ export class Executor {
   }
 
   private readonly modelLimiter: RateLimiterMemory | undefined;
+  private soloKeys = 0;
+
+  /**
+   * Which generation requests may share a batch: greedy, not streamed, same parameters and the
+   * same kind of input (chat or plain). Sampled or streamed requests get a key of their own.
+   */
+  private genKey(input: GenInput): string {
+    if (input.params.doSample || input.onText) return `solo:${this.soloKeys++}`;
+    return JSON.stringify([input.task, input.messages ? 'chat' : 'plain', input.params.maxNewTokens, input.params.stop, input.params.maxTimeMs ?? null]);
+  }
 
   /** Counts a request against its model's rate limit; throws a retryable rate_limited error past it. */
   private async checkRate(model: string): Promise<void> {
@@ -103,7 +115,7 @@ export class Executor {
         maxQueue: this.o.maxQueue,
         maxConcurrentBatches: this.o.batchConcurrency ?? 1,
         tokens: (u) => estimateTokens(u.text),
-        run: (key, units) => this.slots(() => runTextBatch(key, units, task, model, m)),
+        run: (_key, units) => this.slots(() => runTextBatch(units, model, m)),
         onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
         onDepth: (d) => m?.setDepth(id, d),
       });
@@ -148,7 +160,8 @@ export class Executor {
       let out: TaskOutput<I>;
       if (input.task === 'feature-extraction' || input.task === 'text-classification') {
         const key = input.task === 'feature-extraction' ? `${input.pooling}|${input.normalize}` : `${input.topK}`;
-        const units = input.texts.map((text) => ({ text, handle: lease.handle }));
+        const params = input as TextInput;
+        const units = input.texts.map((text) => ({ text, handle: lease.handle, input: params }));
         const results = await this.textQueue(model, input.task).submit(units, key, { priority: opts.priority, signal: opts.signal });
         const tokens = results.map((r) => r.tokens);
         out = (input.task === 'feature-extraction'
@@ -157,7 +170,7 @@ export class Executor {
         m?.tokens.inc({ model }, tokens.reduce((a, b) => a + b, 0));
       } else {
         const gen = input as GenInput;
-        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], genKey(gen), { priority: opts.priority, signal: opts.signal });
+        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], this.genKey(gen), { priority: opts.priority, signal: opts.signal });
         m?.tokens.inc({ model }, res!.promptTokens + res!.tokenIds.length);
         out = res as TaskOutput<I>;
       }
@@ -173,17 +186,6 @@ export class Executor {
   }
 }
 
-let soloKeys = 0;
-
-/**
- * Which generation requests may share a batch: greedy, not streamed, same parameters and the same
- * kind of input (chat or plain). Sampled or streamed requests get a key of their own.
- */
-export function genKey(input: GenInput): string {
-  if (input.params.doSample || input.onText) return `solo:${soloKeys++}`;
-  return JSON.stringify([input.task, input.messages ? 'chat' : 'plain', input.params.maxNewTokens, input.params.stop, input.params.maxTimeMs ?? null]);
-}
-
 /** Runs generation units: one request as is, or several as one batched call. */
 async function runGenBatch(units: GenUnit[]): Promise<Array<TaskOutput<GenInput>>> {
   if (units.length === 1) return [await units[0]!.handle.run(units[0]!.input)];
@@ -193,17 +195,17 @@ async function runGenBatch(units: GenUnit[]): Promise<Array<TaskOutput<GenInput>
   return out.batch;
 }
 
-/** Runs one batch of texts that share a key (same parameters) on one model. */
-async function runTextBatch(key: string, units: TextUnit[], task: Task, model: string, m: RuntimeMetrics | undefined): Promise<TextResult[]> {
+/** Runs one batch of texts that share their parameters (the batch key) on one model. */
+async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics | undefined): Promise<TextResult[]> {
   const handle = units[0]!.handle;
+  const params = units[0]!.input;
   const texts = units.map((u) => u.text);
-  if (task === 'feature-extraction') {
-    const [pooling, normalize] = key.split('|') as ['mean' | 'cls', string];
-    const out = await handle.run({ task: 'feature-extraction', texts, pooling, normalize: normalize === 'true' });
+  if (params.task === 'feature-extraction') {
+    const out = await handle.run({ ...params, texts });
     observePhases(m, model, out.timings);
     return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
   }
-  const out = await handle.run({ task: 'text-classification', texts, topK: Number(key) });
+  const out = await handle.run({ ...params, texts });
   observePhases(m, model, out.timings);
   return out.labels.map((labels, i) => ({ labels, tokens: out.tokens[i]! }));
 }

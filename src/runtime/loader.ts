@@ -160,6 +160,11 @@ export class ModelLoader {
     return n;
   }
 
+  /** Devices usable here that the backend supports (the selector's input). */
+  usableDevices(): Device[] {
+    return this.deps.hardware.runtime.usable.filter((d) => this.deps.backend.devices.includes(d));
+  }
+
   /** Status of a skill (and the last load error, if it failed). */
   status(name: string): { status: ModelStatus; error?: string } {
     const e = this.entries.get(name);
@@ -356,7 +361,7 @@ export class ModelLoader {
   }
 
   private async loadEntry(entry: Entry, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<ModelHandle> {
-    const { config, backend, hardware, logger } = this.deps;
+    const { config, backend, logger } = this.deps;
     const s = entry.skill.skill;
     const name = s.name;
     const t0 = performance.now();
@@ -364,7 +369,7 @@ export class ModelLoader {
       const source = resolveSource(s.model.id, s.model.revision, config);
       let devices: Device[];
       try {
-        devices = selectDevices({ usable: hardware.runtime.usable.filter((d) => backend.devices.includes(d)), preference: s.device, forced: config.device });
+        devices = selectDevices({ usable: this.usableDevices(), preference: s.device, forced: config.device });
       } catch (e) {
         throw new ServerError('model_load_failed', (e as DeviceSelectionError).message);
       }

@@ -19,15 +19,26 @@ export async function callOnce(app: App, tool: string, args: string): Promise<Ca
     throw new ServerError('invalid_input', `arguments are not valid JSON: ${(e as Error).message}`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ServerError('invalid_input', 'arguments must be a JSON object');
-  const { server, close } = createServer(app.deps);
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'hf-model-server-call', version: '1' });
-  await server.connect(a);
-  await client.connect(b);
+  const { client, close } = await connectInMemory(app, 'hf-model-server-call');
   try {
     return (await client.callTool({ name: tool, arguments: parsed as Record<string, unknown> })) as CallToolResult;
   } finally {
-    await client.close();
     await close();
   }
+}
+
+/** A real MCP client connected to a new server over an in-memory transport (also used by tests). */
+export async function connectInMemory(app: App, clientName = 'in-memory'): Promise<{ client: Client; close(): Promise<void> }> {
+  const { server, close } = createServer(app.deps);
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: clientName, version: '1' });
+  await server.connect(a);
+  await client.connect(b);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await close();
+    },
+  };
 }

@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { createServer } from '../../src/mcp/server.js';
+import { connectInMemory } from '../../src/transports/call.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
+
+export { connectInMemory };
 
 /** Hub ids of built-in skills, mapped to the generated model standing in for them. */
 export const MIRROR = {
@@ -110,20 +111,4 @@ export function errorOf(r: CallToolResult): { code: string; message: string; ret
   if (!r.isError) throw new Error(`expected an error result, got ${JSON.stringify(r).slice(0, 300)}`);
   const text = (r.content[0] as { text: string }).text;
   return JSON.parse(text).error;
-}
-
-/** A real SDK client connected to a new server over InMemoryTransport for an existing app. */
-export async function connectInMemory(app: App): Promise<{ client: Client; close(): Promise<void> }> {
-  const { server, close } = createServer(app.deps);
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'test', version: '1' });
-  await server.connect(a);
-  await client.connect(b);
-  return {
-    client,
-    close: async () => {
-      await client.close();
-      await close();
-    },
-  };
 }

@@ -67,13 +67,9 @@ export function checkTexts(texts: string[], field: string, limits: Config['limit
  */
 export type Progress = (message: string, total?: number) => void;
 
-const progressByRequest = new WeakMap<object, Progress>();
-
 export function progressSender(extra: ToolExtra): Progress | undefined {
   const token = extra._meta?.progressToken;
   if (token === undefined) return undefined;
-  const existing = progressByRequest.get(extra);
-  if (existing) return existing;
   let n = 0;
   const send: Progress = (message, total) => {
     n += 1;
@@ -84,7 +80,6 @@ export function progressSender(extra: ToolExtra): Progress | undefined {
       })
       .catch(() => undefined);
   };
-  progressByRequest.set(extra, send);
   return send;
 }
 
@@ -98,9 +93,11 @@ export function requestLog(server: McpServer, extra: ToolExtra, level: 'debug' |
   void extra.sendNotification({ method: 'notifications/message', params: { level, logger: 'hf-model-server', data } }).catch(() => undefined);
 }
 
-/** Load progress (download per file, session creation): progress notifications and request logs. */
-export function loadProgress(server: McpServer, extra: ToolExtra) {
-  const send = progressSender(extra);
+/**
+ * Load progress (download per file, session creation): progress notifications and request logs.
+ * Pass the request's progress channel when the tool also sends progress, so numbers keep rising.
+ */
+export function loadProgress(server: McpServer, extra: ToolExtra, send: Progress | undefined = progressSender(extra)) {
   let logged = false;
   return (p: { phase: string; file?: string; progress?: number }) => {
     if (!logged) {

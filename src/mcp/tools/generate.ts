@@ -78,7 +78,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
               onText: send ? (piece: string) => piece && send(piece) : undefined,
               signal,
             },
-            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra, send) },
             ),
           );
           return {
