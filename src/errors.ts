@@ -73,6 +73,48 @@ export const ERROR_CATALOG = {
     meaning: 'The model ran but failed on this input.',
     action: 'Check the input; report the message if it persists.',
   },
+  invalid_media: {
+    retryable: false,
+    http: 400,
+    meaning: 'The image or audio bytes could not be decoded (corrupt, truncated, empty, or not what the source claims).',
+    action: 'Send a valid file; base64 must decode to the file bytes.',
+  },
+  unsupported_media: {
+    retryable: false,
+    http: 415,
+    meaning: 'The media format is not accepted (images: JPEG, PNG, WebP, GIF, TIFF, AVIF; audio: WAV, MP3, OGG Vorbis, FLAC).',
+    action: 'Convert the file to one of the listed formats.',
+  },
+  media_too_large: {
+    retryable: false,
+    http: 413,
+    meaning: 'The media exceeds a documented limit: bytes (--max-media-size), image pixels (--max-image-pixels) or audio length (--max-audio-duration).',
+    action: 'Downscale, trim or split the input, or raise the limit.',
+  },
+  silent_audio: {
+    retryable: false,
+    http: 422,
+    meaning: 'The audio holds no signal (digital silence), so there is nothing to transcribe or segment.',
+    action: 'Check the recording and the channel; send audio that contains sound.',
+  },
+  path_not_allowed: {
+    retryable: false,
+    http: 403,
+    meaning: 'A local media path lies outside the allowed folders (--allow-dir), after resolving .. and symlinks, or does not exist.',
+    action: 'Use a file under an allowed folder, or start the server with --allow-dir for its folder.',
+  },
+  url_not_allowed: {
+    retryable: false,
+    http: 403,
+    meaning: 'Media URLs are disabled (--allow-urls), or the URL is not http(s), or it resolves to a loopback, private or link-local address.',
+    action: 'Send the bytes as base64 instead, or enable --allow-urls for public addresses.',
+  },
+  fetch_failed: {
+    retryable: true,
+    http: 502,
+    meaning: 'Downloading a media URL failed: network error, HTTP error status, too many redirects or timeout.',
+    action: 'Check the URL and retry, or send the bytes as base64.',
+  },
   forbidden: {
     retryable: false,
     http: 403,

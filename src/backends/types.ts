@@ -15,6 +15,8 @@ export interface LoadRequest {
   dtype?: Dtype | undefined;
   /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
   threads: number;
+  /** Files inside `source` by role, for models that are not transformers.js folders (e.g. OCR det/rec/cls). */
+  files?: Readonly<Record<string, string>> | undefined;
   onProgress?: ((p: LoadProgress) => void) | undefined;
 }
 
@@ -54,6 +56,7 @@ export interface GenerationParams {
 
 /** Inputs per task. */
 export type TaskInput =
+  | MediaTaskInput
   | { task: 'feature-extraction'; texts: string[]; pooling: 'mean' | 'cls'; normalize: boolean }
   | { task: 'text-classification'; texts: string[]; topK: number }
   | {
@@ -72,6 +75,135 @@ export type TaskInput =
       /** Stops generation between tokens when aborted. */
       signal?: AbortSignal | undefined;
     };
+
+/** Decoded pixels: interleaved RGB, 8 bits per channel, row-major. */
+export interface ImagePixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3;
+}
+
+/** Decoded audio: mono float samples in [-1, 1] at 16 kHz. */
+export interface AudioSamples {
+  samples: Float32Array;
+  sampleRate: 16000;
+}
+
+/** Inputs of the vision and audio tasks. */
+export type MediaTaskInput =
+  | { task: 'image-classification'; image: ImagePixels; topK: number }
+  | { task: 'zero-shot-image-classification'; image: ImagePixels; labels: string[]; hypothesisTemplate: string }
+  | { task: 'object-detection'; image: ImagePixels; threshold: number }
+  | { task: 'text-detection'; image: ImagePixels; threshold: number; boxThreshold: number; unclipRatio: number }
+  | { task: 'ocr'; image: ImagePixels; boxThreshold: number; orientation: boolean }
+  | { task: 'voice-activity-detection'; audio: AudioSamples; vad: VadParams }
+  | {
+      task: 'automatic-speech-recognition';
+      audio: AudioSamples;
+      language?: string | undefined;
+      /** Whisper's task: transcribe in the spoken language, or translate to English. */
+      mode: 'transcribe' | 'translate';
+      timestamps: boolean;
+      chunkLengthS: number;
+      strideLengthS: number;
+      maxNewTokens?: number | undefined;
+      signal?: AbortSignal | undefined;
+    };
+
+/** Speech segmentation settings (defaults are Silero's reference values). */
+export interface VadParams {
+  /** Speech starts when the probability reaches this. Default 0.5. */
+  threshold: number;
+  /** Speech ends when the probability falls below this. Default threshold - 0.15. */
+  negThreshold: number;
+  /** Silence shorter than this does not end a segment (ms). Default 100. */
+  minSilenceMs: number;
+  /** Segments shorter than this are dropped (ms). Default 250. */
+  minSpeechMs: number;
+  /** Padding added on both sides of each segment (ms). Default 30. */
+  padMs: number;
+}
+
+/** A quadrilateral in pixels: four [x, y] corners, clockwise from top-left. */
+export type Quad = [[number, number], [number, number], [number, number], [number, number]];
+
+/** An axis-aligned pixel box. */
+export interface PixelBox {
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
+/** Output of image classification (plain or zero-shot): labels best first. */
+export interface ImageClassifyOutput {
+  labels: LabelScore[];
+}
+
+/** Output of object detection. */
+export interface DetectOutput {
+  objects: Array<{ label: string; score: number; box: PixelBox }>;
+}
+
+/** A detected text region. */
+export interface TextBox {
+  /** The region's corners (a rotated rectangle for rotated text). */
+  quad: Quad;
+  /** Its axis-aligned bounds. */
+  box: PixelBox;
+  /** Mean text probability inside the region. */
+  score: number;
+}
+
+/** Output of text detection. */
+export interface TextDetectOutput {
+  boxes: TextBox[];
+  timings: OcrTimings;
+}
+
+/** One recognised line. */
+export interface OcrLine extends TextBox {
+  text: string;
+  /** Mean per-character probability of the decoded text. */
+  confidence: number;
+  /** Whether the orientation classifier turned the crop 180 degrees. */
+  rotated: boolean;
+}
+
+/** Session time per OCR stage (ms), for benchmarks and metrics. */
+export interface OcrTimings {
+  detMs: number;
+  clsMs: number;
+  recMs: number;
+  totalMs: number;
+}
+
+/** Output of OCR: lines in reading order. */
+export interface OcrOutput {
+  lines: OcrLine[];
+  timings: OcrTimings;
+}
+
+/** A span of speech in seconds. */
+export interface SpeechSegment {
+  start: number;
+  end: number;
+}
+
+/** Output of voice activity detection. */
+export interface VadOutput {
+  segments: SpeechSegment[];
+  /** Seconds of audio analysed. */
+  duration: number;
+}
+
+/** Output of speech recognition. */
+export interface TranscribeOutput {
+  text: string;
+  /** Timestamped pieces, when timestamps were asked for. */
+  chunks: Array<{ text: string; start: number | null; end: number | null }>;
+}
 
 /** Time spent per phase of one backend call (ms). */
 export interface PhaseTimings {
@@ -113,12 +245,23 @@ export interface GenerateOutput {
   batch?: GenerateOutput[];
 }
 
+/** Output type per task. */
+export interface TaskOutputs {
+  'feature-extraction': EmbedOutput;
+  'text-classification': ClassifyOutput;
+  'text-generation': GenerateOutput;
+  'text2text-generation': GenerateOutput;
+  'image-classification': ImageClassifyOutput;
+  'zero-shot-image-classification': ImageClassifyOutput;
+  'object-detection': DetectOutput;
+  'text-detection': TextDetectOutput;
+  ocr: OcrOutput;
+  'voice-activity-detection': VadOutput;
+  'automatic-speech-recognition': TranscribeOutput;
+}
+
 /** The output type for a given input. */
-export type TaskOutput<I extends TaskInput = TaskInput> = I extends { task: 'feature-extraction' }
-  ? EmbedOutput
-  : I extends { task: 'text-classification' }
-    ? ClassifyOutput
-    : GenerateOutput;
+export type TaskOutput<I extends TaskInput = TaskInput> = TaskOutputs[I['task']];
 
 /** A loaded model. */
 export interface ModelHandle {

@@ -13,7 +13,7 @@ import { LOG_LEVELS } from '../logger.js';
 import { parseBytes, parseDuration } from './units.js';
 
 /** Tool names the server can expose (`--tools` picks a subset). */
-export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model', 'benchmark_model'] as const;
+export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'detect', 'ocr', 'transcribe', 'detect_speech', 'load_model', 'unload_model', 'benchmark_model'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 /** Devices a user may force with `--device`. */
@@ -91,6 +91,25 @@ const ConfigSchema = z.object({
   batchConcurrency: z.number().int().min(0).max(64).default(0),
   /** Queued units per model and task before requests are refused as overloaded. Default 1024. */
   maxQueue: z.number().int().min(1).default(1024),
+  media: z.object({
+    /**
+     * Folders local media paths must lie in (after resolving `..` and symlinks). Default: the
+     * working directory, unless it is the filesystem root.
+     */
+    allowDirs: z.array(z.string()).default(() => (resolve(process.cwd()) === resolve('/') ? [] : [resolve(process.cwd())])),
+    /** Fetch http(s) media URLs. Default off. */
+    allowUrls: z.boolean().default(false),
+    /** Let URLs reach loopback, private and link-local addresses. Default off (SSRF guard). */
+    allowPrivateUrls: z.boolean().default(false),
+    /** Largest media input, bytes (decoded base64, file or download). Default 20 MiB. */
+    maxBytes: z.number().int().min(1).default(20 * 2 ** 20),
+    /** Largest image, pixels (width x height). Default 25 megapixels. */
+    maxPixels: z.number().int().min(1).default(25_000_000),
+    /** Longest audio, seconds. Default 1 hour. */
+    maxAudioSeconds: z.number().min(1).default(3600),
+    /** Timeout of one URL download (ms). Default 15 s. */
+    urlTimeoutMs: z.number().int().min(100).default(15_000),
+  }),
   limits: z.object({
     maxTexts: z.number().int().min(1).default(256),
     maxTextChars: z.number().int().min(1).default(16_384),
@@ -151,6 +170,13 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --max-queue N            queued inputs per model before "overloaded" (HF_MODEL_SERVER_MAX_QUEUE; default 1024)
   --batch-concurrency N    batches of one model running at once, 0 = auto: cores/threads when --threads
                            is set, else 1 (HF_MODEL_SERVER_BATCH_CONCURRENCY)
+  --allow-dir DIR          folder local media paths may come from, repeatable (HF_MODEL_SERVER_ALLOW_DIR,
+                           comma-separated; default the working directory unless it is /)
+  --allow-urls             fetch http(s) media URLs (HF_MODEL_SERVER_ALLOW_URLS=1; default off)
+  --allow-private-urls     let media URLs reach loopback/private/link-local addresses (default off)
+  --max-media-size SIZE    largest media input (HF_MODEL_SERVER_MAX_MEDIA_SIZE; default 20MiB)
+  --max-image-pixels N     largest image in pixels (HF_MODEL_SERVER_MAX_IMAGE_PIXELS; default 25000000)
+  --max-audio-duration D   longest audio (HF_MODEL_SERVER_MAX_AUDIO_DURATION; default 1h)
   --log-level L            ${LOG_LEVELS.join('|')} (HF_MODEL_SERVER_LOG_LEVEL; default info); logs go to stderr
   -h, --help               this help
 `;
@@ -181,10 +207,10 @@ function readKeyFile(path: string | undefined): string[] {
   }
 }
 
-function bytes(v: string | undefined): number | undefined {
+function bytes(v: string | undefined, name = 'memory budget'): number | undefined {
   if (v === undefined) return undefined;
   const n = parseBytes(v, totalmem());
-  if (n === undefined || n <= 0) throw new ConfigError(`memory budget must be a size like 4GB, 512MiB or 60%, got "${v}"`);
+  if (n === undefined || n <= 0) throw new ConfigError(`${name} must be a size like 4GB, 512MiB or 60%, got "${v}"`);
   return n;
 }
 
@@ -250,6 +276,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'cache-ttl': { type: 'string' },
         'breaker-reset': { type: 'string' },
         'batch-concurrency': { type: 'string' },
+        'allow-dir': { type: 'string', multiple: true },
+        'allow-urls': { type: 'boolean' },
+        'allow-private-urls': { type: 'boolean' },
+        'max-media-size': { type: 'string' },
+        'max-image-pixels': { type: 'string' },
+        'max-audio-duration': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -301,6 +333,17 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     cacheTtlMs: duration('cache-ttl', v['cache-ttl'] ?? E('CACHE_TTL')),
     breakerResetMs: duration('breaker-reset', v['breaker-reset'] ?? E('BREAKER_RESET')),
     batchConcurrency: int('batch-concurrency', v['batch-concurrency'] ?? E('BATCH_CONCURRENCY')),
+    media: {
+      allowDirs: (v['allow-dir'] ?? csv(E('ALLOW_DIR')))?.map((d) => resolve(d)),
+      allowUrls: v['allow-urls'] ?? bool(E('ALLOW_URLS')),
+      allowPrivateUrls: v['allow-private-urls'] ?? bool(E('ALLOW_PRIVATE_URLS')),
+      maxBytes: bytes(v['max-media-size'] ?? E('MAX_MEDIA_SIZE'), 'max-media-size'),
+      maxPixels: int('max-image-pixels', v['max-image-pixels'] ?? E('MAX_IMAGE_PIXELS')),
+      maxAudioSeconds: (() => {
+        const ms = duration('max-audio-duration', v['max-audio-duration'] ?? E('MAX_AUDIO_DURATION'));
+        return ms === undefined ? undefined : ms / 1000;
+      })(),
+    },
     limits: {},
   };
   const r = ConfigSchema.safeParse(raw);
@@ -313,7 +356,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 
 /** Builds a config from partial values (tests, embedding). Validated and frozen like the CLI's. */
 export function makeConfig(partial: Partial<z.input<typeof ConfigSchema>> = {}): Config {
-  const r = ConfigSchema.safeParse({ cacheDir: join(homedir(), '.cache', 'hf-model-server'), limits: {}, ...partial });
+  const r = ConfigSchema.safeParse({ cacheDir: join(homedir(), '.cache', 'hf-model-server'), limits: {}, media: {}, ...partial });
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return deepFreeze(r.data);
 }

@@ -1,0 +1,105 @@
+/**
+ * @module media/source
+ * Turns a tool's media argument into bytes. Four sources: base64 text, a `data:` URI, a local
+ * path (only inside the allowed folders, checked after resolving `..` and symlinks), and an
+ * http(s) URL (only with --allow-urls, through the SSRF guard in media/fetch.ts). Every source is
+ * capped at the configured byte limit before it is decoded.
+ */
+import { open, realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Config } from '../config/config.js';
+import { ServerError } from '../errors.js';
+import { fetchMedia } from './fetch.js';
+
+/** Media settings (config.media). */
+export type MediaConfig = Config['media'];
+
+/** Where the bytes came from, for logs and results. */
+export type SourceKind = 'base64' | 'data-uri' | 'path' | 'url';
+
+/** Bytes of one media input. */
+export interface MediaBytes {
+  bytes: Buffer;
+  kind: SourceKind;
+  /** The MIME type a data: URI or HTTP response declared, if any (never trusted for decoding). */
+  declaredType?: string | undefined;
+}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+function tooLarge(n: number, cfg: MediaConfig): ServerError {
+  return new ServerError('media_too_large', `media is ${mib(n)}, over the ${mib(cfg.maxBytes)} limit (--max-media-size)`);
+}
+
+/** Decodes base64 (standard or URL-safe, whitespace allowed), refusing anything else. */
+export function decodeBase64(text: string, cfg: MediaConfig, field: string): Buffer {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length === 0) throw new ServerError('invalid_media', `${field} is empty`);
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(clean)) throw new ServerError('invalid_media', `${field} is not valid base64`);
+  if (Math.floor((clean.length * 3) / 4) > cfg.maxBytes + 3) throw tooLarge(Math.floor((clean.length * 3) / 4), cfg);
+  const buf = Buffer.from(clean, clean.includes('-') || clean.includes('_') ? 'base64url' : 'base64');
+  if (buf.length > cfg.maxBytes) throw tooLarge(buf.length, cfg);
+  return buf;
+}
+
+/** Parses a data: URI; only base64 payloads are accepted for binary media. */
+export function decodeDataUri(uri: string, cfg: MediaConfig, field: string): MediaBytes {
+  const m = /^data:([^,;]*)((?:;[^,;]*)*),(.*)$/s.exec(uri);
+  if (!m) throw new ServerError('invalid_media', `${field} is not a valid data: URI`);
+  if (!m[2]!.split(';').includes('base64')) throw new ServerError('invalid_media', `${field}: only base64 data: URIs are accepted (data:<type>;base64,...)`);
+  return { bytes: decodeBase64(m[3]!, cfg, field), kind: 'data-uri', declaredType: m[1] || undefined };
+}
+
+/** True when `child` is `root` or lies below it (both already resolved). */
+function inside(root: string, child: string): boolean {
+  const rel = relative(root, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+}
+
+/**
+ * Reads a local file that lies inside an allowed folder. The check runs on the real path, so
+ * `..` segments and symlinks that lead outside are refused, and the file is read through the
+ * same descriptor whose size was checked.
+ */
+export async function readAllowedFile(path: string, cfg: MediaConfig, field: string): Promise<Buffer> {
+  if (cfg.allowDirs.length === 0) throw new ServerError('path_not_allowed', `${field}: local paths are disabled (no --allow-dir); send base64 instead`);
+  const abs = resolve(path);
+  let real: string;
+  try {
+    real = await realpath(abs);
+  } catch {
+    throw new ServerError('path_not_allowed', `${field}: ${path} does not exist or is not readable`);
+  }
+  const roots = await Promise.all(cfg.allowDirs.map((d) => realpath(d).catch(() => resolve(d))));
+  if (!roots.some((r) => inside(r, real))) {
+    throw new ServerError('path_not_allowed', `${field}: ${path} is outside the allowed folders (${cfg.allowDirs.join(', ')}); see --allow-dir`);
+  }
+  const fh = await open(real, 'r').catch(() => {
+    throw new ServerError('path_not_allowed', `${field}: ${path} is not readable`);
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new ServerError('path_not_allowed', `${field}: ${path} is not a regular file`);
+    if (st.size > cfg.maxBytes) throw tooLarge(st.size, cfg);
+    if (st.size === 0) throw new ServerError('invalid_media', `${field}: ${path} is empty`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Resolves a media argument: a `data:` URI, an http(s) URL, or a local path. Base64 text
+ * travels in its own field (`<field>_base64`) and goes to {@link decodeBase64}.
+ */
+export async function loadMedia(ref: string, cfg: MediaConfig, field: string, signal?: AbortSignal): Promise<MediaBytes> {
+  const s = ref.trim();
+  if (s.length === 0) throw new ServerError('invalid_input', `${field} is empty`);
+  if (/^data:/i.test(s)) return decodeDataUri(s, cfg, field);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
+    if (/^file:\/\//i.test(s)) return { bytes: await readAllowedFile(new URL(s).pathname, cfg, field), kind: 'path' };
+    const r = await fetchMedia(s, cfg, field, signal);
+    return { ...r, kind: 'url' };
+  }
+  return { bytes: await readAllowedFile(s, cfg, field), kind: 'path' };
+}
