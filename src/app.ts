@@ -3,6 +3,8 @@
  * Builds the process-wide runtime once from a frozen config: logger, skill registry, hardware
  * probe, backend, loader and executor. Transports share the result.
  */
+import { OnnxBackend } from './backends/onnx/backend.js';
+import { RouterBackend } from './backends/router.js';
 import { TransformersBackend } from './backends/transformers.js';
 import { WorkerBackend } from './backends/worker.js';
 import type { Backend } from './backends/types.js';
@@ -44,7 +46,8 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
   const backendOptions = { offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true };
-  const backend = o.backend ?? (config.inferenceThread === 'worker' ? new WorkerBackend(backendOptions) : new TransformersBackend(backendOptions));
+  const backend =
+    o.backend ?? (config.inferenceThread === 'worker' ? new WorkerBackend(backendOptions) : new RouterBackend([new TransformersBackend(backendOptions), new OnnxBackend()]));
   const metrics = new RuntimeMetrics();
   const breakers = new Breakers({ resetTimeoutMs: config.breakerResetMs });
   const cache = new ResponseCache({ maxBytes: config.cacheBytes, ttlMs: config.cacheTtlMs });

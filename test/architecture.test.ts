@@ -1,6 +1,6 @@
 /**
  * Import direction: transports -> mcp -> runtime and resilience -> backends; skills, hardware, config, process,
- * vectors and errors are leaves. Only backend files import transformers.js or onnxruntime-node, and
+ * media, vectors and errors are leaves. Only media/ decodes images and audio (sharp, the audio decoders). Only backend files import transformers.js or onnxruntime-node, and
  * nothing below mcp/ imports the MCP SDK.
  */
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,13 @@ describe('architecture', () => {
     }
   });
 
+  it('only src/media decodes media (sharp, wavefile, the wasm audio decoders)', () => {
+    for (const f of src) {
+      if (layer(f) === 'media') continue;
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^(sharp|wavefile|wave-resampler|mpg123-decoder|@wasm-audio-decoders\/)/);
+    }
+  });
+
   it('nothing below mcp/ imports the MCP SDK', () => {
     for (const f of src) {
       if (['mcp', 'transports', 'cli', 'app'].includes(layer(f))) continue;
@@ -39,7 +46,8 @@ describe('architecture', () => {
       cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors'],
       app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'runtime', 'resilience', 'skills', 'errors', 'process'],
       transports: ['app', 'mcp', 'errors', 'logger', 'config'],
-      mcp: ['mcp', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors'],
+      mcp: ['mcp', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],
+      media: ['media', 'config', 'errors'],
       runtime: ['runtime', 'resilience', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
       resilience: ['resilience', 'errors'],
       backends: ['backends', 'skills', 'errors', 'vectors'],

@@ -7,11 +7,13 @@
  */
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
-import type { Device, Dtype, Task } from '../skills/schema.js';
+import type { Dtype, Task } from '../skills/schema.js';
 import type { Backend, ClassifyOutput, EmbedOutput, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
 import { generate } from './transformers-generate.js';
 import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
+import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
+import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
 
 /** Settings the backend applies to transformers.js once, at construction. */
 export interface TransformersBackendOptions {
@@ -23,15 +25,7 @@ export interface TransformersBackendOptions {
   useFsCache?: boolean;
 }
 
-/** Tasks the transformers.js backend serves. */
-export const TRANSFORMERS_TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'];
-
-/** transformers.js devices available on this platform (it supports cuda/webgpu/cpu on Linux). */
-export function platformDevices(): Device[] {
-  if (process.platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
-  if (process.platform === 'win32') return ['dml', 'webgpu', 'cpu'];
-  return ['cuda', 'webgpu', 'cpu'];
-}
+export { TRANSFORMERS_TASKS, platformDevices };
 
 type AnyPipeline = {
   tokenizer: ((texts: string | string[], opts: Record<string, unknown>) => Record<string, Tensor>) & Record<string, unknown>;
@@ -177,7 +171,9 @@ export class TransformersBackend implements Backend {
         try {
           if (input.task === 'feature-extraction') return (await embed(p, input)) as TaskOutput<I>;
           if (input.task === 'text-classification') return (await classify(p, input)) as TaskOutput<I>;
-          return (await generate(p as never, input, req.task === 'text2text-generation')) as TaskOutput<I>;
+          if (input.task === 'text-generation' || input.task === 'text2text-generation') return (await generate(p as never, input, req.task === 'text2text-generation')) as TaskOutput<I>;
+          if (isMediaPipelineTask(input.task)) return (await runMediaPipeline(p as unknown as CallablePipeline, input as never)) as TaskOutput<I>;
+          throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${input.task}`);
         } catch (e) {
           if (e instanceof ServerError) throw e;
           throw new ServerError('inference_failed', `inference failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

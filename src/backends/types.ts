@@ -96,8 +96,8 @@ export type MediaTaskInput =
   | { task: 'zero-shot-image-classification'; image: ImagePixels; labels: string[]; hypothesisTemplate: string }
   | { task: 'object-detection'; image: ImagePixels; threshold: number }
   | { task: 'text-detection'; image: ImagePixels; threshold: number; boxThreshold: number; unclipRatio: number }
-  | { task: 'ocr'; image: ImagePixels; boxThreshold: number; orientation: boolean }
-  | { task: 'voice-activity-detection'; audio: AudioSamples; vad: VadParams }
+  | { task: 'ocr'; image: ImagePixels; boxThreshold: number; orientation: boolean; minConfidence: number }
+  | { task: 'voice-activity-detection'; audio: AudioSamples; vad: VadParams; signal?: AbortSignal | undefined }
   | {
       task: 'automatic-speech-recognition';
       audio: AudioSamples;

@@ -1,13 +1,14 @@
 /**
  * @module backends/worker-entry
- * The body of a model worker thread: loads one model with the transformers.js backend, then
+ * The body of a model worker thread: loads one model with the transformers.js backend (or the
+ * raw onnxruntime backend for OCR and speech detection), then
  * runs requests from the main thread. onnxruntime-node computes on the calling thread, so doing
  * it here keeps the main thread's event loop (MCP I/O, other models, health checks) free.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toServerError } from '../errors.js';
-import { TransformersBackend } from './transformers.js';
-import type { ModelHandle, TaskInput } from './types.js';
+import type { Backend, ModelHandle, TaskInput } from './types.js';
+import { ONNX_TASKS } from './onnx/tasks.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './worker-protocol.js';
 
 const port = parentPort!;
@@ -54,7 +55,10 @@ async function run(id: number, input: ToWorker & { type: 'run' } extends { input
 }
 
 try {
-  const backend = new TransformersBackend(init.options);
+  // Load only the library this model needs: OCR and VAD workers never import transformers.js.
+  const backend: Backend = ONNX_TASKS.includes(init.request.task)
+    ? new (await import('./onnx/backend.js')).OnnxBackend()
+    : new (await import('./transformers.js')).TransformersBackend(init.options);
   handle = await backend.load({ ...init.request, onProgress: (progress) => send({ type: 'progress', progress }) });
   send({ type: 'ready', dtype: handle.dtype });
 } catch (e) {

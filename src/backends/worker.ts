@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { ServerError } from '../errors.js';
 import type { Device, Dtype, Task } from '../skills/schema.js';
 import type { TransformersBackendOptions } from './transformers.js';
-import { TRANSFORMERS_TASKS, platformDevices } from './transformers.js';
+import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
+import { ONNX_TASKS } from './onnx/tasks.js';
 import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
 import type { FromWorker, ToWorker, WireError, WireInput, WorkerInit } from './worker-protocol.js';
 
@@ -35,16 +36,16 @@ interface Pending {
   cleanup(): void;
 }
 
-/** The transformers.js backend, one worker thread per loaded model. */
+/** The transformers.js and onnxruntime backends, one worker thread per loaded model. */
 export class WorkerBackend implements Backend {
   readonly name = 'transformers.js (worker threads)';
-  readonly tasks: readonly Task[] = TRANSFORMERS_TASKS;
+  readonly tasks: readonly Task[] = [...TRANSFORMERS_TASKS, ...ONNX_TASKS];
   readonly devices: readonly Device[] = platformDevices();
 
   constructor(private readonly options: TransformersBackendOptions) {}
 
   load(req: LoadRequest): Promise<ModelHandle> {
-    if (!this.tasks.includes(req.task)) return Promise.reject(new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`));
+    if (!this.tasks.includes(req.task)) return Promise.reject(new ServerError('unsupported_task', `no backend serves ${req.task}`));
     const { onProgress, ...request } = req;
     const worker = startWorker({ options: this.options, request });
     const pending = new Map<number, Pending>();

@@ -24,7 +24,7 @@ export interface DecodedImage {
 /** Decodes `bytes` under the media limits. */
 export async function decodeImage(bytes: Buffer, cfg: Config['media'], field = 'image'): Promise<DecodedImage> {
   if (bytes.length === 0) throw new ServerError('invalid_media', `${field} is empty`);
-  let meta: sharp.Metadata;
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {

@@ -45,7 +45,31 @@ function input(task: Task, batch: number): TaskInput {
   if (task === 'text-generation' || task === 'text2text-generation') {
     return { task, prompt: SENTENCE, params: { maxNewTokens: 16, doSample: false, temperature: 1, topK: 0, topP: 1, stop: [] } };
   }
-  throw new ServerError('unsupported_task', `benchmark_model does not support ${task} yet`);
+  // Vision and audio: a synthetic 320x240 image with dark bars on light, and 5 s of a chirp.
+  const W = 320;
+  const H = 240;
+  const data = new Uint8Array(W * H * 3);
+  for (let i = 0; i < W * H; i++) data.fill((i / W) % 40 < 12 && i % W > 20 && i % W < 300 ? 30 : 235, i * 3, i * 3 + 3);
+  const image = { data, width: W, height: H, channels: 3 as const };
+  const samples = Float32Array.from({ length: 16000 * 5 }, (_, i) => 0.3 * Math.sin(2 * Math.PI * (200 + i / 200) * (i / 16000)));
+  const audio = { samples, sampleRate: 16000 as const };
+  switch (task) {
+    case 'image-classification':
+      return { task, image, topK: 5 };
+    case 'zero-shot-image-classification':
+      return { task, image, labels: ['a document', 'a photo', 'a diagram'], hypothesisTemplate: 'This is {}.' };
+    case 'object-detection':
+      return { task, image, threshold: 0.5 };
+    case 'text-detection':
+      return { task, image, threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5 };
+    case 'ocr':
+      return { task, image, boxThreshold: 0.6, orientation: true, minConfidence: 0.5 };
+    case 'voice-activity-detection':
+      return { task, audio, vad: { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 } };
+    case 'automatic-speech-recognition':
+      return { task, audio, mode: 'transcribe', timestamps: true, chunkLengthS: 30, strideLengthS: 5, maxNewTokens: 16 };
+  }
+  throw new ServerError('unsupported_task', `benchmark_model does not support ${task}`);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -73,14 +97,14 @@ export class Benchmarker {
         res.error = `device not usable here; usable: ${usable.join(', ')}`;
         continue;
       }
-      const need = modelFileBytes(source, dtype);
+      const need = modelFileBytes(source, dtype, skill.model.files);
       if (this.d.loader.used + need > this.d.loader.budget) {
         res.error = `insufficient_memory: needs ${Math.round(need / 2 ** 20)} MiB beyond the loaded models; unload some or raise --memory-budget`;
         continue;
       }
       try {
         const t0 = performance.now();
-        const h = await this.d.backend.load({ source, revision: skill.model.revision, task, device, dtype, threads: this.d.config.threads });
+        const h = await this.d.backend.load({ source, revision: skill.model.revision, task, device, dtype, threads: this.d.config.threads, files: skill.model.files });
         res.loadMs = Math.round(performance.now() - t0);
         try {
           const inp = input(task, batch);

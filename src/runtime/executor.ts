@@ -9,7 +9,7 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { ClassifyOutput, EmbedOutput, LabelScore, LoadProgress, ModelHandle, TaskInput, TaskOutput } from '../backends/types.js';
+import type { ClassifyOutput, EmbedOutput, LabelScore, LoadProgress, MediaTaskInput, ModelHandle, TaskInput, TaskOutput } from '../backends/types.js';
 import { ServerError } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
 import type { Task } from '../skills/schema.js';
@@ -46,6 +46,9 @@ type TextUnit = { text: string; handle: ModelHandle; input: TextInput };
 type TextInput = Extract<TaskInput, { task: 'feature-extraction' | 'text-classification' }>;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
+type MediaInput = Extract<TaskInput, MediaTaskInput>;
+/** One vision or audio request: it runs alone (its own batch), but queues like every other. */
+type MediaUnit = { input: MediaInput; handle: ModelHandle };
 
 /** Rough token estimate for batching budgets (about 4 characters per token, plus specials). */
 export function estimateTokens(text: string): number {
@@ -57,6 +60,7 @@ export class Executor {
   private readonly slots: LimitFunction;
   private readonly textQueues = new Map<string, Batcher<TextUnit, TextResult>>();
   private readonly genQueues = new Map<string, Batcher<GenUnit, TaskOutput<GenInput>>>();
+  private readonly mediaQueues = new Map<string, Batcher<MediaUnit, unknown>>();
 
   constructor(
     private readonly loader: ModelLoader,
@@ -97,6 +101,7 @@ export class Executor {
     let n = 0;
     for (const q of this.textQueues.values()) n += q.depth;
     for (const q of this.genQueues.values()) n += q.depth;
+    for (const q of this.mediaQueues.values()) n += q.depth;
     return n;
   }
 
@@ -143,6 +148,27 @@ export class Executor {
     return q;
   }
 
+  private mediaQueue(model: string, task: Task): Batcher<MediaUnit, unknown> {
+    const id = `${model}\u0000${task}`;
+    let q = this.mediaQueues.get(id);
+    if (!q) {
+      const m = this.o.metrics;
+      q = new Batcher<MediaUnit, unknown>({
+        maxBatchSize: 1,
+        maxBatchTokens: Number.MAX_SAFE_INTEGER,
+        maxWaitMs: 0,
+        maxQueue: this.o.maxQueue,
+        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
+        tokens: () => 1,
+        run: (_key, units) => this.slots(async () => [await units[0]!.handle.run(units[0]!.input)]),
+        onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
+        onDepth: (d) => m?.setDepth(id, d),
+      });
+      this.mediaQueues.set(id, q);
+    }
+    return q;
+  }
+
   /** Runs `input` on the model of skill `model` (through its circuit breaker). */
   async run<I extends TaskInput>(model: string, input: I, opts: RunOptions = {}): Promise<TaskOutput<I>> {
     if (opts.signal?.aborted) throw new ServerError('cancelled', 'request cancelled by the client');
@@ -168,6 +194,9 @@ export class Executor {
           ? ({ vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput)
           : ({ labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput)) as TaskOutput<I>;
         m?.tokens.inc({ model }, tokens.reduce((a, b) => a + b, 0));
+      } else if (input.task !== 'text-generation' && input.task !== 'text2text-generation') {
+        const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle: lease.handle }], 'media', { priority: opts.priority, signal: opts.signal });
+        out = res as TaskOutput<I>;
       } else {
         const gen = input as GenInput;
         const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], this.genKey(gen), { priority: opts.priority, signal: opts.signal });

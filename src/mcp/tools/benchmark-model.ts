@@ -12,7 +12,7 @@ import { ADMIN_SCOPE, requireScope } from '../scopes.js';
 import { modelField, skillFor } from './common.js';
 
 export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps): void {
-  const names = deps.registry.skills.filter((s) => s.skill.tasks.some((t) => ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'].includes(t))).map((s) => s.skill.name);
+  const names = deps.registry.skills.map((s) => s.skill.name);
   if (names.length === 0) return;
   server.registerTool(
     'benchmark_model',

@@ -8,6 +8,10 @@ import type { ToolName } from '../../config/config.js';
 import type { ServerDeps } from '../deps.js';
 import { registerBenchmarkModelTool } from './benchmark-model.js';
 import { registerClassifyTool } from './classify.js';
+import { registerDetectTool } from './detect.js';
+import { registerDetectSpeechTool } from './detect-speech.js';
+import { registerOcrTool } from './ocr.js';
+import { registerTranscribeTool } from './transcribe.js';
 import { registerEmbedTool } from './embed.js';
 import { registerGenerateTool } from './generate.js';
 import { registerLoadModelTool } from './load-model.js';
@@ -19,6 +23,10 @@ const REGISTRARS: Record<ToolName, (server: McpServer, deps: ServerDeps) => void
   similarity: registerSimilarityTool,
   classify: registerClassifyTool,
   generate: registerGenerateTool,
+  detect: registerDetectTool,
+  ocr: registerOcrTool,
+  transcribe: registerTranscribeTool,
+  detect_speech: registerDetectSpeechTool,
   load_model: registerLoadModelTool,
   unload_model: registerUnloadModelTool,
   benchmark_model: registerBenchmarkModelTool,

@@ -1,0 +1,102 @@
+/**
+ * @module backends/onnx/backend
+ * The raw onnxruntime-node backend, for models that are not transformers.js folders: PaddleOCR
+ * (text detection and OCR) and Silero VAD. With backends/transformers*.ts it is the only code
+ * that imports onnxruntime-node. A skill names its files by role (`model.files`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ServerError } from '../../errors.js';
+import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from '../types.js';
+import { DET_DEFAULTS, detectText, recCharset, recognize, type PaddleSessions } from './paddle-ocr.js';
+import { detectSpeech } from './silero-vad.js';
+import { ONNX_TASKS, onnxDevices } from './tasks.js';
+
+export { ONNX_TASKS, onnxDevices };
+
+
+/** Creates one session; missing files and bad graphs map to catalogued errors. */
+async function session(req: LoadRequest, role: string): Promise<ort.InferenceSession> {
+  const name = req.files?.[role];
+  if (!name) throw new ServerError('model_load_failed', `skill for ${req.source} names no "${role}" file (model.files.${role})`);
+  const path = join(req.source, name);
+  if (!existsSync(path)) throw new ServerError('model_not_found', `model file ${path} does not exist`);
+  req.onProgress?.({ phase: 'session', file: name });
+  try {
+    return await ort.InferenceSession.create(path, {
+      executionProviders: [req.device],
+      graphOptimizationLevel: 'all',
+      ...(req.threads > 0 ? { intraOpNumThreads: req.threads, interOpNumThreads: 1 } : {}),
+    });
+  } catch (e) {
+    throw new ServerError('model_load_failed', `could not load ${path} on ${req.device}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+}
+
+type Runner = (input: TaskInput) => Promise<unknown>;
+
+async function loadOcr(req: LoadRequest): Promise<{ run: Runner; sessions: ort.InferenceSession[] }> {
+  const keys = req.files?.keys;
+  if (!keys) throw new ServerError('model_load_failed', `skill for ${req.source} names no "keys" file (model.files.keys)`);
+  const keysPath = join(req.source, keys);
+  if (!existsSync(keysPath)) throw new ServerError('model_not_found', `dictionary ${keysPath} does not exist`);
+  const s: PaddleSessions = {
+    det: await session(req, 'det'),
+    rec: await session(req, 'rec'),
+    cls: req.files?.cls ? await session(req, 'cls') : undefined,
+    chars: recCharset(readFileSync(keysPath, 'utf8')),
+  };
+  const run: Runner = (input) => {
+    if (input.task === 'text-detection') {
+      return detectText(ort, s, input.image, { limitSide: DET_DEFAULTS.limitSide, threshold: input.threshold, boxThreshold: input.boxThreshold, unclipRatio: input.unclipRatio });
+    }
+    if (input.task === 'ocr') {
+      return recognize(ort, s, input.image, { ...DET_DEFAULTS, boxThreshold: input.boxThreshold, orientation: input.orientation, minConfidence: input.minConfidence });
+    }
+    throw new ServerError('unsupported_task', `an OCR model cannot run ${input.task}`);
+  };
+  return { run, sessions: [s.det, s.rec, ...(s.cls ? [s.cls] : [])] };
+}
+
+async function loadVad(req: LoadRequest): Promise<{ run: Runner; sessions: ort.InferenceSession[] }> {
+  const s = await session(req, 'model');
+  const run: Runner = (input) => {
+    if (input.task !== 'voice-activity-detection') throw new ServerError('unsupported_task', `a speech detection model cannot run ${input.task}`);
+    return detectSpeech(ort, s, input.audio.samples, input.vad, input.signal);
+  };
+  return { run, sessions: [s] };
+}
+
+/** The raw onnxruntime backend. */
+export class OnnxBackend implements Backend {
+  readonly name = 'onnxruntime-node';
+  readonly tasks = ONNX_TASKS;
+  readonly devices = onnxDevices();
+
+  async load(req: LoadRequest): Promise<ModelHandle> {
+    if (!ONNX_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the onnxruntime backend does not serve ${req.task}`);
+    let loaded: { run: Runner; sessions: ort.InferenceSession[] } | undefined = req.task === 'voice-activity-detection' ? await loadVad(req) : await loadOcr(req);
+    req.onProgress?.({ phase: 'ready', progress: 100 });
+    return {
+      task: req.task,
+      device: req.device,
+      dtype: 'fp32',
+      run: async <I extends TaskInput>(input: I): Promise<TaskOutput<I>> => {
+        if (!loaded) throw new ServerError('model_load_failed', `model "${req.source}" was unloaded`);
+        try {
+          return (await loaded.run(input)) as TaskOutput<I>;
+        } catch (e) {
+          if (e instanceof ServerError) throw e;
+          if ((e as { name?: string }).name === 'AbortError' || (e instanceof ServerError && e.code === 'cancelled')) throw new ServerError('cancelled', 'request cancelled by the client');
+          throw new ServerError('inference_failed', `inference failed: ${(e as Error).message}`, { cause: e });
+        }
+      },
+      dispose: async () => {
+        const l = loaded;
+        loaded = undefined;
+        await Promise.all((l?.sessions ?? []).map((s) => s.release()));
+      },
+    };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * @module backends/transformers-media
+ * Vision and audio tasks on transformers.js pipelines: image classification (ViT and the like),
+ * zero-shot image classification (CLIP), object detection (DETR) and speech recognition (Whisper,
+ * with chunking, timestamps, language and task). Inputs arrive decoded (RGB pixels, 16 kHz mono
+ * samples), so the pipelines never read files or URLs themselves.
+ */
+import { RawImage } from '@huggingface/transformers';
+import { ServerError } from '../errors.js';
+import { MEDIA_PIPELINE_TASKS } from './transformers-tasks.js';
+import type { DetectOutput, ImageClassifyOutput, ImagePixels, MediaTaskInput, TaskInput, TranscribeOutput } from './types.js';
+
+/** A pipeline called as a function (its signature differs per task). */
+export type CallablePipeline = ((input: unknown, ...args: unknown[]) => Promise<unknown>) & { model: { config: Record<string, unknown> } };
+
+
+export function isMediaPipelineTask(task: string): task is (typeof MEDIA_PIPELINE_TASKS)[number] {
+  return (MEDIA_PIPELINE_TASKS as readonly string[]).includes(task);
+}
+
+function raw(img: ImagePixels): RawImage {
+  return new RawImage(img.data as Uint8ClampedArray<ArrayBuffer> & Uint8Array, img.width, img.height, img.channels);
+}
+
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+type LS = Array<{ label: string; score: number }>;
+
+/** Runs a vision or audio input on its pipeline. */
+export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskInput, MediaTaskInput>): Promise<unknown> {
+  switch (input.task) {
+    case 'image-classification': {
+      const out = (await p(raw(input.image), { top_k: input.topK })) as LS;
+      return { labels: out.map((o) => ({ label: o.label, score: r4(o.score) })) } satisfies ImageClassifyOutput;
+    }
+    case 'zero-shot-image-classification': {
+      const out = (await p(raw(input.image), input.labels, { hypothesis_template: input.hypothesisTemplate })) as LS;
+      return { labels: out.map((o) => ({ label: o.label, score: r4(o.score) })) } satisfies ImageClassifyOutput;
+    }
+    case 'object-detection': {
+      const out = (await p(raw(input.image), { threshold: input.threshold, percentage: false })) as Array<{ label: string; score: number; box: Record<'xmin' | 'ymin' | 'xmax' | 'ymax', number> }>;
+      const { width: W, height: H } = input.image;
+      const clampBox = (b: Record<'xmin' | 'ymin' | 'xmax' | 'ymax', number>) => ({
+        xmin: r2(Math.min(Math.max(b.xmin, 0), W)),
+        ymin: r2(Math.min(Math.max(b.ymin, 0), H)),
+        xmax: r2(Math.min(Math.max(b.xmax, 0), W)),
+        ymax: r2(Math.min(Math.max(b.ymax, 0), H)),
+      });
+      return { objects: out.map((o) => ({ label: o.label, score: r4(o.score), box: clampBox(o.box) })).sort((a, b) => b.score - a.score) } satisfies DetectOutput;
+    }
+    case 'automatic-speech-recognition': {
+      const opts: Record<string, unknown> = {
+        return_timestamps: input.timestamps,
+        chunk_length_s: input.chunkLengthS,
+        stride_length_s: input.strideLengthS,
+        task: input.mode,
+        ...(input.language ? { language: input.language } : {}),
+        ...(input.maxNewTokens ? { max_new_tokens: input.maxNewTokens } : {}),
+      };
+      let out: { text: string; chunks?: Array<{ text: string; timestamp: [number | null, number | null] }> };
+      try {
+        out = (await p(input.audio.samples, opts)) as typeof out;
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/language/i.test(msg) && input.language) throw new ServerError('invalid_input', `language "${input.language}" is not supported by this model: ${msg}`);
+        throw e;
+      }
+      return {
+        text: out.text.trim(),
+        chunks: (out.chunks ?? []).map((c) => ({ text: c.text.trim(), start: c.timestamp[0] === null ? null : r2(c.timestamp[0]), end: c.timestamp[1] === null ? null : r2(c.timestamp[1]) })),
+      } satisfies TranscribeOutput;
+    }
+    default:
+      throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${input.task}`);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * @module mcp/tools/detect
+ * `detect`: finds things in an image. Objects (DETR-family models: labels, scores, pixel boxes)
+ * or text regions (PaddleOCR's DB detector: one box per line, with the rotated quadrilateral).
+ */
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ServerDeps } from '../deps.js';
+import { guarded, ok } from '../results.js';
+import { INFER_SCOPE, requireScope } from '../scopes.js';
+import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
+import { imageArg, imageFields, inlineMedia } from './media.js';
+
+export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
+  const objectModels = modelsFor(deps.registry, ['object-detection']);
+  const textModels = modelsFor(deps.registry, ['text-detection']);
+  const models = [...objectModels, ...textModels.filter((m) => !objectModels.includes(m))];
+  if (models.length === 0) return;
+  const Box = z
+    .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
+    .describe('Axis-aligned box in pixels of the original image.');
+  server.registerTool(
+    'detect',
+    {
+      title: 'Detect objects or text',
+      description:
+        'Find objects (labels, scores, pixel boxes) or lines of text (one box per line, with its rotated outline) in an image. Use `ocr` to also read the text.',
+      inputSchema: {
+        ...imageFields,
+        mode: z
+          .enum(['objects', 'text'])
+          .optional()
+          .describe(`What to find: objects or text lines. Default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
+        threshold: z.number().min(0).max(1).optional().describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
+        box_threshold: z.number().min(0).max(1).default(0.6).describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
+        unclip_ratio: z.number().min(0.5).max(4).default(1.5).describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
+        model: modelField(models, 'Detection model (object or text detection).', false).optional(),
+      },
+      outputSchema: {
+        model: z.string().describe('Model used.'),
+        mode: z.enum(['objects', 'text']).describe('What was detected.'),
+        width: z.number().int().describe('Image width in pixels.'),
+        height: z.number().int().describe('Image height in pixels.'),
+        detections: z
+          .array(
+            z.object({
+              label: z.string().describe('Class name; "text" in text mode.'),
+              score: z.number().describe('Confidence, 0..1.'),
+              box: Box,
+              polygon: z.array(z.tuple([z.number(), z.number()])).optional().describe('Text mode: the four corners [x, y], clockwise from top-left.'),
+            }),
+          )
+          .describe('Best first for objects; reading order for text.'),
+      },
+      annotations: { title: 'Detect objects or text', ...READ_ONLY },
+    },
+    guarded(deps.logger, 'detect', async (args, extra) => {
+      requireScope(extra.authInfo, INFER_SCOPE);
+      let mode = args.mode;
+      let model = args.model;
+      if (model) {
+        const skill = skillFor(deps.registry, model, mode === 'text' ? ['text-detection'] : mode === 'objects' ? ['object-detection'] : ['object-detection', 'text-detection']);
+        mode ??= skill.tasks.includes('object-detection') ? 'objects' : 'text';
+      } else {
+        mode ??= objectModels.length ? 'objects' : 'text';
+        model = (mode === 'objects' ? objectModels : textModels)[0];
+        skillFor(deps.registry, model ?? '', [mode === 'objects' ? 'object-detection' : 'text-detection']);
+      }
+      const name = model!;
+      return ok(
+        await cached(deps, extra, 'detect', { ...args, model: name, mode }, inlineMedia(args.image, args.image_base64), () =>
+          withDeadline(deps.config, extra, async (signal) => {
+            const image = await imageArg(args, deps.config.media, signal);
+            const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
+            const head = { model: name, mode, width: image.width, height: image.height };
+            if (mode === 'objects') {
+              const out = await deps.executor.run(name, { task: 'object-detection', image, threshold: args.threshold ?? 0.5 }, run);
+              return { ...head, detections: out.objects };
+            }
+            const out = await deps.executor.run(
+              name,
+              { task: 'text-detection', image, threshold: args.threshold ?? 0.3, boxThreshold: args.box_threshold, unclipRatio: args.unclip_ratio },
+              run,
+            );
+            return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };
+          }),
+        ),
+      );
+    }),
+  );
+}

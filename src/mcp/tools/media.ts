@@ -1,0 +1,55 @@
+/**
+ * @module mcp/tools/media
+ * The media arguments vision and audio tools share: `image` / `audio` (a path, URL or data:
+ * URI) or `image_base64` / `audio_base64`, exactly one of each pair, decoded under the
+ * configured limits (media/).
+ */
+import { z } from 'zod';
+import type { Config } from '../../config/config.js';
+import { ServerError } from '../../errors.js';
+import type { AudioSamples, ImagePixels } from '../../backends/types.js';
+import { decodeAudio, type DecodedAudio } from '../../media/audio.js';
+import { decodeImage } from '../../media/image.js';
+import { decodeBase64, loadMedia } from '../../media/source.js';
+
+const SOURCES = 'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';
+
+/** The image argument pair. */
+export const imageFields = {
+  image: z.string().optional().describe(`Image to read: ${SOURCES}. Formats: PNG, JPEG, WebP, GIF, TIFF, AVIF.`),
+  image_base64: z.string().optional().describe('Image file bytes as base64, instead of `image`.'),
+};
+
+/** The audio argument pair. */
+export const audioFields = {
+  audio: z.string().optional().describe(`Audio to read: ${SOURCES}. Formats: WAV, MP3, Ogg Vorbis, FLAC; any rate and channels (converted to 16 kHz mono).`),
+  audio_base64: z.string().optional().describe('Audio file bytes as base64, instead of `audio`.'),
+};
+
+async function bytesOf(ref: string | undefined, b64: string | undefined, name: string, cfg: Config['media'], signal: AbortSignal): Promise<Buffer> {
+  if ((ref === undefined) === (b64 === undefined)) throw new ServerError('invalid_input', `give exactly one of \`${name}\` or \`${name}_base64\``);
+  if (b64 !== undefined) return decodeBase64(b64, cfg, `${name}_base64`);
+  return (await loadMedia(ref!, cfg, name, signal)).bytes;
+}
+
+/** Loads and decodes the call's image. */
+export async function imageArg(args: { image?: string | undefined; image_base64?: string | undefined }, cfg: Config['media'], signal: AbortSignal): Promise<ImagePixels & { format: string }> {
+  const bytes = await bytesOf(args.image, args.image_base64, 'image', cfg, signal);
+  return decodeImage(bytes, cfg);
+}
+
+/** Loads and decodes the call's audio; digital silence is refused with `silent_audio`. */
+export async function audioArg(args: { audio?: string | undefined; audio_base64?: string | undefined }, cfg: Config['media'], signal: AbortSignal): Promise<DecodedAudio & AudioSamples> {
+  const bytes = await bytesOf(args.audio, args.audio_base64, 'audio', cfg, signal);
+  const a = await decodeAudio(bytes, cfg);
+  if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
+  return a;
+}
+
+/** Peak amplitude below which audio counts as digital silence (about -80 dBFS). */
+export const SILENCE_PEAK = 1e-4;
+
+/** Whether a call's media travels inline (so the response cache may key on it). */
+export function inlineMedia(ref: string | undefined, b64: string | undefined): boolean {
+  return b64 !== undefined || (ref !== undefined && /^data:/i.test(ref.trim()));
+}
