@@ -96,7 +96,7 @@ export type MediaTaskInput =
   | { task: 'zero-shot-image-classification'; image: ImagePixels; labels: string[]; hypothesisTemplate: string }
   | { task: 'object-detection'; image: ImagePixels; threshold: number }
   | { task: 'text-detection'; image: ImagePixels; threshold: number; boxThreshold: number; unclipRatio: number }
-  | { task: 'ocr'; image: ImagePixels; boxThreshold: number; orientation: boolean; minConfidence: number }
+  | { task: 'ocr'; image: ImagePixels; boxThreshold: number; unclipRatio: number; orientation: boolean; minConfidence: number }
   | { task: 'voice-activity-detection'; audio: AudioSamples; vad: VadParams; signal?: AbortSignal | undefined }
   | {
       task: 'automatic-speech-recognition';

@@ -63,7 +63,7 @@ function input(task: Task, batch: number): TaskInput {
     case 'text-detection':
       return { task, image, threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5 };
     case 'ocr':
-      return { task, image, boxThreshold: 0.6, orientation: true, minConfidence: 0.5 };
+      return { task, image, boxThreshold: 0.6, unclipRatio: 2, orientation: true, minConfidence: 0.5 };
     case 'voice-activity-detection':
       return { task, audio, vad: { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 } };
     case 'automatic-speech-recognition':

@@ -2,12 +2,16 @@
  * Config: flags and HF_MODEL_SERVER_* variables, flags winning, validation, freezing.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCli } from '../../src/config/config.js';
+import { ConfigError, TOOL_NAMES, parseCli } from '../../src/config/config.js';
 
 describe('parseCli', () => {
   it('reads defaults, environment and flags (flags win)', () => {
     const d = parseCli([], {}).config;
-    expect(d).toMatchObject({ transport: 'stdio', offline: false, device: 'auto', logLevel: 'info', tools: ['embed', 'similarity', 'classify', 'generate', 'load_model', 'unload_model', 'benchmark_model'] });
+    expect(d).toMatchObject({ transport: 'stdio', offline: false, device: 'auto', logLevel: 'info', tools: [...TOOL_NAMES] });
+    expect(d.media).toMatchObject({ allowDirs: [process.cwd()], allowUrls: false, allowPrivateUrls: false, maxBytes: 20 * 2 ** 20, maxPixels: 25_000_000, maxAudioSeconds: 3600 });
+    const m = parseCli(['--allow-dir', '/data', '--allow-dir', '/srv/media', '--allow-urls', '--max-media-size', '5MB', '--max-image-pixels', '1000000', '--max-audio-duration', '10m'], {}).config.media;
+    expect(m).toMatchObject({ allowDirs: ['/data', '/srv/media'], allowUrls: true, maxBytes: 5e6, maxPixels: 1e6, maxAudioSeconds: 600 });
+    expect(parseCli([], { HF_MODEL_SERVER_ALLOW_DIR: '/x,/y', HF_MODEL_SERVER_ALLOW_URLS: '1' }).config.media).toMatchObject({ allowDirs: ['/x', '/y'], allowUrls: true });
     const e = parseCli(['--log-level', 'debug'], {
       HF_MODEL_SERVER_OFFLINE: '1',
       HF_MODEL_SERVER_TOOLS: 'embed,similarity',

@@ -23,7 +23,7 @@ describe('tools/list', () => {
   it('lists the text tools with input and output schemas', async () => {
     const { tools } = await h.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['benchmark_model', 'classify', 'embed', 'generate', 'load_model', 'similarity', 'unload_model']);
+    expect(names).toEqual(['benchmark_model', 'classify', 'detect', 'detect_speech', 'embed', 'generate', 'load_model', 'ocr', 'similarity', 'transcribe', 'unload_model']);
     for (const t of tools) {
       expect(t.description!.length).toBeGreaterThan(20);
       expect(t.inputSchema.type).toBe('object');

@@ -52,7 +52,7 @@ async function loadOcr(req: LoadRequest): Promise<{ run: Runner; sessions: ort.I
       return detectText(ort, s, input.image, { limitSide: DET_DEFAULTS.limitSide, threshold: input.threshold, boxThreshold: input.boxThreshold, unclipRatio: input.unclipRatio });
     }
     if (input.task === 'ocr') {
-      return recognize(ort, s, input.image, { ...DET_DEFAULTS, boxThreshold: input.boxThreshold, orientation: input.orientation, minConfidence: input.minConfidence });
+      return recognize(ort, s, input.image, { ...DET_DEFAULTS, boxThreshold: input.boxThreshold, unclipRatio: input.unclipRatio, orientation: input.orientation, minConfidence: input.minConfidence });
     }
     throw new ServerError('unsupported_task', `an OCR model cannot run ${input.task}`);
   };

@@ -94,7 +94,7 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
             const head = { model: args.model, duration: round(audio.duration) };
             if (!args.vad) {
               const out = await asr(audio.samples);
-              return { ...head, text: out.text, segments: segments(out, 0) };
+              return { ...head, text: out.text, segments: segments(out, 0, audio.duration) };
             }
             const vad = await deps.executor.run(vadModels[0]!, { task: 'voice-activity-detection', audio, vad: VAD_PARAMS, signal }, run);
             const pieces = groupSegments(vad.segments, args.chunk_length_s);
@@ -103,7 +103,7 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
             for (const p of pieces) {
               const out = await asr(audio.samples.subarray(Math.floor(p.start * 16000), Math.ceil(p.end * 16000)));
               if (out.text) texts.push(out.text);
-              all.push(...segments(out, p.start));
+              all.push(...segments(out, p.start, p.end - p.start));
             }
             return { ...head, text: texts.join(' '), segments: all, speech: vad.segments };
           }),
@@ -115,8 +115,8 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-function segments(out: TranscribeOutput, offset: number) {
-  return out.chunks
-    .filter((c) => c.text !== '')
-    .map((c) => ({ text: c.text, start: c.start === null ? null : round(c.start + offset), end: c.end === null ? null : round(c.end + offset) }));
+/** Segments shifted by `offset` seconds; timestamps past the piece's `length` (a model can overrun) are clamped. */
+function segments(out: TranscribeOutput, offset: number, length: number) {
+  const at = (t: number | null) => (t === null ? null : round(offset + Math.min(Math.max(t, 0), length)));
+  return out.chunks.filter((c) => c.text !== '').map((c) => ({ text: c.text, start: at(c.start), end: at(c.end) }));
 }
