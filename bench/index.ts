@@ -7,12 +7,14 @@ import { benchEngine } from './engine.js';
 import { benchModelgen } from './modelgen.js';
 import { benchSoak } from './soak.js';
 import { benchCache } from './cache.js';
+import { benchOcr } from './ocr.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
   engine: benchEngine,
   soak: benchSoak,
   cache: benchCache,
+  ocr: benchOcr,
 };
 
 async function main(): Promise<void> {
