@@ -177,3 +177,17 @@ describe('speech', () => {
     }
   }, 60_000);
 });
+
+describe('in-process inference (--inference-thread main)', () => {
+  it('routes OCR and speech detection to the onnxruntime backend and the rest to transformers.js', async () => {
+    const m = await startServer({ inferenceThread: 'main' });
+    try {
+      const ocr = sc(await m.call('ocr', { image: SIGN }));
+      expect((ocr.lines as Line[]).map((l) => squash(l.text))).toEqual(TRUTH['ocr-sign.png'].map(squash));
+      expect((sc(await m.call('detect_speech', { audio: SPEECH })).segments as unknown[]).length).toBeGreaterThanOrEqual(2);
+      expect(sc(await m.call('classify', { image: SIGN, top_k: 2 })).model).toBe('vit-base-patch16-224');
+    } finally {
+      await m.close();
+    }
+  }, 60_000);
+});
