@@ -59,8 +59,11 @@ const ConfigSchema = z.object({
   /** Stateful sessions at most, and their idle timeout (ms). */
   maxSessions: z.number().int().min(1).default(256),
   sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
-  /** Largest accepted request body (bytes). Default 4 MiB. */
-  maxBodyBytes: z.number().int().min(1024).default(4 * 2 ** 20),
+  /**
+   * Largest accepted HTTP request body (bytes). Default 28 MiB: one base64 media input at the
+   * default 20 MiB media limit (base64 is 4/3 of the bytes) plus the rest of the call.
+   */
+  maxBodyBytes: z.number().int().min(1024).default(28 * 2 ** 20),
   /** Requests running longer are answered 504 (ms). Default 5 minutes. */
   requestTimeoutMs: z.number().int().min(1000).default(300_000),
   /** Time given to requests in flight on SIGTERM/SIGINT before exiting (ms). Default 30 s. */
