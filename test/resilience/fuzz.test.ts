@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_CATALOG } from '../../src/errors.js';
 import { startServer, type Harness } from '../helpers/server.js';
+import { signal, wav } from '../helpers/media.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,6 +22,15 @@ const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', ' ', '\u
 const junk = fc.oneof(fc.anything(), fc.constant(null), fc.constant(undefined), fc.double(), fc.integer(), fc.boolean(), fc.array(fc.anything(), { maxLength: 3 }));
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: a }, { weight: 1, arbitrary: junk });
 const small = fc.integer({ min: -3, max: 8 });
+
+const PNG_1PX = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+const WAV_SHORT = wav(signal(0.3)).toString('base64');
+const mediaRef = fc.oneof(
+  text,
+  fc.constantFrom('examples/ocr-page.png', 'examples/speech.wav', '/etc/passwd', '../../etc/passwd', 'http://127.0.0.1/x.png', 'https://example.com/a.png', `data:image/png;base64,${PNG_1PX}`, 'data:,', 'file:///etc/passwd', 'test/fixtures/media/tone.mp3'),
+);
+const mediaB64 = fc.oneof(fc.constantFrom(PNG_1PX, WAV_SHORT, '', '====', 'data:x'), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString('base64')));
+const unit = fc.double({ min: -0.5, max: 1.5, noNaN: true });
 
 const ARGS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   embed: fc.record(
@@ -49,6 +59,16 @@ const ARGS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     },
     { requiredKeys: [] },
   ),
+  ocr: fc.record({ image: maybe(mediaRef), image_base64: maybe(mediaB64), orientation: maybe(fc.boolean()), box_threshold: maybe(unit), min_confidence: maybe(unit), model: maybe(fc.constantFrom(...MODELS, 'paddleocr-v4')) }, { requiredKeys: [] }),
+  detect: fc.record(
+    { image: maybe(mediaRef), image_base64: maybe(mediaB64), mode: maybe(fc.constantFrom('objects', 'text', 'faces')), threshold: maybe(unit), unclip_ratio: maybe(fc.double({ min: -1, max: 5, noNaN: true })), model: maybe(fc.constantFrom(...MODELS, 'detr-resnet-50', 'paddleocr-v4')) },
+    { requiredKeys: [] },
+  ),
+  detect_speech: fc.record({ audio: maybe(mediaRef), audio_base64: maybe(mediaB64), threshold: maybe(unit), min_silence_ms: maybe(small), pad_ms: maybe(small), model: maybe(fc.constantFrom(...MODELS, 'silero-vad')) }, { requiredKeys: [] }),
+  transcribe: fc.record(
+    { audio: maybe(mediaRef), audio_base64: maybe(mediaB64), language: maybe(fc.constantFrom('en', 'xx', 'french', '')), task: maybe(fc.constantFrom('transcribe', 'translate', 'sing')), vad: maybe(fc.boolean()), max_new_tokens: maybe(fc.integer({ min: -1, max: 3 })), chunk_length_s: maybe(fc.integer({ min: -1, max: 40 })), model: maybe(fc.constantFrom(...MODELS)) },
+    { requiredKeys: [] },
+  ),
   load_model: fc.record({ model: maybe(fc.constantFrom(...MODELS)), pin: maybe(fc.boolean()) }, { requiredKeys: [] }),
   unload_model: fc.record({ model: maybe(fc.constantFrom(...MODELS)) }, { requiredKeys: [] }),
   benchmark_model: fc.record(
@@ -57,6 +77,7 @@ const ARGS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   ),
 };
 
+const MEDIA_TOOLS = ['ocr', 'detect', 'detect_speech', 'transcribe'];
 const CODES = new Set(Object.keys(ERROR_CATALOG));
 
 async function callChecked(tool: string, args: unknown): Promise<void> {
@@ -81,7 +102,7 @@ async function callChecked(tool: string, args: unknown): Promise<void> {
 describe('fuzzing every tool through a real MCP client', () => {
   for (const [tool, arb] of Object.entries(ARGS)) {
     it(`${tool}: every reply is a well-formed result or catalogued error`, async () => {
-      await fc.assert(fc.asyncProperty(arb, (args) => callChecked(tool, args)), { numRuns: tool.includes('model') ? 150 : 500 });
+      await fc.assert(fc.asyncProperty(arb, (args) => callChecked(tool, args)), { numRuns: tool.includes('model') ? 150 : MEDIA_TOOLS.includes(tool) ? 80 : 500 });
     });
   }
 
