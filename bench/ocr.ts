@@ -16,8 +16,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ALLOCATOR_ENV } from '../src/process/allocator.js';
 import { makeConfig } from '../src/config/config.js';
 import { decodeImage } from '../src/media/image.js';
-import { DET_DEFAULTS, clsInput, cropFrame, dbBoxes, detInput, recBatches, recInput } from '../src/backends/onnx/paddle-ocr.js';
-import { OCR_UNCLIP_RATIO } from '../src/mcp/tools/ocr.js';
+import { clsInput, cropFrame, dbBoxes, detInput, recBatches, recInput } from '../src/backends/onnx/paddle-ocr.js';
+import { DET_DEFAULTS, OCR_UNCLIP_RATIO } from '../src/backends/onnx/tasks.js';
 import type { ImagePixels } from '../src/backends/types.js';
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');

@@ -25,8 +25,6 @@ export interface TransformersBackendOptions {
   useFsCache?: boolean;
 }
 
-export { TRANSFORMERS_TASKS, platformDevices };
-
 type AnyPipeline = {
   tokenizer: ((texts: string | string[], opts: Record<string, unknown>) => Record<string, Tensor>) & Record<string, unknown>;
   model: ((inputs: Record<string, Tensor>) => Promise<Record<string, Tensor>>) & { config: Record<string, unknown> };

@@ -38,7 +38,7 @@ interface Pending {
 
 /** The transformers.js and onnxruntime backends, one worker thread per loaded model. */
 export class WorkerBackend implements Backend {
-  readonly name = 'transformers.js (worker threads)';
+  readonly name = 'transformers.js + onnxruntime (worker threads)';
   readonly tasks: readonly Task[] = [...TRANSFORMERS_TASKS, ...ONNX_TASKS];
   readonly devices: readonly Device[] = platformDevices();
 

@@ -53,7 +53,7 @@ export function decodeDataUri(uri: string, cfg: MediaConfig, field: string): Med
 /** True when `child` is `root` or lies below it (both already resolved). */
 function inside(root: string, child: string): boolean {
   const rel = relative(root, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 /**

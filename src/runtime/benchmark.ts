@@ -10,6 +10,7 @@ import { ServerError, toServerError } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
 import type { Device, Task } from '../skills/schema.js';
 import { modelFileBytes, resolveSource, type ModelLoader } from './loader.js';
+import { DET_DEFAULTS, OCR_UNCLIP_RATIO, VAD_DEFAULTS } from '../backends/onnx/tasks.js';
 
 /** One device's figures. */
 export interface BenchmarkResult {
@@ -61,11 +62,11 @@ function input(task: Task, batch: number): TaskInput {
     case 'object-detection':
       return { task, image, threshold: 0.5 };
     case 'text-detection':
-      return { task, image, threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5 };
+      return { task, image, ...DET_DEFAULTS };
     case 'ocr':
-      return { task, image, boxThreshold: 0.6, unclipRatio: 2, orientation: true, minConfidence: 0.5 };
+      return { task, image, boxThreshold: DET_DEFAULTS.boxThreshold, unclipRatio: OCR_UNCLIP_RATIO, orientation: true, minConfidence: 0.5 };
     case 'voice-activity-detection':
-      return { task, audio, vad: { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 } };
+      return { task, audio, vad: VAD_DEFAULTS };
     case 'automatic-speech-recognition':
       return { task, audio, mode: 'transcribe', timestamps: true, chunkLengthS: 30, strideLengthS: 5, maxNewTokens: 16 };
   }

@@ -12,7 +12,8 @@ import { decodeAudio, resample } from '../../src/media/audio.js';
 import { fetchMedia, isPublicAddress } from '../../src/media/fetch.js';
 import { decodeDataUri } from '../../src/media/source.js';
 import { convexHull, minAreaRect } from '../../src/backends/onnx/geometry.js';
-import { segmentSpeech, VAD_DEFAULTS } from '../../src/backends/onnx/silero-vad.js';
+import { segmentSpeech } from '../../src/backends/onnx/silero-vad.js';
+import { VAD_DEFAULTS } from '../../src/backends/onnx/tasks.js';
 
 const media = (o: Partial<ReturnType<typeof makeConfig>['media']> = {}) => makeConfig({ media: o }).media;
 

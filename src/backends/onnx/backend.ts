@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ServerError } from '../../errors.js';
 import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from '../types.js';
-import { DET_DEFAULTS, detectText, recCharset, recognize, type PaddleSessions } from './paddle-ocr.js';
+import { platformDevices } from '../transformers-tasks.js';
+import { detectText, recCharset, recognize, type PaddleSessions } from './paddle-ocr.js';
 import { detectSpeech } from './silero-vad.js';
-import { ONNX_TASKS, onnxDevices } from './tasks.js';
-
-export { ONNX_TASKS, onnxDevices };
+import { DET_DEFAULTS, ONNX_TASKS } from './tasks.js';
 
 
 /** Creates one session; missing files and bad graphs map to catalogued errors. */
@@ -72,7 +71,8 @@ async function loadVad(req: LoadRequest): Promise<{ run: Runner; sessions: ort.I
 export class OnnxBackend implements Backend {
   readonly name = 'onnxruntime-node';
   readonly tasks = ONNX_TASKS;
-  readonly devices = onnxDevices();
+  /** onnxruntime-node's execution providers here (the same list transformers.js exposes). */
+  readonly devices = platformDevices();
 
   async load(req: LoadRequest): Promise<ModelHandle> {
     if (!ONNX_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the onnxruntime backend does not serve ${req.task}`);
@@ -88,7 +88,7 @@ export class OnnxBackend implements Backend {
           return (await loaded.run(input)) as TaskOutput<I>;
         } catch (e) {
           if (e instanceof ServerError) throw e;
-          if ((e as { name?: string }).name === 'AbortError' || (e instanceof ServerError && e.code === 'cancelled')) throw new ServerError('cancelled', 'request cancelled by the client');
+          if ((e as { name?: string }).name === 'AbortError') throw new ServerError('cancelled', 'request cancelled by the client');
           throw new ServerError('inference_failed', `inference failed: ${(e as Error).message}`, { cause: e });
         }
       },

@@ -7,19 +7,10 @@
 import type * as ort from 'onnxruntime-node';
 import type { ImagePixels, OcrLine, OcrOutput, OcrTimings, Quad, TextBox, TextDetectOutput } from '../types.js';
 import { connectedRegions, convexHull, meanInside, minAreaRect, orderQuad, quadBounds, readingOrder, rectCorners, unclip, type Point } from './geometry.js';
+import { DET_DEFAULTS, type DetParams } from './tasks.js';
 
 /** The onnxruntime module (passed in: only backends/onnx/backend.ts imports it). */
 export type Ort = typeof ort;
-
-/** Detection settings. PaddleOCR's defaults: limit 960, threshold 0.3, box 0.6, unclip 1.5. */
-export interface DetParams {
-  limitSide: number;
-  threshold: number;
-  boxThreshold: number;
-  unclipRatio: number;
-}
-
-export const DET_DEFAULTS: DetParams = { limitSide: 960, threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5 };
 
 const DET_MEAN = [0.485, 0.456, 0.406];
 const DET_STD = [0.229, 0.224, 0.225];
@@ -35,7 +26,7 @@ export function detSize(width: number, height: number, limit: number): { width: 
  * Bilinear resize into a CHW float tensor in B,G,R channel order, normalised per channel with
  * (v/255 - mean[c]) / std[c] (PaddleOCR applies its mean/std list to B,G,R in that order).
  */
-function resizeNormalize(img: ImagePixels, outW: number, outH: number, mean: number[], std: number[], dst: Float32Array, dstOffset: number, dstStride: number, dstPlane: number): void {
+function resizeNormalize(img: ImagePixels, outW: number, outH: number, dst: Float32Array): void {
   const { data, width, height } = img;
   const sx = width / outW;
   const sy = height / outH;
@@ -48,8 +39,9 @@ function resizeNormalize(img: ImagePixels, outW: number, outH: number, mean: num
     x1s[x] = Math.min(x0s[x]! + 1, width - 1);
     fxs[x] = fx - x0s[x]!;
   }
-  const scale = [1 / (255 * std[0]!), 1 / (255 * std[1]!), 1 / (255 * std[2]!)];
-  const bias = [-mean[0]! / std[0]!, -mean[1]! / std[1]!, -mean[2]! / std[2]!];
+  const scale = DET_STD.map((s) => 1 / (255 * s));
+  const bias = DET_MEAN.map((m, c) => -m / DET_STD[c]!);
+  const plane = outW * outH;
   for (let y = 0; y < outH; y++) {
     const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), height - 1);
     const y0 = Math.floor(fy);
@@ -57,7 +49,7 @@ function resizeNormalize(img: ImagePixels, outW: number, outH: number, mean: num
     const wy = fy - y0;
     const r0 = y0 * width * 3;
     const r1 = y1 * width * 3;
-    const o = dstOffset + y * dstStride;
+    const o = y * outW;
     for (let x = 0; x < outW; x++) {
       const a = x0s[x]! * 3;
       const b = x1s[x]! * 3;
@@ -67,7 +59,7 @@ function resizeNormalize(img: ImagePixels, outW: number, outH: number, mean: num
         const bot = data[r1 + a + c]! + (data[r1 + b + c]! - data[r1 + a + c]!) * wx;
         const v = top + (bot - top) * wy;
         const ch = 2 - c; // RGB source -> BGR planes
-        dst[o + ch * dstPlane + x] = v * scale[ch]! + bias[ch]!;
+        dst[o + ch * plane + x] = v * scale[ch]! + bias[ch]!;
       }
     }
   }
@@ -77,7 +69,7 @@ function resizeNormalize(img: ImagePixels, outW: number, outH: number, mean: num
 export function detInput(img: ImagePixels, limit = DET_DEFAULTS.limitSide): { data: Float32Array; width: number; height: number } {
   const { width, height } = detSize(img.width, img.height, limit);
   const data = new Float32Array(3 * width * height);
-  resizeNormalize(img, width, height, DET_MEAN, DET_STD, data, 0, width, width * height);
+  resizeNormalize(img, width, height, data);
   return { data, width, height };
 }
 
@@ -188,15 +180,20 @@ export interface BatchTensor {
   dims: [number, number, number, number];
 }
 
-/** The orientation classifier's input for frames. */
-export function clsInput(img: ImagePixels, frames: CropFrame[]): BatchTensor {
-  const plane = 3 * REC_HEIGHT * CLS_WIDTH;
+/** Frames at height 48, aspect ratio kept, right-padded to `padW`: one [n, 3, 48, padW] tensor. */
+function framesInput(img: ImagePixels, frames: CropFrame[], padW: number): BatchTensor {
+  const plane = 3 * REC_HEIGHT * padW;
   const data = new Float32Array(frames.length * plane);
   frames.forEach((f, i) => {
-    const w = Math.min(CLS_WIDTH, Math.ceil((REC_HEIGHT * f.w) / f.h));
-    sampleFrame(img, f, w, REC_HEIGHT, CLS_WIDTH, data, i * plane);
+    const w = Math.min(padW, Math.ceil((REC_HEIGHT * f.w) / f.h));
+    sampleFrame(img, f, w, REC_HEIGHT, padW, data, i * plane);
   });
-  return { data, dims: [frames.length, 3, REC_HEIGHT, CLS_WIDTH] };
+  return { data, dims: [frames.length, 3, REC_HEIGHT, padW] };
+}
+
+/** The orientation classifier's input for frames (48 x 192). */
+export function clsInput(img: ImagePixels, frames: CropFrame[]): BatchTensor {
+  return framesInput(img, frames, CLS_WIDTH);
 }
 
 /** Groups frame indices into recognition batches of similar aspect ratio (PaddleOCR's order). */
@@ -210,14 +207,7 @@ export function recBatches(frames: CropFrame[]): number[][] {
 /** The recognizer's input for a batch of frames, padded to the widest (at least 320). */
 export function recInput(img: ImagePixels, frames: CropFrame[]): BatchTensor {
   const maxRatio = Math.max(REC_MIN_WIDTH / REC_HEIGHT, ...frames.map((f) => f.w / f.h));
-  const padW = Math.ceil(REC_HEIGHT * maxRatio);
-  const plane = 3 * REC_HEIGHT * padW;
-  const data = new Float32Array(frames.length * plane);
-  frames.forEach((f, i) => {
-    const w = Math.min(padW, Math.ceil((REC_HEIGHT * f.w) / f.h));
-    sampleFrame(img, f, w, REC_HEIGHT, padW, data, i * plane);
-  });
-  return { data, dims: [frames.length, 3, REC_HEIGHT, padW] };
+  return framesInput(img, frames, Math.ceil(REC_HEIGHT * maxRatio));
 }
 
 /** CTC greedy decoding of [n, T, C] probabilities over `chars` (index 0 = blank). */

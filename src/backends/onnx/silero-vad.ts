@@ -14,9 +14,6 @@ export const WINDOW = 512;
 export const CONTEXT = 64;
 const RATE = 16_000;
 
-/** Silero's reference segmentation settings. */
-export const VAD_DEFAULTS: VadParams = { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 };
-
 /** Speech probability of each window of `samples` (16 kHz mono). */
 export async function speechProbabilities(O: typeof ort, session: ort.InferenceSession, samples: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
   const windows = Math.ceil(samples.length / WINDOW);

@@ -7,14 +7,12 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { VadParams } from '../../backends/types.js';
+import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { audioArg, audioFields, inlineMedia } from './media.js';
-
-/** Silero's reference segmentation settings (also used by `transcribe` with vad). */
-export const VAD_PARAMS: VadParams = { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 };
 
 export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['voice-activity-detection']);
@@ -26,10 +24,10 @@ export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): v
       description: 'Find the spans of an audio file where someone speaks (voice activity detection), in seconds. Useful before transcribing long or quiet recordings.',
       inputSchema: {
         ...audioFields,
-        threshold: z.number().min(0.05).max(0.95).default(VAD_PARAMS.threshold).describe('Speech probability that starts a span. Default 0.5; lower finds quieter speech.'),
-        min_silence_ms: z.number().int().min(0).max(10_000).default(VAD_PARAMS.minSilenceMs).describe('Pauses shorter than this do not split a span (ms). Default 100.'),
-        min_speech_ms: z.number().int().min(0).max(10_000).default(VAD_PARAMS.minSpeechMs).describe('Spans shorter than this are dropped (ms). Default 250.'),
-        pad_ms: z.number().int().min(0).max(2000).default(VAD_PARAMS.padMs).describe('Padding added to both ends of each span (ms). Default 30.'),
+        threshold: z.number().min(0.05).max(0.95).default(VAD_DEFAULTS.threshold).describe('Speech probability that starts a span. Default 0.5; lower finds quieter speech.'),
+        min_silence_ms: z.number().int().min(0).max(10_000).default(VAD_DEFAULTS.minSilenceMs).describe('Pauses shorter than this do not split a span (ms). Default 100.'),
+        min_speech_ms: z.number().int().min(0).max(10_000).default(VAD_DEFAULTS.minSpeechMs).describe('Spans shorter than this are dropped (ms). Default 250.'),
+        pad_ms: z.number().int().min(0).max(2000).default(VAD_DEFAULTS.padMs).describe('Padding added to both ends of each span (ms). Default 30.'),
         model: modelField(models, 'Speech detection model.'),
       },
       outputSchema: {

@@ -10,6 +10,8 @@ import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { imageArg, imageFields, inlineMedia } from './media.js';
+import { DET_DEFAULTS } from '../../backends/onnx/tasks.js';
+import { ServerError } from '../../errors.js';
 
 export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
   const objectModels = modelsFor(deps.registry, ['object-detection']);
@@ -32,8 +34,8 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
           .optional()
           .describe(`What to find: objects or text lines. Default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
         threshold: z.number().min(0).max(1).optional().describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
-        box_threshold: z.number().min(0).max(1).default(0.6).describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
-        unclip_ratio: z.number().min(0.5).max(4).default(1.5).describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
+        box_threshold: z.number().min(0).max(1).default(DET_DEFAULTS.boxThreshold).describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
+        unclip_ratio: z.number().min(0.5).max(4).default(DET_DEFAULTS.unclipRatio).describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
         model: modelField(models, 'Detection model (object or text detection).', false).optional(),
       },
       outputSchema: {
@@ -64,7 +66,7 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
       } else {
         mode ??= objectModels.length ? 'objects' : 'text';
         model = (mode === 'objects' ? objectModels : textModels)[0];
-        skillFor(deps.registry, model ?? '', [mode === 'objects' ? 'object-detection' : 'text-detection']);
+        if (!model) throw new ServerError('unsupported_task', `no ${mode === 'objects' ? 'object' : 'text'} detection model is installed`);
       }
       const name = model!;
       return ok(
@@ -79,7 +81,7 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
             }
             const out = await deps.executor.run(
               name,
-              { task: 'text-detection', image, threshold: args.threshold ?? 0.3, boxThreshold: args.box_threshold, unclipRatio: args.unclip_ratio },
+              { task: 'text-detection', image, threshold: args.threshold ?? DET_DEFAULTS.threshold, boxThreshold: args.box_threshold, unclipRatio: args.unclip_ratio },
               run,
             );
             return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };

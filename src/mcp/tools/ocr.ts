@@ -10,12 +10,7 @@ import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { imageArg, imageFields, inlineMedia } from './media.js';
-
-/**
- * Box growth before recognition. PaddleOCR's detection default is 1.5, but on the shipped
- * fixtures PP-OCRv4 rec then drops most spaces (3 of 7 lines exact); with 2.0 all 7 are exact.
- */
-export const OCR_UNCLIP_RATIO = 2;
+import { DET_DEFAULTS, OCR_UNCLIP_RATIO } from '../../backends/onnx/tasks.js';
 
 export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['ocr']);
@@ -28,7 +23,7 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
       inputSchema: {
         ...imageFields,
         orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading. Default true.'),
-        box_threshold: z.number().min(0).max(1).default(0.6).describe('Minimum mean text probability of a detected line. Default 0.6.'),
+        box_threshold: z.number().min(0).max(1).default(DET_DEFAULTS.boxThreshold).describe('Minimum mean text probability of a detected line. Default 0.6.'),
         unclip_ratio: z
           .number()
           .min(0.5)

@@ -14,7 +14,7 @@ import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { audioArg, audioFields, inlineMedia } from './media.js';
-import { VAD_PARAMS } from './detect-speech.js';
+import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
 
 /** Speech spans closer than this are transcribed together (s). */
 const MERGE_GAP_S = 1;
@@ -96,7 +96,7 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
               const out = await asr(audio.samples);
               return { ...head, text: out.text, segments: segments(out, 0, audio.duration) };
             }
-            const vad = await deps.executor.run(vadModels[0]!, { task: 'voice-activity-detection', audio, vad: VAD_PARAMS, signal }, run);
+            const vad = await deps.executor.run(vadModels[0]!, { task: 'voice-activity-detection', audio, vad: VAD_DEFAULTS, signal }, run);
             const pieces = groupSegments(vad.segments, args.chunk_length_s);
             const texts: string[] = [];
             const all: ReturnType<typeof segments> = [];
