@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
-import { normalizeInPlace } from '../../vectors.js';
+import { normalizeInPlace, toJsonFloats } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded, ok } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
@@ -17,18 +17,6 @@ export function toBase64(v: Float32Array): string {
   const buf = Buffer.alloc(v.length * 4);
   for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i]!, i * 4);
   return buf.toString('base64');
-}
-
-/**
- * A float32 vector as JSON numbers with 9 significant digits: enough for every float32 to
- * round-trip exactly (Math.fround gives back the same value), and about 40% shorter than the
- * 17-digit doubles JSON would print. Profiling showed writing and parsing the longer JSON costs
- * more than the formatting (and agents pay for the digits in tokens).
- */
-export function toJsonFloats(v: Float32Array): number[] {
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Number(v[i]!.toPrecision(9));
-  return out;
 }
 
 /** Truncates to `dims`, L2-renormalising when `normalize`. */
