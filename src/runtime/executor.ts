@@ -184,6 +184,7 @@ export class Executor {
     const device = lease.handle.device;
     try {
       let out: TaskOutput<I>;
+      let used = 0; // tokens processed
       if (input.task === 'feature-extraction' || input.task === 'text-classification') {
         const key = input.task === 'feature-extraction' ? `${input.pooling}|${input.normalize}` : `${input.topK}`;
         const params = input as TextInput;
@@ -193,21 +194,20 @@ export class Executor {
         out = (input.task === 'feature-extraction'
           ? ({ vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput)
           : ({ labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput)) as TaskOutput<I>;
-        m?.tokens.inc({ model }, tokens.reduce((a, b) => a + b, 0));
+        used = tokens.reduce((a, b) => a + b, 0);
       } else if (input.task !== 'text-generation' && input.task !== 'text2text-generation') {
         const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle: lease.handle }], 'media', { priority: opts.priority, signal: opts.signal });
         out = res as TaskOutput<I>;
       } else {
         const gen = input as GenInput;
         const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], this.genKey(gen), { priority: opts.priority, signal: opts.signal });
-        m?.tokens.inc({ model }, res!.promptTokens + res!.tokenIds.length);
+        used = res!.promptTokens + res!.tokenIds.length;
         out = res as TaskOutput<I>;
       }
-      m?.requests.inc({ model, hardware: device, status: 'ok' });
-      m?.duration.observe({ model, hardware: device }, (performance.now() - t0) / 1000);
+      m?.observeRequest(model, device, 'ok', (performance.now() - t0) / 1000, used);
       return out;
     } catch (e) {
-      m?.requests.inc({ model, hardware: device, status: e instanceof ServerError ? e.code : 'internal' });
+      m?.observeRequest(model, device, e instanceof ServerError ? e.code : 'internal');
       throw e;
     } finally {
       lease.release();
@@ -231,17 +231,11 @@ async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics 
   const texts = units.map((u) => u.text);
   if (params.task === 'feature-extraction') {
     const out = await handle.run({ ...params, texts });
-    observePhases(m, model, out.timings);
+    if (out.timings) m?.observePhases(model, out.timings);
     return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
   }
   const out = await handle.run({ ...params, texts });
-  observePhases(m, model, out.timings);
+  if (out.timings) m?.observePhases(model, out.timings);
   return out.labels.map((labels, i) => ({ labels, tokens: out.tokens[i]! }));
 }
 
-function observePhases(m: RuntimeMetrics | undefined, model: string, t: EmbedOutput['timings']): void {
-  if (!m || !t) return;
-  m.phase.observe({ model, phase: 'tokenize' }, t.tokenizeMs / 1000);
-  m.phase.observe({ model, phase: 'inference' }, t.inferenceMs / 1000);
-  m.phase.observe({ model, phase: 'postprocess' }, t.postprocessMs / 1000);
-}

@@ -155,6 +155,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
     if (url.pathname === '/metrics') {
       if (req.method !== 'GET') throw new HttpError(405, 'use GET');
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      metrics.flush();
       res.end(await metrics.registry.metrics());
       return;
     }
