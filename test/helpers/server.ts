@@ -98,6 +98,9 @@ export async function startServer(overrides: Parameters<typeof makeConfig>[0] = 
   const config = makeConfig({ offline: true, modelsDir, skillsDirs: [makeSkillsDir(testSkills())], threads: 1, cacheBytes: 0, ...overrides });
   const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
   const { client, close } = await connectInMemory(app);
+  // Listing the tools makes the client validate every structured result against its tool's
+  // output schema (the server does not re-check its own outputs per call).
+  await client.listTools();
   return {
     client,
     app,
