@@ -4,6 +4,7 @@
  * Tool results are written with the JSON text results.ok() already made for their structured
  * content (see {@link serializeLine}), so an embedding's numbers are formatted once, not twice.
  */
+import type { Writable } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { App } from '../app.js';
@@ -30,12 +31,16 @@ export function serializeLine(message: JSONRPCMessage): string {
   return `${head.slice(0, at)}"structuredContent":${text}${head.slice(at + MARKER.length)}\n`;
 }
 
-/** The SDK's stdio transport, writing lines made by {@link serializeLine}. */
+/** The SDK's stdio transport (reading stdin), writing protocol lines made by {@link serializeLine}. */
 class StdioTransport extends StdioServerTransport {
+  constructor(private readonly protocolOut: Writable = process.stdout) {
+    super(process.stdin, protocolOut);
+  }
+
   override send(message: JSONRPCMessage): Promise<void> {
     return new Promise((resolve) => {
-      if (process.stdout.write(serializeLine(message))) resolve();
-      else process.stdout.once('drain', resolve);
+      if (this.protocolOut.write(serializeLine(message))) resolve();
+      else this.protocolOut.once('drain', resolve);
     });
   }
 }
