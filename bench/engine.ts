@@ -21,7 +21,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ensureModel } from '../tools/modelgen/cache.js';
-import { ALLOCATOR_ENV } from '../src/process/allocator.js';
+import { serverLaunchEnv } from '../src/process/allocator.js';
 
 env.allowRemoteModels = false;
 env.useFSCache = false;
@@ -60,8 +60,8 @@ async function connect(args: string[], extraEnv: Record<string, string> = {}): P
     command: process.execPath,
     args,
     cwd: ROOT,
-    // The allocator settings the CLI would relaunch itself with, set up front so `pid` is the server.
-    env: { ...(process.env as Record<string, string>), ...ALLOCATOR_ENV, ...extraEnv },
+    // With HF_MODEL_SERVER_MALLOC_TUNING=1, the allocator settings set up front so `pid` is the server (no relaunch).
+    env: { ...(process.env as Record<string, string>), ...serverLaunchEnv(process.env), ...extraEnv },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'bench', version: '1' });

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { ALLOCATOR_ENV } from '../src/process/allocator.js';
+import { serverLaunchEnv } from '../src/process/allocator.js';
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
 
@@ -18,7 +18,7 @@ export interface BenchServer {
 
 export async function startHttpServer(args: string[]): Promise<BenchServer> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), '--transport', 'http', '--port', '0', '--log-level', 'info', ...args], {
-    env: { ...process.env, ...ALLOCATOR_ENV },
+    env: { ...process.env, ...serverLaunchEnv(process.env) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

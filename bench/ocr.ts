@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ALLOCATOR_ENV } from '../src/process/allocator.js';
+import { serverLaunchEnv } from '../src/process/allocator.js';
 import { makeConfig } from '../src/config/config.js';
 import { decodeImage } from '../src/media/image.js';
 import { clsInput, cropFrame, dbBoxes, detInput, recBatches, recInput } from '../src/backends/onnx/paddle-ocr.js';
@@ -60,7 +60,7 @@ export async function benchOcr(): Promise<Record<string, number>> {
     command: process.execPath,
     args: ['dist/cli.js', '--offline', '--threads', '1', '--tools', 'ocr', '--keep-alive', 'never', '--cache-size', '0', '--log-level', 'warn'],
     cwd: ROOT,
-    env: { ...(process.env as Record<string, string>), ...ALLOCATOR_ENV },
+    env: { ...(process.env as Record<string, string>), ...serverLaunchEnv(process.env) },
     stderr: 'ignore',
   });
   const client = new Client({ name: 'bench-ocr', version: '1' });

@@ -17,7 +17,6 @@ import type { Backend, LoadRequest } from '../../src/backends/types.js';
 import { makeConfig } from '../../src/config/config.js';
 import { createServer } from '../../src/mcp/server.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
-import { ALLOCATOR_ENV } from '../../src/process/allocator.js';
 import { CPU } from '../helpers/offline.js';
 import { makeSkillsDir } from '../helpers/server.js';
 
@@ -102,12 +101,10 @@ describe('dispose', () => {
       }
       process.stdout.write(JSON.stringify(out));
     `;
-    // With the allocator settings the CLI relaunches itself with (src/process/allocator.ts).
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      cwd: process.cwd(),
-      env: { ...process.env, ...ALLOCATOR_ENV },
-    });
+    // With glibc's default allocator settings, as the CLI runs by default (src/process/allocator.ts).
+    const env = { ...process.env };
+    for (const k of ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_ARENA_MAX']) delete env[k];
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd(), env });
     expect(r.status, r.stderr).toBe(0);
     const cycles = JSON.parse(r.stdout) as Array<[number, number]>;
     const fileBytes = statSync(join(dir, 'onnx', 'model.onnx')).size;
