@@ -90,7 +90,7 @@ describe('dispose', () => {
       const rss = () => process.memoryUsage().rss;
       const settle = async () => { for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 100)); } };
       const out = [];
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 8; i++) {
         const h = await b.load({ source: ${JSON.stringify(dir)}, revision: 'main', task: 'feature-extraction', device: 'cpu', threads: 1 });
         await h.run({ task: 'feature-extraction', texts: ['hello world'], pooling: 'mean', normalize: true });
         await settle();
@@ -109,8 +109,11 @@ describe('dispose', () => {
     const cycles = JSON.parse(r.stdout) as Array<[number, number]>;
     const fileBytes = statSync(join(dir, 'onnx', 'model.onnx')).size;
     for (const [loaded, unloaded] of cycles) expect(loaded - unloaded).toBeGreaterThan(0.3 * fileBytes);
-    // No growth across load/unload cycles (within 40 MB).
-    expect(cycles.at(-1)![1] - cycles[0]![1]).toBeLessThan(40e6);
+    // No growth across load/unload cycles: glibc keeps part of each unloaded model for the next
+    // load, so RSS settles within the first cycles; the last four cycles must not rise above the
+    // first four by more than 30 MB (a model leaked per cycle would add about 90 MB each time).
+    const peak = (xs: Array<[number, number]>) => Math.max(...xs.map(([, u]) => u));
+    expect(peak(cycles.slice(4)) - peak(cycles.slice(0, 4))).toBeLessThan(30e6);
     console.info(`RSS loaded/unloaded (MB): ${cycles.map(([l, u]) => `${(l / 1e6).toFixed(0)}/${(u / 1e6).toFixed(0)}`).join(', ')}`);
   });
 });
