@@ -263,7 +263,7 @@ export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean
   const sampler = params.doSample ? new SeededSampler({ temperature: params.temperature, topK: params.topK, topP: params.topP, seed }) : undefined;
   const lean = seq2seq ? undefined : leanDecoder(p);
   const mask = enc.attention_mask?.data as BigInt64Array | undefined;
-  if (lean && enc.input_ids!.dims[0] === 1 && (!mask || mask.every((x) => x === 1n))) {
+  if (lean && enc.input_ids!.dims[0] === 1 && promptTokens > 0 && (!mask || mask.every((x) => x === 1n))) {
     const ids = await leanGenerate(p, lean, Array.from(enc.input_ids!.data as BigInt64Array), params.maxNewTokens, stop, sampler, streamer);
     return finish(p, ids, params, promptTokens, stop.stoppedBy);
   }
