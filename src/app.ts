@@ -12,6 +12,7 @@ import type { Config } from './config/config.js';
 import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
+import { ToolResults } from './mcp/results.js';
 import { Benchmarker } from './runtime/benchmark.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
@@ -76,7 +77,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   }
   const benchmark = new Benchmarker({ config, registry, backend, loader });
   return {
-    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache },
+    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache, results: new ToolResults() },
     close: async () => {
       breakers.shutdown();
       await loader.close();

@@ -13,6 +13,7 @@ import type { Executor } from '../runtime/executor.js';
 import type { ModelLoader } from '../runtime/loader.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
 import type { Registry } from '../skills/registry.js';
+import type { ToolResults } from './results.js';
 
 export interface ServerDeps {
   config: Config;
@@ -25,4 +26,6 @@ export interface ServerDeps {
   benchmark: Benchmarker;
   breakers: Breakers;
   cache: ResponseCache;
+  /** Makes tool results; remembers their JSON for the stdio transport. */
+  results: ToolResults;
 }

@@ -34,7 +34,7 @@ export function createServer(deps: ServerDeps): CreatedServer {
   // give them the catalog's code like every other failure.
   const internals = server as unknown as { createToolError(message: string): unknown; validateToolOutput(): Promise<void> };
   internals.createToolError = (message: string) => fail(fromSdkMessage(message));
-  // Every success goes through results.ok(), built from typed values, and the test suite's client
+  // Every success goes through ToolResults.ok(), built from typed values, and the test suite's client
   // validates each structured result against the advertised output schema (AJV, after
   // tools/list). Re-parsing each response with zod here cost 20-40 us per call (a 384-number
   // embedding), so the SDK's per-call output check is off; input validation stays.

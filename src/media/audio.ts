@@ -71,35 +71,31 @@ function decodeWav(bytes: Uint8Array): Channels {
   return { sampleRate: f.sampleRate, channelData: chans.map((c) => Float32Array.from(c, (v) => (v - offset) / scale)) };
 }
 
-async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Array): Promise<Channels> {
-  if (format === 'mp3') {
-    const d = new MPEGDecoder();
-    await d.ready;
-    try {
-      return check(d.decode(bytes));
-    } finally {
-      d.free();
-    }
-  }
-  if (format === 'flac') {
-    const d = new FLACDecoder();
-    await d.ready;
-    try {
-      return check(await d.decodeFile(bytes));
-    } finally {
-      d.free();
-    }
-  }
-  const d = new OggVorbisDecoder();
+/** Runs a wasm decoder once it is ready, and frees it whatever happens. */
+async function withDecoder<D extends { ready: Promise<unknown>; free(): void }>(d: D, decode: (d: D) => WasmDecoded | Promise<WasmDecoded>): Promise<Channels> {
   await d.ready;
   try {
-    return check(await d.decodeFile(bytes));
+    return check(await decode(d));
   } finally {
     d.free();
   }
 }
 
-function check(r: { channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; errors: unknown[] }): Channels {
+async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Array): Promise<Channels> {
+  if (format === 'mp3') return withDecoder(new MPEGDecoder(), (d) => d.decode(bytes));
+  if (format === 'flac') return withDecoder(new FLACDecoder(), (d) => d.decodeFile(bytes));
+  return withDecoder(new OggVorbisDecoder(), (d) => d.decodeFile(bytes));
+}
+
+/** What the wasm audio decoders return. */
+interface WasmDecoded {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  errors: unknown[];
+}
+
+function check(r: WasmDecoded): Channels {
   if (r.samplesDecoded === 0 && r.errors.length > 0) throw new Error(`decoder errors: ${r.errors.length}`);
   return { channelData: r.channelData.map((c) => c.subarray(0, r.samplesDecoded)), sampleRate: r.sampleRate };
 }

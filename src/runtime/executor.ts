@@ -13,7 +13,7 @@ import type { ClassifyOutput, EmbedOutput, LabelScore, LoadProgress, MediaTaskIn
 import { ServerError } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
 import type { Task } from '../skills/schema.js';
-import { Batcher, type Priority } from './batcher.js';
+import { Batcher, type BatcherOptions, type Priority } from './batcher.js';
 import type { ModelLoader } from './loader.js';
 import type { Breakers } from '../resilience/breaker.js';
 import type { RuntimeMetrics } from './metrics.js';
@@ -110,63 +110,51 @@ export class Executor {
     return { maxBatchSize: b?.max_batch_size ?? 32, maxBatchTokens: b?.max_batch_tokens ?? 16_384, maxWaitMs: b?.max_wait_ms ?? 2 };
   }
 
-  private textQueue(model: string, task: Task): Batcher<TextUnit, TextResult> {
-    const id = `${model}\u0000${task}`;
-    let q = this.textQueues.get(id);
+  /**
+   * The queue `id` in `queues`, created on first use with the executor's queue bound, batch
+   * concurrency and metrics hooks; `spec` (called only then) gives its batch limits and runner.
+   */
+  private queue<U, R>(queues: Map<string, Batcher<U, R>>, id: string, model: string, spec: () => Pick<BatcherOptions<U, R>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'tokens' | 'run'>): Batcher<U, R> {
+    let q = queues.get(id);
     if (!q) {
       const m = this.o.metrics;
-      q = new Batcher<TextUnit, TextResult>({
-        ...this.batchLimits(model),
+      q = new Batcher<U, R>({
+        ...spec(),
         maxQueue: this.o.maxQueue,
         maxConcurrentBatches: this.o.batchConcurrency ?? 1,
-        tokens: (u) => estimateTokens(u.text),
-        run: (_key, units) => this.slots(() => runTextBatch(units, model, m)),
         onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
         onDepth: (d) => m?.setDepth(id, d),
       });
-      this.textQueues.set(id, q);
+      queues.set(id, q);
     }
     return q;
+  }
+
+  private textQueue(model: string, task: Task): Batcher<TextUnit, TextResult> {
+    return this.queue(this.textQueues, `${model}\u0000${task}`, model, () => ({
+      ...this.batchLimits(model),
+      tokens: (u: TextUnit) => estimateTokens(u.text),
+      run: (_key: string, units: TextUnit[]) => this.slots(() => runTextBatch(units, model, this.o.metrics)),
+    }));
   }
 
   private genQueue(model: string): Batcher<GenUnit, TaskOutput<GenInput>> {
-    let q = this.genQueues.get(model);
-    if (!q) {
-      const m = this.o.metrics;
-      const limits = this.batchLimits(model);
-      q = new Batcher<GenUnit, TaskOutput<GenInput>>({
-        ...limits,
-        maxQueue: this.o.maxQueue,
-        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
-        tokens: (u) => estimateTokens(u.input.prompt ?? u.input.messages?.map((x) => x.content).join(' ') ?? '') + u.input.params.maxNewTokens,
-        run: (_key, units) => this.slots(() => runGenBatch(units)),
-        onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
-        onDepth: (d) => m?.setDepth(`${model}\u0000gen`, d),
-      });
-      this.genQueues.set(model, q);
-    }
-    return q;
+    return this.queue(this.genQueues, `${model}\u0000gen`, model, () => ({
+      ...this.batchLimits(model),
+      tokens: (u: GenUnit) => estimateTokens(u.input.prompt ?? u.input.messages?.map((x) => x.content).join(' ') ?? '') + u.input.params.maxNewTokens,
+      run: (_key: string, units: GenUnit[]) => this.slots(() => runGenBatch(units)),
+    }));
   }
 
+  /** Media requests run one at a time (no batching across images or recordings). */
   private mediaQueue(model: string, task: Task): Batcher<MediaUnit, unknown> {
-    const id = `${model}\u0000${task}`;
-    let q = this.mediaQueues.get(id);
-    if (!q) {
-      const m = this.o.metrics;
-      q = new Batcher<MediaUnit, unknown>({
-        maxBatchSize: 1,
-        maxBatchTokens: Number.MAX_SAFE_INTEGER,
-        maxWaitMs: 0,
-        maxQueue: this.o.maxQueue,
-        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
-        tokens: () => 1,
-        run: (_key, units) => this.slots(async () => [await units[0]!.handle.run(units[0]!.input)]),
-        onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
-        onDepth: (d) => m?.setDepth(id, d),
-      });
-      this.mediaQueues.set(id, q);
-    }
-    return q;
+    return this.queue(this.mediaQueues, `${model}\u0000${task}`, model, () => ({
+      maxBatchSize: 1,
+      maxBatchTokens: Number.MAX_SAFE_INTEGER,
+      maxWaitMs: 0,
+      tokens: () => 1,
+      run: (_key: string, units: MediaUnit[]) => this.slots(async () => [await units[0]!.handle.run(units[0]!.input)]),
+    }));
   }
 
   /** Runs `input` on the model of skill `model` (through its circuit breaker). */

@@ -1,16 +1,19 @@
 /**
  * The stdio transport's line serializer must write exactly what JSON.stringify would, whether or
- * not it reuses the JSON text results.ok() made, including after the SDK's own re-parse of the
+ * not it reuses the JSON text ToolResults.ok() made, including after the SDK's own re-parse of the
  * result (a shallow copy) and with strings that try to look like its marker.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CallToolResultSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { fail, ok, serializedJson } from '../../src/mcp/results.js';
-import { serializeLine } from '../../src/transports/stdio.js';
+import { ToolResults, fail } from '../../src/mcp/results.js';
+import { serializeLine as serialize } from '../../src/transports/stdio.js';
 import { ServerError } from '../../src/errors.js';
 import { toJsonFloats } from '../../src/vectors.js';
 
+const results = new ToolResults();
+const ok = (structured: Record<string, unknown>) => results.ok(structured);
+const serializeLine = (m: JSONRPCMessage) => serialize(m, results);
 const reply = (id: number, result: unknown) => ({ jsonrpc: '2.0', id, result }) as JSONRPCMessage;
 const reference = (m: JSONRPCMessage) => `${JSON.stringify(m)}\n`;
 
@@ -19,7 +22,7 @@ describe('serializeLine', () => {
     const structured = { model: 'm', dims: 4, encoding: 'float', embeddings: [toJsonFloats(new Float32Array([0.1, -0.25, 1e-7, 3]))], usage: { prompt_tokens: 3, total_tokens: 3 } };
     const parsed = CallToolResultSchema.parse(ok(structured)); // what the SDK server hands the transport
     expect(parsed.structuredContent).not.toBe(structured); // a copy, so the reuse must match it by values
-    expect(serializedJson(parsed.structuredContent!)).toBe(JSON.stringify(structured)); // and it is reused
+    expect(results.jsonOf(parsed.structuredContent!)).toBe(JSON.stringify(structured)); // and it is reused
     const m = reply(7, parsed);
     expect(serializeLine(m)).toBe(reference(m));
     expect(JSON.parse(serializeLine(m))).toEqual(JSON.parse(reference(m)));

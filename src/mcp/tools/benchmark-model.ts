@@ -7,7 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { DEVICES } from '../../skills/schema.js';
 import { TASKS } from '../../skills/schema.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { ADMIN_SCOPE, requireScope } from '../scopes.js';
 import { modelField, skillFor } from './common.js';
 
@@ -51,7 +51,7 @@ export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps):
       skillFor(deps.registry, args.model, TASKS);
       deps.logger.info({ model: args.model, admin: 'benchmark_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
       const results = await deps.benchmark.run(args.model, { iterations: args.iterations, batchSize: args.batch_size, ...(args.devices ? { devices: args.devices } : {}) });
-      return ok({ model: args.model, results });
+      return deps.results.ok({ model: args.model, results });
     }),
   );
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
 import { imageArg, imageFields, inlineMedia } from './media.js';
@@ -67,7 +67,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
         const model = args.model ?? (zeroShot ? zeroShotModels : imageModels)[0];
         if (!model) throw new ServerError('unsupported_task', `no ${task} model is installed${zeroShot ? '' : '; pass candidate_labels for zero-shot classification'}`);
         skillFor(deps.registry, model, [task]);
-        return ok(
+        return deps.results.ok(
           await cached(deps, extra, 'classify', { ...args, model }, inlineMedia(args.image, args.image_base64), () =>
             withDeadline(deps.config, extra, async (signal) => {
               const image = await imageArg(args, deps.config.media, signal);
@@ -85,7 +85,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       if ((args.text === undefined) === (args.texts === undefined)) throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
       const texts = args.texts ?? [args.text!];
       checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'classify', { ...args, model }, true, async () => {
           const out = await withDeadline(deps.config, extra, (signal) => deps.executor.run(model, { task: 'text-classification', texts, topK: args.top_k }, { ...run, signal }));
           const tokens = out.tokens.reduce((a, b) => a + b, 0);

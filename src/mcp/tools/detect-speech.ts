@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { VadParams } from '../../backends/types.js';
 import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { audioArg, audioFields, inlineMedia } from './media.js';
@@ -42,7 +42,7 @@ export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): v
       requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['voice-activity-detection']);
       const vad: VadParams = { threshold: args.threshold, negThreshold: Math.max(0.01, args.threshold - 0.15), minSilenceMs: args.min_silence_ms, minSpeechMs: args.min_speech_ms, padMs: args.pad_ms };
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'detect_speech', args, inlineMedia(args.audio, args.audio_base64), () =>
           withDeadline(deps.config, extra, async (signal) => {
             const audio = await audioArg(args, deps.config.media, signal);

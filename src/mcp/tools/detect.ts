@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { imageArg, imageFields, inlineMedia } from './media.js';
@@ -69,7 +69,7 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
         if (!model) throw new ServerError('unsupported_task', `no ${mode === 'objects' ? 'object' : 'text'} detection model is installed`);
       }
       const name = model!;
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'detect', { ...args, model: name, mode }, inlineMedia(args.image, args.image_base64), () =>
           withDeadline(deps.config, extra, async (signal) => {
             const image = await imageArg(args, deps.config.media, signal);

@@ -8,7 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import { normalizeInPlace, toJsonFloats } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
@@ -54,7 +54,7 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['feature-extraction']);
       checkTexts(args.texts, 'texts', deps.config.limits);
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'embed', args, true, async () => {
           const out = await withDeadline(deps.config, extra, (signal) =>
             deps.executor.run(

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
@@ -65,7 +65,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
       const skill = skillFor(deps.registry, args.model, ['text-generation', 'text2text-generation']);
       const maxNewTokens = args.max_new_tokens ?? skill.generation?.max_new_tokens ?? 256;
       const send = progressSender(extra);
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'generate', args, !args.do_sample || args.seed !== undefined, async () => {
           const out = await withDeadline(deps.config, extra, (signal) =>
             deps.executor.run(

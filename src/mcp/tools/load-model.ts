@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { ADMIN_SCOPE, requireScope } from '../scopes.js';
 import { loadProgress, modelField, skillFor } from './common.js';
 import { TASKS } from '../../skills/schema.js';
@@ -41,7 +41,7 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
       const already = deps.loader.status(args.model).status === 'loaded';
       const info = await deps.loader.load(args.model, { onProgress: loadProgress(server, extra), ...(args.pin !== undefined ? { pin: args.pin } : {}) });
       deps.logger.info({ model: args.model, admin: 'load_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
-      return ok({ model: info.model, status: 'loaded', device: info.device, dtype: info.dtype, source: info.source, load_ms: already ? 0 : info.loadMs, bytes: info.bytes, pinned: info.pinned });
+      return deps.results.ok({ model: info.model, status: 'loaded', device: info.device, dtype: info.dtype, source: info.source, load_ms: already ? 0 : info.loadMs, bytes: info.bytes, pinned: info.pinned });
     }),
   );
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { imageArg, imageFields, inlineMedia } from './media.js';
@@ -55,7 +55,7 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
     guarded(deps.logger, 'ocr', async (args, extra) => {
       requireScope(extra.authInfo, INFER_SCOPE);
       skillFor(deps.registry, args.model, ['ocr']);
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'ocr', args, inlineMedia(args.image, args.image_base64), () =>
           withDeadline(deps.config, extra, async (signal) => {
             const image = await imageArg(args, deps.config.media, signal);

@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import { cosine } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
 
@@ -57,7 +57,7 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       }
       const texts = usePairs ? args.pairs!.flat() : [args.query!, ...args.documents!];
       checkTexts(texts, usePairs ? 'pairs' : 'documents', { ...deps.config.limits, maxTexts: deps.config.limits.maxTexts + 1 });
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'similarity', args, true, async () => {
           const out = await withDeadline(deps.config, extra, (signal) =>
             deps.executor.run(

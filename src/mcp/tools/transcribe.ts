@@ -10,7 +10,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { SpeechSegment, TranscribeOutput } from '../../backends/types.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
 import { audioArg, audioFields, inlineMedia } from './media.js';
@@ -70,7 +70,7 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
       skillFor(deps.registry, args.model, ['automatic-speech-recognition']);
       if (args.vad && vadModels.length === 0) throw new ServerError('invalid_input', 'vad needs a voice-activity-detection skill, and none is installed');
       if (args.stride_length_s * 2 >= args.chunk_length_s) throw new ServerError('invalid_input', 'stride_length_s must be less than half of chunk_length_s');
-      return ok(
+      return deps.results.ok(
         await cached(deps, extra, 'transcribe', args, inlineMedia(args.audio, args.audio_base64), () =>
           withDeadline(deps.config, extra, async (signal) => {
             const audio = await audioArg(args, deps.config.media, signal);

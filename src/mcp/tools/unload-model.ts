@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { guarded } from '../results.js';
 import { ADMIN_SCOPE, requireScope } from '../scopes.js';
 import { modelField, skillFor } from './common.js';
 import { TASKS } from '../../skills/schema.js';
@@ -31,7 +31,7 @@ export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): vo
       skillFor(deps.registry, args.model, TASKS);
       const result = await deps.loader.unload(args.model);
       deps.logger.info({ model: args.model, admin: 'unload_model', client: extra.authInfo?.clientId ?? 'local', result }, 'admin action');
-      return ok({ model: args.model, result });
+      return deps.results.ok({ model: args.model, result });
     }),
   );
 }
