@@ -4,7 +4,8 @@
  * nothing below mcp/ imports the MCP SDK.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 function files(dir: string): string[] {
@@ -15,10 +16,21 @@ function files(dir: string): string[] {
 }
 
 const layer = (f: string) => relative('src', f).split('/')[0]!.replace(/\.ts$/, '');
-const imports = (f: string) => [...readFileSync(f, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+/** Static imports, `export ... from` re-exports and dynamic `import('...')` with a literal specifier. */
+const imports = (f: string) =>
+  [...readFileSync(f, 'utf8').matchAll(/^import\b[^'";]*?['"]([^'"]+)['"]|^export\s+(?:type\s+)?(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)].map(
+    (m) => (m[1] ?? m[2] ?? m[3])!,
+  );
 
 describe('architecture', () => {
   const src = files('src');
+
+  it('sees every kind of import', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arch-'));
+    const f = join(dir, 'x.ts');
+    writeFileSync(f, "import a from 'one';\nimport 'two';\nexport { b } from 'three';\nexport * from 'four';\nconst c = await import('five');\nimport {\n  d,\n} from 'six';\n");
+    expect(imports(f).sort()).toEqual(['five', 'four', 'one', 'six', 'three', 'two']);
+  });
 
   it('only src/backends imports @huggingface/transformers or onnxruntime-node', () => {
     for (const f of src) {
@@ -27,10 +39,10 @@ describe('architecture', () => {
     }
   });
 
-  it('only src/media decodes media (sharp, wavefile, the wasm audio decoders)', () => {
+  it('only src/media decodes media (sharp, wavefile, the wasm audio decoders, the resampler)', () => {
     for (const f of src) {
       if (layer(f) === 'media') continue;
-      for (const i of imports(f)) expect(i, f).not.toMatch(/^(sharp|wavefile|wave-resampler|mpg123-decoder|@wasm-audio-decoders\/)/);
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^(sharp|wavefile|@alexanderolsen\/libsamplerate-js|mpg123-decoder|@wasm-audio-decoders\/)/);
     }
   });
 

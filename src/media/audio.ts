@@ -1,24 +1,42 @@
 /**
  * @module media/audio
- * Decodes audio bytes to what speech models take: mono float samples at 16 kHz. WAV goes
- * through wavefile (PCM 8-32 bit, float, A-law, mu-law, ADPCM); MP3, Ogg Vorbis and FLAC through
- * the wasm-audio-decoders (MIT, no native code). Channels are averaged to mono, then wave-resampler
- * resamples to 16 kHz (sinc interpolation with a low-pass filter when downsampling). The format is
+ * Decodes audio bytes to what speech models take: mono float samples at 16 kHz. The format is
  * taken from the bytes' signature, never from a file name or a declared MIME type.
+ *
+ * Decoding is bounded before and during the work. The header's rate, channels and declared
+ * length are checked first (media/audio-header.ts), so a file that asks for too much is refused
+ * before a sample is decoded. Then the file is decoded in small pieces: each piece is averaged
+ * to mono and resampled at once by a streaming resampler (libsamplerate, MIT, through its wasm
+ * build), the frames really produced are counted against the duration limit, the call's signal
+ * is checked, and the event loop gets a turn. Only the 16 kHz output is kept, so memory follows
+ * the accepted duration, not what a header or a compressed stream claims.
+ *
+ * WAV PCM and float are read straight from the file bytes; A-law, mu-law and IMA ADPCM are first
+ * expanded to 16-bit PCM by wavefile. MP3, Ogg Vorbis and FLAC go through the wasm-audio-decoders
+ * (MIT, no native code), fed a slice at a time.
  */
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
 import wavefile from 'wavefile';
-import * as waveResampler from 'wave-resampler';
 import type { Config } from '../config/config.js';
 import { ServerError } from '../errors.js';
+import { HeaderError, readAudioHeader, readWavHeader, sniffAudio, type AudioFormat, type AudioHeader } from './audio-header.js';
+
+export { sniffAudio, type AudioFormat } from './audio-header.js';
 
 /** The rate speech models take. */
 export const TARGET_RATE = 16_000;
 
-/** Formats recognised by signature. */
-export type AudioFormat = 'wav' | 'mp3' | 'ogg' | 'flac';
+/** Source rates accepted: telephone audio up to studio masters. Anything else is refused. */
+export const SOURCE_RATES = { min: 4_000, max: 192_000 } as const;
+/** Most channels accepted (7.1 surround is 8). */
+export const MAX_CHANNELS = 16;
+
+/** Compressed bytes fed to a decoder at a time: small enough that what one slice expands to stays small. */
+const FEED_BYTES = 4096;
+/** WAV frames read at a time. */
+const WAV_FRAMES = 16_384;
 
 /** Decoded audio at 16 kHz mono. */
 export interface DecodedAudio {
@@ -34,60 +52,156 @@ export interface DecodedAudio {
   peak: number;
 }
 
-/** Identifies the container from its first bytes. */
-export function sniffAudio(b: Uint8Array): AudioFormat | 'opus' | undefined {
-  const ascii = (o: number, n: number) => String.fromCharCode(...b.subarray(o, o + n));
-  if (b.length >= 12 && (ascii(0, 4) === 'RIFF' || ascii(0, 4) === 'RF64') && ascii(8, 4) === 'WAVE') return 'wav';
-  if (b.length >= 4 && ascii(0, 4) === 'fLaC') return 'flac';
-  if (b.length >= 4 && ascii(0, 4) === 'OggS') {
-    const head = ascii(0, Math.min(b.length, 128));
-    if (head.includes('OpusHead')) return 'opus';
-    return 'ogg';
+/** Averages the first `n` frames of `channels` into one. */
+export function downmix(channels: Float32Array[], n = Math.min(...channels.map((c) => c.length))): Float32Array {
+  if (channels.length === 1) return channels[0]!.length === n ? channels[0]! : channels[0]!.slice(0, n);
+  const out = new Float32Array(n);
+  const k = 1 / channels.length;
+  for (const c of channels) for (let i = 0; i < n; i++) out[i]! += c[i]! * k;
+  return out;
+}
+
+/** A streaming mono resampler: push pieces, then finish for the tail. */
+interface StreamResampler {
+  push(x: Float32Array): Float32Array;
+  /** The samples still held in the filter, up to `total` output samples in all. */
+  finish(total: number, produced: number): Float32Array;
+  free(): void;
+}
+
+/** Bandlimited sinc resampling (libsamplerate's fastest sinc converter); identity when the rates match. */
+async function streamResampler(from: number, to: number): Promise<StreamResampler> {
+  // A copy: decoders may hand out views of buffers they reuse.
+  if (from === to) return { push: (x) => x.slice(), finish: () => new Float32Array(0), free: () => undefined };
+  // Loaded on first use: the module embeds its wasm and is only needed for audio.
+  const lsr = (await import('@alexanderolsen/libsamplerate-js')).default;
+  const src = await lsr.create(1, from, to, { converterType: lsr.ConverterType.SRC_SINC_FASTEST });
+  return {
+    push: (x) => (x.length ? src.full(x) : x),
+    finish: (total, produced) => {
+      // The filter holds a short tail; zeros push it out, and the output is cut to the exact length.
+      const want = total - produced;
+      if (want <= 0) return new Float32Array(0);
+      const out = src.full(new Float32Array(Math.ceil((want * from) / to) + 1024));
+      return out.subarray(0, want);
+    },
+    free: () => src.destroy(),
+  };
+}
+
+/** Resamples a whole mono signal from `from` to `to` Hz (bandlimited sinc). */
+export async function resample(samples: Float32Array, from: number, to: number): Promise<Float32Array> {
+  if (from === to) return samples;
+  const r = await streamResampler(from, to);
+  try {
+    const head = r.push(samples);
+    const total = Math.round((samples.length * to) / from);
+    const tail = r.finish(total, head.length);
+    const out = new Float32Array(Math.min(total, head.length + tail.length));
+    out.set(head.subarray(0, out.length));
+    if (head.length < out.length) out.set(tail.subarray(0, out.length - head.length), head.length);
+    return out;
+  } finally {
+    r.free();
   }
-  if (b.length >= 3 && ascii(0, 3) === 'ID3') return 'mp3';
-  if (b.length >= 2 && b[0] === 0xff && (b[1]! & 0xe0) === 0xe0) return 'mp3';
-  return undefined;
 }
 
-interface Channels {
-  channelData: Float32Array[];
-  sampleRate: number;
+const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/** Collects decoded pieces: counts frames against the limit, downmixes, resamples, keeps the output. */
+class Collector {
+  frames = 0;
+  peak = 0;
+  private produced = 0;
+  private readonly parts: Float32Array[] = [];
+
+  constructor(
+    private readonly rate: number,
+    private readonly maxFrames: number,
+    private readonly resampler: StreamResampler,
+    private readonly tooLong: (seconds: number) => ServerError,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  private keep(x: Float32Array): void {
+    if (x.length === 0) return;
+    for (let i = 0; i < x.length; i++) {
+      const a = Math.abs(x[i]!);
+      if (a > this.peak) this.peak = a;
+    }
+    this.parts.push(x);
+    this.produced += x.length;
+  }
+
+  async push(channels: Float32Array[], n: number): Promise<void> {
+    if (n <= 0 || channels.length === 0) return;
+    this.frames += n;
+    if (this.frames > this.maxFrames) throw this.tooLong(this.frames / this.rate);
+    this.signal?.throwIfAborted();
+    this.keep(this.resampler.push(downmix(channels, n)));
+    await yieldTurn();
+  }
+
+  samples(): Float32Array {
+    const total = Math.round((this.frames * TARGET_RATE) / this.rate);
+    if (this.produced < total) this.keep(this.resampler.finish(total, this.produced));
+    const out = new Float32Array(Math.min(total, this.produced));
+    let at = 0;
+    for (const p of this.parts) {
+      if (at >= out.length) break;
+      const take = Math.min(p.length, out.length - at);
+      out.set(take === p.length ? p : p.subarray(0, take), at);
+      at += take;
+    }
+    return out;
+  }
 }
 
-function decodeWav(bytes: Uint8Array): Channels {
+/** Reads interleaved PCM or float WAV sample bytes a block at a time. */
+async function decodeWavPcm(bytes: Uint8Array, l: { audioFormat: number; bitsPerSample: number; blockAlign: number; channels: number; dataOffset: number; dataBytes: number }, sink: Collector): Promise<void> {
+  const { channels: nch, blockAlign, bitsPerSample: bits } = l;
+  const isFloat = l.audioFormat === 3;
+  const width = Math.ceil(bits / 8);
+  if (!(isFloat ? bits === 32 || bits === 64 : bits >= 8 && bits <= 32) || blockAlign < width * nch) {
+    throw new HeaderError(`unsupported sample layout: ${bits}-bit ${isFloat ? 'float' : 'PCM'}, block ${blockAlign} bytes`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + l.dataOffset, l.dataBytes);
+  const total = Math.floor(l.dataBytes / blockAlign);
+  const scale = 2 ** (width * 8 - 1);
+  const read = (o: number): number => {
+    if (isFloat) return bits === 32 ? dv.getFloat32(o, true) : dv.getFloat64(o, true);
+    if (width === 1) return (dv.getUint8(o) - 128) / 128;
+    if (width === 2) return dv.getInt16(o, true) / scale;
+    if (width === 3) return ((dv.getUint8(o) | (dv.getUint8(o + 1) << 8) | (dv.getInt8(o + 2) << 16)) / scale);
+    return dv.getInt32(o, true) / scale;
+  };
+  for (let f0 = 0; f0 < total; f0 += WAV_FRAMES) {
+    const n = Math.min(WAV_FRAMES, total - f0);
+    // Fresh arrays per block: at 16 kHz mono the collector keeps them as they are.
+    const chans = Array.from({ length: nch }, () => new Float32Array(n));
+    for (let i = 0; i < n; i++) {
+      const o = (f0 + i) * blockAlign;
+      for (let c = 0; c < nch; c++) chans[c]![i] = read(o + c * width);
+    }
+    await sink.push(chans, n);
+  }
+}
+
+/** WAV: PCM and float directly; A-law, mu-law and IMA ADPCM expanded to 16-bit PCM first. */
+async function decodeWav(bytes: Uint8Array, sink: Collector): Promise<void> {
+  const l = readWavHeader(bytes);
+  if (l.audioFormat === 1 || l.audioFormat === 3) return decodeWavPcm(bytes, l, sink);
+  if (![6, 7, 17].includes(l.audioFormat)) throw new HeaderError(`unsupported WAV encoding ${l.audioFormat}`);
   const w = new wavefile.WaveFile();
   w.fromBuffer(bytes);
-  const fmt = w.fmt as { numChannels: number; sampleRate: number; bitsPerSample: number; audioFormat: number };
-  if (fmt.audioFormat === 17) w.fromIMAADPCM();
-  else if (fmt.audioFormat === 6) w.fromALaw();
-  else if (fmt.audioFormat === 7) w.fromMuLaw();
-  const f = w.fmt as typeof fmt;
-  const bits = f.bitsPerSample;
-  const isFloat = f.audioFormat === 3 || (f.audioFormat === 65534 && (w.bitDepth === '32f' || w.bitDepth === '64'));
-  const scale = isFloat ? 1 : bits === 8 ? 128 : 2 ** (bits - 1);
-  const offset = !isFloat && bits === 8 ? 128 : 0;
-  const raw = w.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
-  const chans = Array.isArray(raw) ? raw : [raw];
-  return { sampleRate: f.sampleRate, channelData: chans.map((c) => Float32Array.from(c, (v) => (v - offset) / scale)) };
+  if (l.audioFormat === 17) w.fromIMAADPCM();
+  else if (l.audioFormat === 6) w.fromALaw();
+  else w.fromMuLaw();
+  const pcm = (w.data as { samples: Uint8Array }).samples;
+  return decodeWavPcm(pcm, { audioFormat: 1, bitsPerSample: 16, blockAlign: 2 * l.channels, channels: l.channels, dataOffset: 0, dataBytes: pcm.length }, sink);
 }
 
-/** Runs a wasm decoder once it is ready, and frees it whatever happens. */
-async function withDecoder<D extends { ready: Promise<unknown>; free(): void }>(d: D, decode: (d: D) => WasmDecoded | Promise<WasmDecoded>): Promise<Channels> {
-  await d.ready;
-  try {
-    return check(await decode(d));
-  } finally {
-    d.free();
-  }
-}
-
-async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Array): Promise<Channels> {
-  if (format === 'mp3') return withDecoder(new MPEGDecoder(), (d) => d.decode(bytes));
-  if (format === 'flac') return withDecoder(new FLACDecoder(), (d) => d.decodeFile(bytes));
-  return withDecoder(new OggVorbisDecoder(), (d) => d.decodeFile(bytes));
-}
-
-/** What the wasm audio decoders return. */
+/** What the wasm audio decoders return per call. */
 interface WasmDecoded {
   channelData: Float32Array[];
   samplesDecoded: number;
@@ -95,57 +209,71 @@ interface WasmDecoded {
   errors: unknown[];
 }
 
-function check(r: WasmDecoded): Channels {
-  if (r.samplesDecoded === 0 && r.errors.length > 0) throw new Error(`decoder errors: ${r.errors.length}`);
-  return { channelData: r.channelData.map((c) => c.subarray(0, r.samplesDecoded)), sampleRate: r.sampleRate };
+interface StreamDecoder {
+  ready: Promise<unknown>;
+  decode(chunk: Uint8Array): WasmDecoded | Promise<WasmDecoded>;
+  flush?(): WasmDecoded | Promise<WasmDecoded>;
+  free(): void;
 }
 
-/** Averages channels into one. */
-export function downmix(channels: Float32Array[]): Float32Array {
-  if (channels.length === 1) return channels[0]!;
-  const n = Math.min(...channels.map((c) => c.length));
-  const out = new Float32Array(n);
-  const k = 1 / channels.length;
-  for (const c of channels) for (let i = 0; i < n; i++) out[i]! += c[i]! * k;
-  return out;
+/** Feeds a compressed stream to its decoder a slice at a time; frees the decoder whatever happens. */
+async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Array, header: AudioHeader, sink: Collector): Promise<void> {
+  const d: StreamDecoder = format === 'mp3' ? new MPEGDecoder() : format === 'flac' ? new FLACDecoder() : new OggVorbisDecoder();
+  await d.ready;
+  let errors = 0;
+  const take = async (r: WasmDecoded) => {
+    errors += r.errors.length;
+    if (r.samplesDecoded > 0 && r.sampleRate !== header.sampleRate) throw new HeaderError(`the stream changes rate from ${header.sampleRate} to ${r.sampleRate} Hz`);
+    await sink.push(r.channelData, r.samplesDecoded);
+  };
+  try {
+    for (let at = 0; at < bytes.length; at += FEED_BYTES) await take(await d.decode(bytes.subarray(at, at + FEED_BYTES)));
+    if (d.flush) await take(await d.flush());
+  } finally {
+    d.free();
+  }
+  if (sink.frames === 0 && errors > 0) throw new Error(`decoder errors: ${errors}`);
 }
 
 /**
- * Resamples mono float audio to `to` Hz with wave-resampler (the resampler inside wavefile, used
- * directly on arrays: about 10x faster than round-tripping through a WaveFile): windowed sinc,
- * with its low-pass filter when downsampling. Returns the input when the rates match.
+ * Decodes `bytes` to 16 kHz mono under the media limits. `signal` stops the work between pieces
+ * (deadline or cancellation), rethrowing its reason.
  */
-export function resample(samples: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return samples;
-  const out = waveResampler.resample(samples, from, to, { method: 'sinc', LPF: from > to }) as ArrayLike<number>;
-  return Float32Array.from(out);
-}
-
-/** Decodes `bytes` to 16 kHz mono under the media limits. */
-export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'audio'): Promise<DecodedAudio> {
+export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'audio', signal?: AbortSignal): Promise<DecodedAudio> {
   if (bytes.length === 0) throw new ServerError('invalid_media', `${field} is empty`);
   const format = sniffAudio(bytes);
   if (format === 'opus') throw new ServerError('unsupported_media', `${field} is Ogg Opus; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
   if (!format) throw new ServerError('unsupported_media', `${field} is not a recognised audio file; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
-  let decoded: Channels;
+  const bad = (why: string) => new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${why}`);
+  let header: AudioHeader;
   try {
-    decoded = format === 'wav' ? decodeWav(bytes) : await decodeCompressed(format, bytes);
+    header = readAudioHeader(bytes, format);
   } catch (e) {
-    throw new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${(e as Error).message}`);
+    throw bad((e as Error).message);
   }
-  const channels = decoded.channelData.length;
-  const frames = channels ? decoded.channelData[0]!.length : 0;
-  if (frames === 0 || !(decoded.sampleRate > 0)) throw new ServerError('invalid_media', `${field} holds no audio samples`);
-  const seconds = frames / decoded.sampleRate;
-  if (seconds > cfg.maxAudioSeconds) {
-    throw new ServerError('media_too_large', `${field} is ${seconds.toFixed(1)} s long, over the ${cfg.maxAudioSeconds} s limit (--max-audio-duration)`);
+  const { sampleRate: rate, channels } = header;
+  if (!(rate >= SOURCE_RATES.min && rate <= SOURCE_RATES.max)) {
+    throw new ServerError('unsupported_media', `${field} declares a ${rate} Hz sample rate; accepted: ${SOURCE_RATES.min} to ${SOURCE_RATES.max} Hz`);
   }
-  const mono = downmix(decoded.channelData);
-  const samples = resample(mono, decoded.sampleRate, TARGET_RATE);
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const a = Math.abs(samples[i]!);
-    if (a > peak) peak = a;
+  if (!(channels >= 1 && channels <= MAX_CHANNELS)) throw new ServerError('unsupported_media', `${field} declares ${channels} channels; accepted: 1 to ${MAX_CHANNELS}`);
+  const tooLong = (s: number) => new ServerError('media_too_large', `${field} is ${s.toFixed(1)} s long, over the ${cfg.maxAudioSeconds} s limit (--max-audio-duration)`);
+  if (header.seconds !== undefined && header.seconds > cfg.maxAudioSeconds) throw tooLong(header.seconds);
+
+  const resampler = await streamResampler(rate, TARGET_RATE);
+  try {
+    const sink = new Collector(rate, Math.floor(cfg.maxAudioSeconds * rate), resampler, tooLong, signal);
+    try {
+      if (format === 'wav') await decodeWav(bytes, sink);
+      else await decodeCompressed(format, bytes, header, sink);
+    } catch (e) {
+      if (e instanceof ServerError) throw e;
+      if (signal?.aborted) throw signal.reason;
+      throw bad((e as Error).message);
+    }
+    if (sink.frames === 0) throw new ServerError('invalid_media', `${field} holds no audio samples`);
+    const samples = sink.samples();
+    return { samples, sampleRate: TARGET_RATE, duration: samples.length / TARGET_RATE, format, sourceRate: rate, sourceChannels: channels, peak: sink.peak };
+  } finally {
+    resampler.free();
   }
-  return { samples, sampleRate: TARGET_RATE, duration: samples.length / TARGET_RATE, format, sourceRate: decoded.sampleRate, sourceChannels: channels, peak };
 }

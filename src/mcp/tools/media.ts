@@ -41,7 +41,7 @@ export async function imageArg(args: { image?: string | undefined; image_base64?
 /** Loads and decodes the call's audio; digital silence is refused with `silent_audio`. */
 export async function audioArg(args: { audio?: string | undefined; audio_base64?: string | undefined }, cfg: Config['media'], signal: AbortSignal): Promise<DecodedAudio & AudioSamples> {
   const bytes = await bytesOf(args.audio, args.audio_base64, 'audio', cfg, signal);
-  const a = await decodeAudio(bytes, cfg);
+  const a = await decodeAudio(bytes, cfg, 'audio', signal);
   if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
   return a;
 }
