@@ -13,6 +13,7 @@ import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolResults } from './mcp/results.js';
+import { MediaBudget } from './media/budget.js';
 import { Benchmarker } from './runtime/benchmark.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
@@ -69,6 +70,15 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
       this.set(cache.hitRatio);
     },
   });
+  const mediaBudget = new MediaBudget(config.media.memoryBytes);
+  new Gauge({
+    name: 'media_decode_bytes',
+    help: 'Estimated bytes of decoded media held by calls in flight (bounded by --media-memory).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(mediaBudget.inUse);
+    },
+  });
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
   const batchConcurrency = config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
   const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, modelRateLimit: config.modelRateLimit, breakers, metrics });
@@ -77,7 +87,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   }
   const benchmark = new Benchmarker({ config, registry, backend, loader });
   return {
-    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache, results: new ToolResults() },
+    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache, mediaBudget, results: new ToolResults() },
     close: async () => {
       breakers.shutdown();
       await loader.close();

@@ -180,6 +180,18 @@ export class ServerError extends Error {
   }
 }
 
+/** Longest piece of caller input repeated in an error message or log line. */
+export const ECHO_CHARS = 120;
+
+/**
+ * Caller input quoted for an error message, cut to {@link ECHO_CHARS} characters with the full
+ * length noted: a base64 payload sent in a path field must not come back (or into the logs) whole.
+ */
+export function echo(input: string, max = ECHO_CHARS): string {
+  const q = JSON.stringify(input.length > max ? input.slice(0, max) : input);
+  return input.length > max ? `${q.slice(0, -1)}..." (${input.length} characters)` : q;
+}
+
 /** Wraps anything thrown into a ServerError (unknown errors become `internal`). */
 export function toServerError(e: unknown): ServerError {
   if (e instanceof ServerError) return e;

@@ -56,7 +56,7 @@ describe('architecture', () => {
   it('layers import only downwards', () => {
     const allowed: Record<string, string[]> = {
       cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors'],
-      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'runtime', 'resilience', 'skills', 'errors', 'process'],
+      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'media', 'runtime', 'resilience', 'skills', 'errors', 'process'],
       transports: ['app', 'mcp', 'errors', 'logger', 'config'],
       mcp: ['mcp', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],
       media: ['media', 'config', 'errors'],

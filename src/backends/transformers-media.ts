@@ -6,7 +6,7 @@
  * samples), so the pipelines never read files or URLs themselves.
  */
 import { RawImage } from '@huggingface/transformers';
-import { ServerError } from '../errors.js';
+import { ServerError, echo } from '../errors.js';
 import { MEDIA_PIPELINE_TASKS } from './transformers-tasks.js';
 import type { DetectOutput, ImageClassifyOutput, ImagePixels, MediaTaskInput, TaskInput, TranscribeOutput } from './types.js';
 
@@ -63,7 +63,7 @@ export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskI
         out = (await p(input.audio.samples, opts)) as typeof out;
       } catch (e) {
         const msg = (e as Error).message;
-        if (/language/i.test(msg) && input.language) throw new ServerError('invalid_input', `language "${input.language}" is not supported by this model: ${msg}`);
+        if (/language/i.test(msg) && input.language) throw new ServerError('invalid_input', `language ${echo(input.language)} is not supported by this model: ${msg}`);
         throw e;
       }
       return {

@@ -110,6 +110,11 @@ const ConfigSchema = z.object({
     maxPixels: z.number().int().min(1).default(25_000_000),
     /** Longest audio, seconds. Default 1 hour. */
     maxAudioSeconds: z.number().min(1).default(3600),
+    /**
+     * Decoded media held in memory at once, bytes (images and audio waiting in the queue count);
+     * calls beyond it wait for room. Default 256 MiB.
+     */
+    memoryBytes: z.number().int().min(1).default(256 * 2 ** 20),
     /** Timeout of one URL download (ms). Default 15 s. */
     urlTimeoutMs: z.number().int().min(100).default(15_000),
   }),
@@ -180,6 +185,7 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --max-media-size SIZE    largest media input (HF_MODEL_SERVER_MAX_MEDIA_SIZE; default 20MiB)
   --max-image-pixels N     largest image in pixels (HF_MODEL_SERVER_MAX_IMAGE_PIXELS; default 25000000)
   --max-audio-duration D   longest audio (HF_MODEL_SERVER_MAX_AUDIO_DURATION; default 1h)
+  --media-memory SIZE      decoded media held at once; calls beyond it wait (HF_MODEL_SERVER_MEDIA_MEMORY; default 256MiB)
   --log-level L            ${LOG_LEVELS.join('|')} (HF_MODEL_SERVER_LOG_LEVEL; default info); logs go to stderr
   -h, --help               this help
 `;
@@ -285,6 +291,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'max-media-size': { type: 'string' },
         'max-image-pixels': { type: 'string' },
         'max-audio-duration': { type: 'string' },
+        'media-memory': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -342,6 +349,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       allowPrivateUrls: v['allow-private-urls'] ?? bool(E('ALLOW_PRIVATE_URLS')),
       maxBytes: bytes(v['max-media-size'] ?? E('MAX_MEDIA_SIZE'), 'max-media-size'),
       maxPixels: int('max-image-pixels', v['max-image-pixels'] ?? E('MAX_IMAGE_PIXELS')),
+      memoryBytes: bytes(v['media-memory'] ?? E('MEDIA_MEMORY'), 'media-memory'),
       maxAudioSeconds: (() => {
         const ms = duration('max-audio-duration', v['max-audio-duration'] ?? E('MAX_AUDIO_DURATION'));
         return ms === undefined ? undefined : ms / 1000;

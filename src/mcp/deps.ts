@@ -6,6 +6,7 @@
 import type { Config } from '../config/config.js';
 import type { HardwareInfo } from '../hardware/probe.js';
 import type { Logger } from '../logger.js';
+import type { MediaBudget } from '../media/budget.js';
 import type { Benchmarker } from '../runtime/benchmark.js';
 import type { Breakers } from '../resilience/breaker.js';
 import type { ResponseCache } from '../resilience/cache.js';
@@ -26,6 +27,8 @@ export interface ServerDeps {
   benchmark: Benchmarker;
   breakers: Breakers;
   cache: ResponseCache;
+  /** Decoded media bytes in flight (media/budget.ts). */
+  mediaBudget: MediaBudget;
   /** Makes tool results; remembers their JSON for the stdio transport. */
   results: ToolResults;
 }

@@ -235,33 +235,57 @@ async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Arra
   if (sink.frames === 0 && errors > 0) throw new Error(`decoder errors: ${errors}`);
 }
 
+/** Seconds the media budget reserves for audio whose header states no length: as if at 16 kbit/s. */
+const UNKNOWN_LENGTH_BYTES_PER_SECOND = 2000;
+/** Bytes the decode keeps per output second: 16 kHz float32, and the final copy. */
+const DECODE_BYTES_PER_SECOND = TARGET_RATE * 4 * 2;
+
+/** The header of an audio input, checked against the limits before anything is decoded. */
+export interface CheckedAudioHeader extends AudioHeader {
+  /** Estimated bytes the decode holds, for the media budget. */
+  decodeBytes: number;
+}
+
 /**
- * Decodes `bytes` to 16 kHz mono under the media limits. `signal` stops the work between pieces
- * (deadline or cancellation), rethrowing its reason.
+ * Identifies the format and checks what the header declares (rate, channels, length) against
+ * the limits, without decoding a sample.
  */
-export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'audio', signal?: AbortSignal): Promise<DecodedAudio> {
+export function probeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'audio'): CheckedAudioHeader {
   if (bytes.length === 0) throw new ServerError('invalid_media', `${field} is empty`);
   const format = sniffAudio(bytes);
   if (format === 'opus') throw new ServerError('unsupported_media', `${field} is Ogg Opus; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
   if (!format) throw new ServerError('unsupported_media', `${field} is not a recognised audio file; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
-  const bad = (why: string) => new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${why}`);
   let header: AudioHeader;
   try {
     header = readAudioHeader(bytes, format);
   } catch (e) {
-    throw bad((e as Error).message);
+    throw new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${(e as Error).message}`);
   }
   const { sampleRate: rate, channels } = header;
   if (!(rate >= SOURCE_RATES.min && rate <= SOURCE_RATES.max)) {
     throw new ServerError('unsupported_media', `${field} declares a ${rate} Hz sample rate; accepted: ${SOURCE_RATES.min} to ${SOURCE_RATES.max} Hz`);
   }
   if (!(channels >= 1 && channels <= MAX_CHANNELS)) throw new ServerError('unsupported_media', `${field} declares ${channels} channels; accepted: 1 to ${MAX_CHANNELS}`);
-  const tooLong = (s: number) => new ServerError('media_too_large', `${field} is ${s.toFixed(1)} s long, over the ${cfg.maxAudioSeconds} s limit (--max-audio-duration)`);
-  if (header.seconds !== undefined && header.seconds > cfg.maxAudioSeconds) throw tooLong(header.seconds);
+  if (header.seconds !== undefined && header.seconds > cfg.maxAudioSeconds) throw tooLong(field, header.seconds, cfg);
+  const seconds = Math.min(cfg.maxAudioSeconds, header.seconds ?? bytes.length / UNKNOWN_LENGTH_BYTES_PER_SECOND);
+  return { ...header, decodeBytes: seconds * DECODE_BYTES_PER_SECOND };
+}
 
+function tooLong(field: string, seconds: number, cfg: Config['media']): ServerError {
+  return new ServerError('media_too_large', `${field} is ${seconds.toFixed(1)} s long, over the ${cfg.maxAudioSeconds} s limit (--max-audio-duration)`);
+}
+
+/**
+ * Decodes `bytes` to 16 kHz mono under the media limits (the header is checked first unless
+ * given). `signal` stops the work between pieces (deadline or cancellation), rethrowing its reason.
+ */
+export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'audio', signal?: AbortSignal, checked?: AudioHeader): Promise<DecodedAudio> {
+  const header = checked ?? probeAudio(bytes, cfg, field);
+  const { format, sampleRate: rate, channels } = header;
+  const bad = (why: string) => new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${why}`);
   const resampler = await streamResampler(rate, TARGET_RATE);
   try {
-    const sink = new Collector(rate, Math.floor(cfg.maxAudioSeconds * rate), resampler, tooLong, signal);
+    const sink = new Collector(rate, Math.floor(cfg.maxAudioSeconds * rate), resampler, (sec) => tooLong(field, sec, cfg), signal);
     try {
       if (format === 'wav') await decodeWav(bytes, sink);
       else await decodeCompressed(format, bytes, header, sink);

@@ -12,18 +12,41 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/config.js';
-import { ServerError } from '../errors.js';
+import { ServerError, echo } from '../errors.js';
 
 type MediaConfig = Config['media'];
 
 /** Redirects followed at most. */
 export const MAX_REDIRECTS = 3;
 
-/** Whether an IP address is publicly routable (false for loopback, private, link-local, ...). */
+/**
+ * The IPv4 addresses an IPv6 address carries inside it, by the standard embeddings: IPv4-mapped
+ * (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96 and 64:ff9b:1::/48), 6to4
+ * (2002:AABB:CCDD::) and Teredo (server in bits 32-63, client inverted in the last 32 bits).
+ * Empty when it embeds none.
+ */
+export function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4[] {
+  const w = ip.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  const zeros = (from: number, to: number) => w.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (w[5] === 0xffff || w[5] === 0) && !(w[5] === 0 && zeros(6, 7) && w[7]! <= 1)) return [v4(w[6]!, w[7]!)];
+  if (w[0] === 0x64 && w[1] === 0xff9b && (zeros(2, 6) || w[2] === 1)) return [v4(w[6]!, w[7]!)];
+  if (w[0] === 0x2002) return [v4(w[1]!, w[2]!)];
+  if (w[0] === 0x2001 && w[1] === 0) return [v4(w[2]!, w[3]!), v4(w[6]! ^ 0xffff, w[7]! ^ 0xffff)];
+  return [];
+}
+
+/**
+ * Whether an IP address is publicly routable (false for loopback, private, link-local, ...). An
+ * IPv6 address that embeds IPv4 addresses is judged by them, since a gateway may deliver it there.
+ */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  const ip = ipaddr.parse(address);
+  if (ip.kind() === 'ipv6') {
+    const inner = embeddedIPv4(ip as ipaddr.IPv6);
+    if (inner.length > 0) return inner.every((v4) => v4.range() === 'unicast');
+  }
   return ip.range() === 'unicast';
 }
 
@@ -56,7 +79,7 @@ export async function fetchMedia(url: string, cfg: MediaConfig, field: string, s
     try {
       u = new URL(current);
     } catch {
-      throw new ServerError('invalid_input', `${field}: "${current}" is not a valid URL`);
+      throw new ServerError('invalid_input', `${field}: ${echo(current)} is not a valid URL`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw refused(field, `only http and https URLs are fetched, not ${u.protocol}`);
     if (u.username || u.password) throw refused(field, 'URLs with credentials are refused');

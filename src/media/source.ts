@@ -5,10 +5,12 @@
  * http(s) URL (only with --allow-urls, through the SSRF guard in media/fetch.ts). Every source is
  * capped at the configured byte limit before it is decoded.
  */
+import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Config } from '../config/config.js';
-import { ServerError } from '../errors.js';
+import { ServerError, echo } from '../errors.js';
 import { fetchMedia } from './fetch.js';
 
 /** Media settings (config.media). */
@@ -50,6 +52,15 @@ export function decodeDataUri(uri: string, cfg: MediaConfig, field: string): Med
   return { bytes: decodeBase64(m[3]!, cfg, field), kind: 'data-uri', declaredType: m[1] || undefined };
 }
 
+/** The local path of a file: URI, percent-decoded (file:///tmp/a%20b.png is /tmp/a b.png). */
+function filePath(uri: string, field: string): string {
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    throw new ServerError('invalid_input', `${field}: ${echo(uri)} is not a valid local file: URI`);
+  }
+}
+
 /** True when `child` is `root` or lies below it (both already resolved). */
 function inside(root: string, child: string): boolean {
   const rel = relative(root, child);
@@ -58,31 +69,38 @@ function inside(root: string, child: string): boolean {
 
 /**
  * Reads a local file that lies inside an allowed folder. The check runs on the real path, so
- * `..` segments and symlinks that lead outside are refused, and the file is read through the
- * same descriptor whose size was checked.
+ * `..` segments and symlinks that lead outside are refused. The file is opened non-blocking and
+ * checked on that descriptor before a byte is read: a FIFO, socket or device (whose open or read
+ * can block a thread-pool thread until someone writes to it) is refused, and the regular file
+ * read is the one whose size was checked. `signal` (the call's deadline) bounds the read.
+ *
+ * A missing file and a file outside the allowed folders get the same answer, so the error does
+ * not tell a caller what exists where it may not look.
  */
-export async function readAllowedFile(path: string, cfg: MediaConfig, field: string): Promise<Buffer> {
+export async function readAllowedFile(path: string, cfg: MediaConfig, field: string, signal?: AbortSignal): Promise<Buffer> {
   if (cfg.allowDirs.length === 0) throw new ServerError('path_not_allowed', `${field}: local paths are disabled (no --allow-dir); send base64 instead`);
-  const abs = resolve(path);
+  const refused = () =>
+    new ServerError('path_not_allowed', `${field}: ${echo(path)} is not a readable file inside the allowed folders (${cfg.allowDirs.join(', ')}); see --allow-dir`);
   let real: string;
   try {
-    real = await realpath(abs);
+    real = await realpath(resolve(path));
   } catch {
-    throw new ServerError('path_not_allowed', `${field}: ${path} does not exist or is not readable`);
+    throw refused();
   }
   const roots = await Promise.all(cfg.allowDirs.map((d) => realpath(d).catch(() => resolve(d))));
-  if (!roots.some((r) => inside(r, real))) {
-    throw new ServerError('path_not_allowed', `${field}: ${path} is outside the allowed folders (${cfg.allowDirs.join(', ')}); see --allow-dir`);
-  }
-  const fh = await open(real, 'r').catch(() => {
-    throw new ServerError('path_not_allowed', `${field}: ${path} is not readable`);
+  if (!roots.some((r) => inside(r, real))) throw refused();
+  const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch(() => {
+    throw refused();
   });
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new ServerError('path_not_allowed', `${field}: ${path} is not a regular file`);
+    if (!st.isFile()) throw new ServerError('path_not_allowed', `${field}: ${echo(path)} is not a regular file`);
     if (st.size > cfg.maxBytes) throw tooLarge(st.size, cfg);
-    if (st.size === 0) throw new ServerError('invalid_media', `${field}: ${path} is empty`);
-    return await fh.readFile();
+    if (st.size === 0) throw new ServerError('invalid_media', `${field}: ${echo(path)} is empty`);
+    return await fh.readFile(signal ? { signal } : {});
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw e;
   } finally {
     await fh.close();
   }
@@ -97,9 +115,9 @@ export async function loadMedia(ref: string, cfg: MediaConfig, field: string, si
   if (s.length === 0) throw new ServerError('invalid_input', `${field} is empty`);
   if (/^data:/i.test(s)) return decodeDataUri(s, cfg, field);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
-    if (/^file:\/\//i.test(s)) return { bytes: await readAllowedFile(new URL(s).pathname, cfg, field), kind: 'path' };
+    if (/^file:\/\//i.test(s)) return { bytes: await readAllowedFile(filePath(s, field), cfg, field, signal), kind: 'path' };
     const r = await fetchMedia(s, cfg, field, signal);
     return { ...r, kind: 'url' };
   }
-  return { bytes: await readAllowedFile(s, cfg, field), kind: 'path' };
+  return { bytes: await readAllowedFile(s, cfg, field, signal), kind: 'path' };
 }

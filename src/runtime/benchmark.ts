@@ -6,7 +6,7 @@
  */
 import type { Backend, TaskInput } from '../backends/types.js';
 import type { Config } from '../config/config.js';
-import { ServerError, toServerError } from '../errors.js';
+import { ServerError, toServerError, echo } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
 import type { Device, Task } from '../skills/schema.js';
 import { modelFileBytes, resolveSource, type ModelLoader } from './loader.js';
@@ -81,7 +81,7 @@ export class Benchmarker {
 
   async run(name: string, o: BenchmarkOptions = {}): Promise<BenchmarkResult[]> {
     const reg = this.d.registry.get(name);
-    if (!reg) throw new ServerError('unknown_model', `unknown model "${name}"`);
+    if (!reg) throw new ServerError('unknown_model', `unknown model ${echo(name)}`);
     const skill = reg.skill;
     const task = skill.tasks[0]!;
     const iterations = o.iterations ?? 10;

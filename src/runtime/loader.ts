@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Backend, LoadProgress, ModelHandle } from '../backends/types.js';
 import type { Config } from '../config/config.js';
-import { ServerError } from '../errors.js';
+import { ServerError, echo } from '../errors.js';
 import type { HardwareInfo } from '../hardware/probe.js';
 import { DeviceSelectionError, selectDevices } from '../hardware/select.js';
 import type { Logger } from '../logger.js';
@@ -221,7 +221,7 @@ export class ModelLoader {
     const s = this.deps.registry.get(name);
     if (!s) {
       const valid = this.deps.registry.skills.map((x) => x.skill.name).join(', ');
-      throw new ServerError('unknown_model', `unknown model "${name}"; valid: ${valid}`);
+      throw new ServerError('unknown_model', `unknown model ${echo(name)}; valid: ${valid}`);
     }
     if (task && !s.skill.tasks.includes(task)) {
       throw new ServerError('unsupported_task', `model "${name}" does not serve ${task} (it serves ${s.skill.tasks.join(', ')})`);

@@ -5,7 +5,7 @@
  * template resource per model (`hf://models/{name}`).
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ServerError } from '../../errors.js';
+import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 
 const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
@@ -71,7 +71,7 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
     async (uri, vars) => {
       const name = String(vars.name);
       const view = skillView(deps, name);
-      if (!view) throw new ServerError('unknown_model', `unknown model "${name}"`);
+      if (!view) throw new ServerError('unknown_model', `unknown model ${echo(name)}`);
       return json(uri.href, view);
     },
   );

@@ -11,7 +11,7 @@ import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
-import { imageArg, imageFields, inlineMedia } from './media.js';
+import { withImage, imageFields, inlineMedia } from './media.js';
 
 /** Candidate labels per zero-shot call, at most. */
 const MAX_LABELS = 100;
@@ -69,13 +69,13 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
         skillFor(deps.registry, model, [task]);
         return deps.results.ok(
           await cached(deps, extra, 'classify', { ...args, model }, inlineMedia(args.image, args.image_base64), () =>
-            withDeadline(deps.config, extra, async (signal) => {
-              const image = await imageArg(args, deps.config.media, signal);
+            withDeadline(deps.config, extra, (signal) =>
+              withImage(args, deps, signal, async (image) => {
               const out = zeroShot
                 ? await deps.executor.run(model, { task: 'zero-shot-image-classification', image, labels: args.candidate_labels!, hypothesisTemplate: args.hypothesis_template }, { ...run, signal })
                 : await deps.executor.run(model, { task: 'image-classification', image, topK: args.top_k }, { ...run, signal });
               return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
-            }),
+            })),
           ),
         );
       }

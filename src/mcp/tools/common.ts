@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Config } from '../../config/config.js';
-import { ServerError } from '../../errors.js';
+import { ServerError, echo } from '../../errors.js';
 import type { Registry } from '../../skills/registry.js';
 import type { Skill, Task } from '../../skills/schema.js';
 import type { Priority } from '../../runtime/batcher.js';
@@ -40,7 +40,7 @@ export function skillFor(registry: Registry, name: string, tasks: readonly Task[
   const reg = registry.get(name);
   if (reg && reg.skill.tasks.some((t) => tasks.includes(t))) return reg.skill;
   const valid = modelsFor(registry, tasks);
-  if (!reg) throw new ServerError('unknown_model', `unknown model "${name}"; valid: ${valid.join(', ')}`);
+  if (!reg) throw new ServerError('unknown_model', `unknown model ${echo(name)}; valid: ${valid.join(', ')}`);
   if (!reg.skill.tasks.some((t) => tasks.includes(t))) {
     throw new ServerError('unsupported_task', `model "${name}" serves ${reg.skill.tasks.join(', ')}, not ${tasks.join(' / ')}; valid: ${valid.join(', ')}`);
   }

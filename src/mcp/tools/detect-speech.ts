@@ -12,7 +12,7 @@ import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
-import { audioArg, audioFields, inlineMedia } from './media.js';
+import { withAudio, audioFields, inlineMedia } from './media.js';
 
 export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['voice-activity-detection']);
@@ -44,12 +44,12 @@ export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): v
       const vad: VadParams = { threshold: args.threshold, negThreshold: Math.max(0.01, args.threshold - 0.15), minSilenceMs: args.min_silence_ms, minSpeechMs: args.min_speech_ms, padMs: args.pad_ms };
       return deps.results.ok(
         await cached(deps, extra, 'detect_speech', args, inlineMedia(args.audio, args.audio_base64), () =>
-          withDeadline(deps.config, extra, async (signal) => {
-            const audio = await audioArg(args, deps.config.media, signal);
+          withDeadline(deps.config, extra, (signal) =>
+            withAudio(args, deps, signal, async (audio) => {
             const out = await deps.executor.run(args.model, { task: 'voice-activity-detection', audio, vad, signal }, { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) });
             const speech = out.segments.reduce((a, s) => a + s.end - s.start, 0);
             return { model: args.model, duration: Math.round(out.duration * 1000) / 1000, speech_seconds: Math.round(speech * 1000) / 1000, segments: out.segments };
-          }),
+          })),
         ),
       );
     }),

@@ -9,7 +9,7 @@ import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
-import { imageArg, imageFields, inlineMedia } from './media.js';
+import { withImage, imageFields, inlineMedia } from './media.js';
 import { DET_DEFAULTS } from '../../backends/onnx/tasks.js';
 import { ServerError } from '../../errors.js';
 
@@ -71,8 +71,8 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
       const name = model!;
       return deps.results.ok(
         await cached(deps, extra, 'detect', { ...args, model: name, mode }, inlineMedia(args.image, args.image_base64), () =>
-          withDeadline(deps.config, extra, async (signal) => {
-            const image = await imageArg(args, deps.config.media, signal);
+          withDeadline(deps.config, extra, (signal) =>
+            withImage(args, deps, signal, async (image) => {
             const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
             const head = { model: name, mode, width: image.width, height: image.height };
             if (mode === 'objects') {
@@ -85,7 +85,7 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
               run,
             );
             return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };
-          }),
+          })),
         ),
       );
     }),

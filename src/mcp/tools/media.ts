@@ -8,8 +8,9 @@ import { z } from 'zod';
 import type { Config } from '../../config/config.js';
 import { ServerError } from '../../errors.js';
 import type { AudioSamples, ImagePixels } from '../../backends/types.js';
-import { decodeAudio, type DecodedAudio } from '../../media/audio.js';
-import { decodeImage } from '../../media/image.js';
+import { decodeAudio, probeAudio, type DecodedAudio } from '../../media/audio.js';
+import type { MediaBudget } from '../../media/budget.js';
+import { DECODE_BYTES_PER_PIXEL, decodeImage, probeImage } from '../../media/image.js';
 import { decodeBase64, loadMedia } from '../../media/source.js';
 
 const SOURCES = 'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';
@@ -32,18 +33,55 @@ async function bytesOf(ref: string | undefined, b64: string | undefined, name: s
   return (await loadMedia(ref!, cfg, name, signal)).bytes;
 }
 
-/** Loads and decodes the call's image. */
-export async function imageArg(args: { image?: string | undefined; image_base64?: string | undefined }, cfg: Config['media'], signal: AbortSignal): Promise<ImagePixels & { format: string }> {
-  const bytes = await bytesOf(args.image, args.image_base64, 'image', cfg, signal);
-  return decodeImage(bytes, cfg);
+/** What media decoding needs: the limits and the budget of decoded bytes in flight. */
+export interface MediaDeps {
+  config: { media: Config['media'] };
+  mediaBudget: MediaBudget;
 }
 
-/** Loads and decodes the call's audio; digital silence is refused with `silent_audio`. */
-export async function audioArg(args: { audio?: string | undefined; audio_base64?: string | undefined }, cfg: Config['media'], signal: AbortSignal): Promise<DecodedAudio & AudioSamples> {
+/**
+ * Loads the call's image, checks its header, reserves its decoded size in the media budget,
+ * decodes it and runs `fn` on it; the reservation is returned when `fn` ends, so images waiting
+ * in the queue count too.
+ */
+export async function withImage<T>(
+  args: { image?: string | undefined; image_base64?: string | undefined },
+  deps: MediaDeps,
+  signal: AbortSignal,
+  fn: (image: ImagePixels & { format: string }) => Promise<T>,
+): Promise<T> {
+  const cfg = deps.config.media;
+  const bytes = await bytesOf(args.image, args.image_base64, 'image', cfg, signal);
+  const header = await probeImage(bytes, cfg);
+  const release = await deps.mediaBudget.acquire(header.width * header.height * DECODE_BYTES_PER_PIXEL, signal);
+  try {
+    return await fn(await decodeImage(bytes, cfg, 'image', header));
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Loads the call's audio, checks its header, reserves its decoded size, decodes it (digital
+ * silence is refused with `silent_audio`) and runs `fn` on it, like {@link withImage}.
+ */
+export async function withAudio<T>(
+  args: { audio?: string | undefined; audio_base64?: string | undefined },
+  deps: MediaDeps,
+  signal: AbortSignal,
+  fn: (audio: DecodedAudio & AudioSamples) => Promise<T>,
+): Promise<T> {
+  const cfg = deps.config.media;
   const bytes = await bytesOf(args.audio, args.audio_base64, 'audio', cfg, signal);
-  const a = await decodeAudio(bytes, cfg, 'audio', signal);
-  if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
-  return a;
+  const header = probeAudio(bytes, cfg);
+  const release = await deps.mediaBudget.acquire(header.decodeBytes, signal);
+  try {
+    const a = await decodeAudio(bytes, cfg, 'audio', signal, header);
+    if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
+    return await fn(a);
+  } finally {
+    release();
+  }
 }
 
 /** Peak amplitude below which audio counts as digital silence (about -80 dBFS). */

@@ -9,7 +9,7 @@ import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
-import { imageArg, imageFields, inlineMedia } from './media.js';
+import { withImage, imageFields, inlineMedia } from './media.js';
 import { DET_DEFAULTS, OCR_UNCLIP_RATIO } from '../../backends/onnx/tasks.js';
 
 export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
@@ -57,8 +57,8 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
       skillFor(deps.registry, args.model, ['ocr']);
       return deps.results.ok(
         await cached(deps, extra, 'ocr', args, inlineMedia(args.image, args.image_base64), () =>
-          withDeadline(deps.config, extra, async (signal) => {
-            const image = await imageArg(args, deps.config.media, signal);
+          withDeadline(deps.config, extra, (signal) =>
+            withImage(args, deps, signal, async (image) => {
             const out = await deps.executor.run(
               args.model,
               { task: 'ocr', image, boxThreshold: args.box_threshold, unclipRatio: args.unclip_ratio, orientation: args.orientation, minConfidence: args.min_confidence },
@@ -71,7 +71,7 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
               text: out.lines.map((l) => l.text).join('\n'),
               lines: out.lines.map((l) => ({ text: l.text, confidence: l.confidence, box: l.box, polygon: l.quad, rotated: l.rotated })),
             };
-          }),
+          })),
         ),
       );
     }),

@@ -13,7 +13,7 @@ import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
 import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
-import { audioArg, audioFields, inlineMedia } from './media.js';
+import { withAudio, audioFields, inlineMedia } from './media.js';
 import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
 
 /** Speech spans closer than this are transcribed together (s). */
@@ -72,8 +72,8 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
       if (args.stride_length_s * 2 >= args.chunk_length_s) throw new ServerError('invalid_input', 'stride_length_s must be less than half of chunk_length_s');
       return deps.results.ok(
         await cached(deps, extra, 'transcribe', args, inlineMedia(args.audio, args.audio_base64), () =>
-          withDeadline(deps.config, extra, async (signal) => {
-            const audio = await audioArg(args, deps.config.media, signal);
+          withDeadline(deps.config, extra, (signal) =>
+            withAudio(args, deps, signal, async (audio) => {
             const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
             const asr = (samples: Float32Array) =>
               deps.executor.run(
@@ -106,7 +106,7 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
               all.push(...segments(out, p.start, p.end - p.start));
             }
             return { ...head, text: texts.join(' '), segments: all, speech: vad.segments };
-          }),
+          })),
         ),
       );
     }),
