@@ -125,8 +125,43 @@ function readOggHeader(b: Uint8Array): AudioHeader {
 }
 
 const MPEG_RATES: Record<number, readonly number[]> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
+/** kbit/s by [MPEG-1?][layer][index]; index 0 is free format, 15 is invalid. */
+const MPEG_BITRATES = {
+  v1: { 3: [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448], 2: [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384], 1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] },
+  v2: { 3: [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256], 2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160], 1: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160] },
+} as const;
 
-/** MP3: the first frame header after any ID3v2 tag; the length only from a Xing/Info frame. */
+/** One MPEG audio frame header. `bytes` is 0 for free-format frames, whose length is not stated. */
+interface MpegFrame {
+  sampleRate: number;
+  mono: boolean;
+  samples: number;
+  bytes: number;
+  version: number;
+}
+
+function mpegFrame(b: Uint8Array, at: number): MpegFrame | undefined {
+  if (at + 4 > b.length || b[at] !== 0xff || (b[at + 1]! & 0xe0) !== 0xe0) return undefined;
+  const version = (b[at + 1]! >> 3) & 3;
+  const layerBits = (b[at + 1]! >> 1) & 3;
+  const rateIdx = (b[at + 2]! >> 2) & 3;
+  const brIdx = b[at + 2]! >> 4;
+  const rates = MPEG_RATES[version];
+  if (!rates || layerBits === 0 || rateIdx === 3 || brIdx === 15) return undefined;
+  const layer = (4 - layerBits) as 1 | 2 | 3;
+  const sampleRate = rates[rateIdx]!;
+  const pad = (b[at + 2]! >> 1) & 1;
+  const kbps = (version === 3 ? MPEG_BITRATES.v1 : MPEG_BITRATES.v2)[layerBits as 1 | 2 | 3][brIdx]!;
+  const samples = layer === 1 ? 384 : layer === 3 && version !== 3 ? 576 : 1152;
+  const bytes = kbps === 0 ? 0 : layer === 1 ? (Math.floor((12000 * kbps) / sampleRate) + pad) * 4 : Math.floor(((samples / 8) * 1000 * kbps) / sampleRate) + pad;
+  return { sampleRate, mono: b[at + 3]! >> 6 === 3, samples, bytes, version };
+}
+
+/**
+ * MP3: the first frame header after any ID3v2 tag. The length comes from a Xing/Info frame, or
+ * else from walking the frame headers to the end (each states its own length); it is undefined
+ * for free-format streams.
+ */
 function readMp3Header(b: Uint8Array): AudioHeader {
   let at = 0;
   if (b.length >= 10 && b[0] === 0x49 && b[1] === 0x44 && b[2] === 0x33) {
@@ -134,26 +169,33 @@ function readMp3Header(b: Uint8Array): AudioHeader {
     at = 10 + size + (b[5]! & 0x10 ? 10 : 0);
   }
   const end = Math.min(b.length - 4, at + 64 * 1024);
+  let first: MpegFrame | undefined;
   for (; at < end; at++) {
-    if (b[at] !== 0xff || (b[at + 1]! & 0xe0) !== 0xe0) continue;
-    const version = (b[at + 1]! >> 3) & 3;
-    const layer = (b[at + 1]! >> 1) & 3;
-    const rateIdx = (b[at + 2]! >> 2) & 3;
-    const rates = MPEG_RATES[version];
-    if (!rates || layer === 0 || rateIdx === 3 || (b[at + 2]! >> 4) === 15) continue;
-    const sampleRate = rates[rateIdx]!;
-    const mono = b[at + 3]! >> 6 === 3;
-    const samplesPerFrame = layer === 3 ? 384 : layer === 1 && version !== 3 ? 576 : 1152;
-    const side = version === 3 ? (mono ? 17 : 32) : mono ? 9 : 17;
-    const x = at + 4 + side;
-    let seconds: number | undefined;
-    if (x + 12 <= b.length) {
-      const tag = String.fromCharCode(...b.subarray(x, x + 4));
-      if ((tag === 'Xing' || tag === 'Info') && b[x + 7]! & 1) seconds = (view(b).getUint32(x + 8, false) * samplesPerFrame) / sampleRate;
-    }
-    return { format: 'mp3', sampleRate, channels: mono ? 1 : 2, seconds };
+    first = mpegFrame(b, at);
+    // A real first frame is followed by another (or the end of the file): this skips false syncs.
+    if (first && (first.bytes === 0 || at + first.bytes >= b.length - 4 || mpegFrame(b, at + first.bytes))) break;
+    first = undefined;
   }
-  throw new HeaderError('no MPEG frame header');
+  if (!first) throw new HeaderError('no MPEG frame header');
+  const { sampleRate, mono } = first;
+  const side = first.version === 3 ? (mono ? 17 : 32) : mono ? 9 : 17;
+  const x = at + 4 + side;
+  if (x + 12 <= b.length) {
+    const tag = String.fromCharCode(...b.subarray(x, x + 4));
+    if ((tag === 'Xing' || tag === 'Info') && b[x + 7]! & 1) {
+      return { format: 'mp3', sampleRate, channels: mono ? 1 : 2, seconds: (view(b).getUint32(x + 8, false) * first.samples) / sampleRate };
+    }
+  }
+  if (first.bytes === 0) return { format: 'mp3', sampleRate, channels: mono ? 1 : 2, seconds: undefined };
+  let samples = 0;
+  for (let p = at; p < b.length - 4; ) {
+    const f = mpegFrame(b, p);
+    if (f && f.bytes > 0) {
+      samples += f.samples;
+      p += f.bytes;
+    } else p++; // junk between frames: resynchronise
+  }
+  return { format: 'mp3', sampleRate, channels: mono ? 1 : 2, seconds: samples / sampleRate };
 }
 
 /** Reads the header of `format`; throws HeaderError when it is missing or malformed. */

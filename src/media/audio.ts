@@ -33,8 +33,12 @@ export const SOURCE_RATES = { min: 4_000, max: 192_000 } as const;
 /** Most channels accepted (7.1 surround is 8). */
 export const MAX_CHANNELS = 16;
 
-/** Compressed bytes fed to a decoder at a time: small enough that what one slice expands to stays small. */
-const FEED_BYTES = 4096;
+/**
+ * Compressed bytes fed to a decoder at a time. It starts small and adapts, so that what one
+ * slice expands to stays small even for streams that compress extremely well (a constant FLAC
+ * frame of a dozen bytes holds 32,768 samples), while ordinary files go in large slices.
+ */
+const FEED = { min: 512, start: 1024, max: 64 * 1024, targetFrames: 65_536 } as const;
 /** WAV frames read at a time. */
 const WAV_FRAMES = 16_384;
 
@@ -121,6 +125,9 @@ class Collector {
     private readonly resampler: StreamResampler,
     private readonly tooLong: (seconds: number) => ServerError,
     private readonly signal: AbortSignal | undefined,
+    /** Frames the header declared, with slack; producing more means the header lied. */
+    private readonly declaredFrames = Infinity,
+    private readonly lied: () => ServerError = () => new ServerError('invalid_media', 'the audio is longer than its header declares'),
   ) {}
 
   private keep(x: Float32Array): void {
@@ -137,6 +144,7 @@ class Collector {
     if (n <= 0 || channels.length === 0) return;
     this.frames += n;
     if (this.frames > this.maxFrames) throw this.tooLong(this.frames / this.rate);
+    if (this.frames > this.declaredFrames) throw this.lied();
     this.signal?.throwIfAborted();
     this.keep(this.resampler.push(downmix(channels, n)));
     await yieldTurn();
@@ -227,7 +235,15 @@ async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Arra
     await sink.push(r.channelData, r.samplesDecoded);
   };
   try {
-    for (let at = 0; at < bytes.length; at += FEED_BYTES) await take(await d.decode(bytes.subarray(at, at + FEED_BYTES)));
+    let feed: number = FEED.start;
+    for (let at = 0; at < bytes.length; ) {
+      const before = sink.frames;
+      await take(await d.decode(bytes.subarray(at, at + feed)));
+      at += feed;
+      const made = sink.frames - before;
+      if (made < FEED.targetFrames / 2) feed = Math.min(FEED.max, feed * 2);
+      else if (made > FEED.targetFrames * 2) feed = Math.max(FEED.min, feed >> 1);
+    }
     if (d.flush) await take(await d.flush());
   } finally {
     d.free();
@@ -235,8 +251,11 @@ async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Arra
   if (sink.frames === 0 && errors > 0) throw new Error(`decoder errors: ${errors}`);
 }
 
-/** Seconds the media budget reserves for audio whose header states no length: as if at 16 kbit/s. */
-const UNKNOWN_LENGTH_BYTES_PER_SECOND = 2000;
+/**
+ * How much longer than its header declares a stream may decode (plus one second): encoder
+ * padding and rounding, not a stream that lies about its length to slip past the reservation.
+ */
+const DECLARED_SLACK = 1.05;
 /** Bytes the decode keeps per output second: 16 kHz float32, and the final copy. */
 const DECODE_BYTES_PER_SECOND = TARGET_RATE * 4 * 2;
 
@@ -267,7 +286,8 @@ export function probeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'aud
   }
   if (!(channels >= 1 && channels <= MAX_CHANNELS)) throw new ServerError('unsupported_media', `${field} declares ${channels} channels; accepted: 1 to ${MAX_CHANNELS}`);
   if (header.seconds !== undefined && header.seconds > cfg.maxAudioSeconds) throw tooLong(field, header.seconds, cfg);
-  const seconds = Math.min(cfg.maxAudioSeconds, header.seconds ?? bytes.length / UNKNOWN_LENGTH_BYTES_PER_SECOND);
+  // A length the header does not state is reserved at the limit: the decode may produce that much.
+  const seconds = Math.min(cfg.maxAudioSeconds, header.seconds === undefined ? cfg.maxAudioSeconds : header.seconds * DECLARED_SLACK + 1);
   return { ...header, decodeBytes: seconds * DECODE_BYTES_PER_SECOND };
 }
 
@@ -285,7 +305,10 @@ export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field
   const bad = (why: string) => new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${why}`);
   const resampler = await streamResampler(rate, TARGET_RATE);
   try {
-    const sink = new Collector(rate, Math.floor(cfg.maxAudioSeconds * rate), resampler, (sec) => tooLong(field, sec, cfg), signal);
+    const declared = header.seconds === undefined ? Infinity : Math.ceil((header.seconds * DECLARED_SLACK + 1) * rate);
+    const sink = new Collector(rate, Math.floor(cfg.maxAudioSeconds * rate), resampler, (sec) => tooLong(field, sec, cfg), signal, declared, () =>
+      bad(`it decodes to more than the ${header.seconds!.toFixed(1)} s its header declares`),
+    );
     try {
       if (format === 'wav') await decodeWav(bytes, sink);
       else await decodeCompressed(format, bytes, header, sink);

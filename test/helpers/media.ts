@@ -67,3 +67,57 @@ export async function inkBoxes(file: string, lines: number, pitch: number): Prom
 
 /** Text without whitespace, for comparing OCR output (the model often drops spaces). */
 export const squash = (s: string) => s.replace(/\s+/g, '');
+
+const crc8 = (b: Uint8Array) => {
+  let c = 0;
+  for (const x of b) {
+    c ^= x;
+    for (let i = 0; i < 8; i++) c = c & 0x80 ? ((c << 1) ^ 0x07) & 0xff : (c << 1) & 0xff;
+  }
+  return c;
+};
+const crc16 = (b: Uint8Array) => {
+  let c = 0;
+  for (const x of b) {
+    c ^= x << 8;
+    for (let i = 0; i < 8; i++) c = c & 0x8000 ? ((c << 1) ^ 0x8005) & 0xffff : (c << 1) & 0xffff;
+  }
+  return c;
+};
+/** FLAC's UTF-8-like coding of a frame number. */
+const utf8Int = (n: number): number[] => {
+  if (n < 0x80) return [n];
+  if (n < 0x800) return [0xc0 | (n >> 6), 0x80 | (n & 0x3f)];
+  if (n < 0x10000) return [0xe0 | (n >> 12), 0x80 | ((n >> 6) & 0x3f), 0x80 | (n & 0x3f)];
+  return [0xf0 | (n >> 18), 0x80 | ((n >> 12) & 0x3f), 0x80 | ((n >> 6) & 0x3f), 0x80 | (n & 0x3f)];
+};
+
+/**
+ * A valid mono 16-bit FLAC made of CONSTANT frames of 32,768 samples each: about a dozen bytes
+ * per frame, so a small file decodes to an enormous signal (a decompression bomb). STREAMINFO
+ * declares `rate` and `declaredSamples` (0 = length unknown, as streamed files have).
+ */
+export function flacBomb(o: { rate: number; frames: number; declaredSamples?: number; value?: number }): Buffer {
+  const block = 32768;
+  const info = Buffer.alloc(4 + 34);
+  info[0] = 0x80; // last metadata block, type STREAMINFO
+  info.writeUIntBE(34, 1, 3);
+  info.writeUInt16BE(block, 4);
+  info.writeUInt16BE(block, 6);
+  const total = o.declaredSamples ?? 0;
+  // rate (20 bits) | channels-1 (3) | bits-1 (5) | total samples (36)
+  const hi = (o.rate << 12) | (0 << 9) | (15 << 4) | Math.floor(total / 2 ** 32);
+  info.writeUInt32BE(hi >>> 0, 14);
+  info.writeUInt32BE(total % 2 ** 32, 18);
+  // The frame's own rate code (a decoder may not take it from STREAMINFO); 0 = from STREAMINFO.
+  const rateCode = ({ 8000: 4, 16000: 5, 22050: 6, 24000: 7, 32000: 8, 44100: 9, 48000: 10, 96000: 11 } as Record<number, number>)[o.rate] ?? 0;
+  const frames: Buffer[] = [];
+  for (let n = 0; n < o.frames; n++) {
+    // sync + fixed blocking, block size code 15 (32768), the rate, mono, 16-bit
+    const head = Uint8Array.from([0xff, 0xf8, 0xf0 | rateCode, 0x08, ...utf8Int(n)]);
+    const body = Uint8Array.from([...head, crc8(head), 0x00, ((o.value ?? 4096) >> 8) & 0xff, (o.value ?? 4096) & 0xff]);
+    const c = crc16(body);
+    frames.push(Buffer.from([...body, c >> 8, c & 0xff]));
+  }
+  return Buffer.concat([Buffer.from('fLaC'), info, ...frames]);
+}
