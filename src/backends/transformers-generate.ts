@@ -217,6 +217,35 @@ function eosIds(p: GenPipeline): Set<number> {
   return new Set((Array.isArray(e) ? e : e === undefined ? [] : [e]).map(Number));
 }
 
+/**
+ * The most positions a decoder-only model attends over (prompt plus new tokens), from its config
+ * or its tokenizer; undefined when neither states one. Past it, a learned position table has no
+ * row and the run fails partway, so prompts are checked and new tokens clamped against it.
+ */
+export function contextLength(p: GenPipeline): number | undefined {
+  const c = p.model.config;
+  for (const k of ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_sequence_length']) {
+    const v = Number(c[k]);
+    if (Number.isInteger(v) && v > 0) return v;
+  }
+  const t = Number((p.tokenizer as unknown as { model_max_length?: number }).model_max_length);
+  return Number.isInteger(t) && t > 0 && t < 1e7 ? t : undefined;
+}
+
+/**
+ * New tokens a prompt of `promptTokens` may get: the request's maximum, clamped to the room the
+ * context leaves (generation then ends with finish_reason `length`). A prompt that fills the
+ * context is refused with `input_too_large`, the caller's error, before any compute.
+ */
+function roomFor(p: GenPipeline, promptTokens: number, maxNewTokens: number, seq2seq: boolean): number {
+  const ctx = seq2seq ? undefined : contextLength(p);
+  if (ctx === undefined) return maxNewTokens;
+  if (promptTokens >= ctx) {
+    throw new ServerError('input_too_large', `the prompt is ${promptTokens} tokens; this model's context holds ${ctx} tokens (prompt and new tokens together); shorten it`);
+  }
+  return Math.min(maxNewTokens, ctx - promptTokens);
+}
+
 /** Trims a row's new tokens at EOS and stop strings, decodes it, and says why it ended. */
 function finish(p: GenPipeline, newIds: number[], params: GenInput['params'], promptTokens: number, stoppedBy: StopCriteria['stoppedBy']): GenerateOutput {
   const eos = eosIds(p);
@@ -252,7 +281,7 @@ export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean
     enc = p.tokenizer(input.prompt ?? '');
   }
   const promptTokens = enc.input_ids!.dims[1] as number;
-  const params = input.params;
+  const params = { ...input.params, maxNewTokens: roomFor(p, promptTokens, input.params.maxNewTokens, seq2seq) };
   // Decoder-only outputs start with the prompt; seq2seq outputs start with the decoder start token.
   const skip = seq2seq ? 1 : promptTokens;
   const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal, params.maxTimeMs);
@@ -293,7 +322,7 @@ async function generateBatch(p: GenPipeline, input: GenInput, seq2seq: boolean):
   const enc = p.tokenizer(texts, { padding: true, add_special_tokens: !chat });
   const [rows, width] = enc.input_ids!.dims as [number, number];
   const mask = enc.attention_mask!.data as BigInt64Array;
-  const params = input.params;
+  const params = { ...input.params, maxNewTokens: roomFor(p, width, input.params.maxNewTokens, seq2seq) };
   const skip = seq2seq ? 1 : width;
   const stop = new StopCriteria(p.tokenizer, skip, params.stop, input.signal, params.maxTimeMs);
   const out = await p.model.generate({ ...enc, max_new_tokens: params.maxNewTokens, do_sample: false, stopping_criteria: [stop] });

@@ -1,7 +1,7 @@
 /**
  * @module resilience/breaker
  * A circuit breaker per model (opossum). After repeated backend failures (inference errors, load
- * failures, internal errors — never bad input, cancellation or overload) the model's breaker
+ * failures, internal errors; never anything the caller caused, cancellation or overload) the model's breaker
  * opens: calls fail fast with a retryable `model_unavailable` error and a retry hint instead of
  * piling onto a broken model. After the cool-down one probe call is let through (half-open); a
  * success closes the breaker again.
@@ -9,21 +9,14 @@
 import CircuitBreaker from 'opossum';
 import { ServerError, toServerError, type ErrorCode } from '../errors.js';
 
-/** Failures that say nothing about the model's health. */
-const NOT_MODEL_FAULTS: ReadonlySet<ErrorCode> = new Set([
-  'invalid_input',
-  'input_too_large',
-  'unknown_model',
-  'unsupported_task',
-  'cancelled',
-  'overloaded',
-  'rate_limited',
-  'timeout',
-  'forbidden',
-  'unknown_tool',
-  'model_not_found',
-  'insufficient_memory',
-]);
+/**
+ * The failures that say something about the model's health: it failed to load or to run, or the
+ * server failed around it. Everything else (bad or oversized input, unknown models, media the
+ * caller sent, cancellation, overload, deadlines, scopes, missing files) is the caller's or the
+ * moment's, and never opens a breaker for everyone. An allow-list, so a new error code does not
+ * start counting by default.
+ */
+const MODEL_FAULTS: ReadonlySet<ErrorCode> = new Set(['model_load_failed', 'inference_failed', 'internal']);
 
 /** Breaker settings. */
 export interface BreakerOptions {
@@ -57,7 +50,7 @@ export class Breakers {
         volumeThreshold: this.o.volumeThreshold ?? 5,
         resetTimeout: this.o.resetTimeoutMs ?? 30_000,
         rollingCountTimeout: this.o.rollingWindowMs ?? 60_000,
-        errorFilter: (e: unknown) => NOT_MODEL_FAULTS.has(toServerError(e).code),
+        errorFilter: (e: unknown) => !MODEL_FAULTS.has(toServerError(e).code),
       });
       const entry = { cb, openedAt: 0 };
       cb.on('open', () => (entry.openedAt = Date.now()));
