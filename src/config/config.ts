@@ -60,7 +60,7 @@ const ConfigSchema = z.object({
   maxSessions: z.number().int().min(1).default(256),
   sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
   /**
-   * Largest accepted HTTP request body (bytes). Default 28 MiB: one base64 media input at the
+   * Largest accepted HTTP request body and stdio message (bytes). Default 28 MiB: one base64 media input at the
    * default 20 MiB media limit (base64 is 4/3 of the bytes) plus the rest of the call.
    */
   maxBodyBytes: z.number().int().min(1024).default(28 * 2 ** 20),
@@ -158,6 +158,8 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --insecure               allow a non-loopback bind without API keys or JWT (HF_MODEL_SERVER_INSECURE=1)
   --allowed-hosts LIST     extra Host header values to accept (HF_MODEL_SERVER_ALLOWED_HOSTS)
   --cors-origins LIST      browser origins allowed by CORS (HF_MODEL_SERVER_CORS_ORIGINS)
+  --max-body-size SIZE     largest HTTP request body and stdio message (HF_MODEL_SERVER_MAX_BODY_SIZE; default 28MiB,
+                           one base64 media input at the media limit plus the call)
   --skills-dir DIR         extra skill manifests, repeatable (HF_MODEL_SERVER_SKILLS_DIR, comma-separated)
   --models-dir DIR         local model mirror laid out as org/name/ (HF_MODEL_SERVER_MODELS_DIR)
   --cache-dir DIR          download cache (HF_MODEL_SERVER_CACHE_DIR; default ~/.cache/hf-model-server)
@@ -266,6 +268,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'model-rate-limit': { type: 'string' },
         'allowed-hosts': { type: 'string' },
         'cors-origins': { type: 'string' },
+        'max-body-size': { type: 'string' },
         'skills-dir': { type: 'string', multiple: true },
         'models-dir': { type: 'string' },
         'cache-dir': { type: 'string' },
@@ -323,6 +326,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     modelRateLimit: int('model-rate-limit', v['model-rate-limit'] ?? E('MODEL_RATE_LIMIT')),
     allowedHosts: csv(v['allowed-hosts'] ?? E('ALLOWED_HOSTS')),
     corsOrigins: csv(v['cors-origins'] ?? E('CORS_ORIGINS')),
+    maxBodyBytes: bytes(v['max-body-size'] ?? E('MAX_BODY_SIZE'), 'max-body-size'),
     skillsDirs: (v['skills-dir'] ?? csv(E('SKILLS_DIR')) ?? []).map((d) => resolve(d)),
     modelsDir: (v['models-dir'] ?? E('MODELS_DIR')) ? resolve((v['models-dir'] ?? E('MODELS_DIR'))!) : undefined,
     cacheDir: resolve(v['cache-dir'] ?? E('CACHE_DIR') ?? join(homedir(), '.cache', 'hf-model-server')),
