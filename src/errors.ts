@@ -115,6 +115,24 @@ export const ERROR_CATALOG = {
     meaning: 'Downloading a media URL failed: network error, HTTP error status, too many redirects or timeout.',
     action: 'Check the URL and retry, or send the bytes as base64.',
   },
+  unauthorized: {
+    retryable: false,
+    http: 401,
+    meaning: 'HTTP credentials are missing or wrong: no API key or bearer token, an unknown key, or a token that fails verification (signature, algorithm, expiry, issuer, audience).',
+    action: 'Send Authorization: Bearer <key or token> (or X-API-Key) with valid credentials.',
+  },
+  not_found: {
+    retryable: false,
+    http: 404,
+    meaning: 'No such HTTP route, or the MCP session is unknown (expired, evicted or closed).',
+    action: 'Check the path; for a lost session, initialize a new one.',
+  },
+  shutting_down: {
+    retryable: true,
+    http: 503,
+    meaning: 'The server is shutting down and gave up on the request (it did not finish within the shutdown grace).',
+    action: 'Retry, on another replica if there is one.',
+  },
   forbidden: {
     retryable: false,
     http: 403,

@@ -33,6 +33,8 @@ const ConfigSchema = z.object({
   apiKeys: z.array(z.string()).default([]),
   /** HS256 secret for JWT bearer tokens. */
   jwtSecret: z.string().min(16).optional(),
+  /** Accept JWTs without an `exp` claim (they never expire). Default off. */
+  jwtAllowNoExp: z.boolean().default(false),
   /** JWKS file (JSON) with public keys for JWT bearer tokens. */
   jwksFile: z.string().optional(),
   /** Expected JWT issuer and audience, when set. */
@@ -59,6 +61,10 @@ const ConfigSchema = z.object({
   /** Stateful sessions at most, and their idle timeout (ms). */
   maxSessions: z.number().int().min(1).default(256),
   sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
+  /** Stateful sessions one client (key, token subject or address) may hold. Default 16. */
+  maxSessionsPerClient: z.number().int().min(1).default(16),
+  /** Failed authentications per client address per minute before it is refused outright. Default 10. */
+  authFailureLimit: z.number().int().min(1).default(10),
   /**
    * Largest accepted HTTP request body and stdio message (bytes). Default 28 MiB: one base64 media input at the
    * default 20 MiB media limit (base64 is 4/3 of the bytes) plus the rest of the call.
@@ -150,10 +156,18 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --stateless              stateless streamable HTTP, for load-balanced replicas (HF_MODEL_SERVER_STATELESS=1)
   --api-key-file FILE      API keys, one per line, plaintext or sha256:<hex> (HF_MODEL_SERVER_API_KEY_FILE);
                            HF_MODEL_SERVER_API_KEYS holds comma-separated keys too
-  --jwt-secret S           verify HS256 JWT bearer tokens (HF_MODEL_SERVER_JWT_SECRET)
+  --jwt-secret-file FILE   verify HS256 JWT bearer tokens with the secret in FILE, kept out of ps
+                           (HF_MODEL_SERVER_JWT_SECRET_FILE); --jwt-secret S (HF_MODEL_SERVER_JWT_SECRET) also works
+  --jwt-allow-no-exp       accept JWTs without an exp claim (HF_MODEL_SERVER_JWT_ALLOW_NO_EXP=1; default: refused)
   --jwks-file FILE         verify JWT bearer tokens with these public keys (HF_MODEL_SERVER_JWKS_FILE)
   --jwt-issuer I, --jwt-audience A   required iss / aud claims (HF_MODEL_SERVER_JWT_ISSUER/_AUDIENCE)
-  --rate-limit N           requests per minute per key or client (HF_MODEL_SERVER_RATE_LIMIT; 0 = off)
+  --rate-limit N           JSON-RPC messages per minute per key or client; a batch counts each message
+                           (HF_MODEL_SERVER_RATE_LIMIT; 0 = off)
+  --auth-failure-limit N   failed authentications per minute per address before it is refused
+                           (HF_MODEL_SERVER_AUTH_FAILURE_LIMIT; default 10)
+  --max-sessions N         stateful HTTP sessions in all (HF_MODEL_SERVER_MAX_SESSIONS; default 256)
+  --max-sessions-per-client N  sessions one key or address may hold; its least recently used idle one
+                           makes room (HF_MODEL_SERVER_MAX_SESSIONS_PER_CLIENT; default 16)
   --model-rate-limit N     inference requests per minute per model (HF_MODEL_SERVER_MODEL_RATE_LIMIT; 0 = off)
   --insecure               allow a non-loopback bind without API keys or JWT (HF_MODEL_SERVER_INSECURE=1)
   --allowed-hosts LIST     extra Host header values to accept (HF_MODEL_SERVER_ALLOWED_HOSTS)
@@ -218,6 +232,16 @@ function readKeyFile(path: string | undefined): string[] {
   }
 }
 
+/** A secret kept in a file (trailing newline dropped), so it stays out of the process list. */
+function readSecretFile(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    throw new ConfigError(`cannot read JWT secret file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 function bytes(v: string | undefined, name = 'memory budget'): number | undefined {
   if (v === undefined) return undefined;
   const n = parseBytes(v, totalmem());
@@ -261,10 +285,15 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'api-key-file': { type: 'string' },
         insecure: { type: 'boolean' },
         'jwt-secret': { type: 'string' },
+        'jwt-secret-file': { type: 'string' },
+        'jwt-allow-no-exp': { type: 'boolean' },
         'jwks-file': { type: 'string' },
         'jwt-issuer': { type: 'string' },
         'jwt-audience': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'auth-failure-limit': { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'max-sessions-per-client': { type: 'string' },
         'model-rate-limit': { type: 'string' },
         'allowed-hosts': { type: 'string' },
         'cors-origins': { type: 'string' },
@@ -318,11 +347,15 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     stateless: v.stateless ?? bool(E('STATELESS')),
     apiKeys: [...(csv(E('API_KEYS')) ?? []), ...readKeyFile(v['api-key-file'] ?? E('API_KEY_FILE'))],
     insecure: v.insecure ?? bool(E('INSECURE')),
-    jwtSecret: v['jwt-secret'] ?? E('JWT_SECRET'),
+    jwtSecret: v['jwt-secret'] ?? E('JWT_SECRET') ?? readSecretFile(v['jwt-secret-file'] ?? E('JWT_SECRET_FILE')),
+    jwtAllowNoExp: v['jwt-allow-no-exp'] ?? bool(E('JWT_ALLOW_NO_EXP')),
     jwksFile: (v['jwks-file'] ?? E('JWKS_FILE')) ? resolve((v['jwks-file'] ?? E('JWKS_FILE'))!) : undefined,
     jwtIssuer: v['jwt-issuer'] ?? E('JWT_ISSUER'),
     jwtAudience: v['jwt-audience'] ?? E('JWT_AUDIENCE'),
     rateLimit: int('rate-limit', v['rate-limit'] ?? E('RATE_LIMIT')),
+    authFailureLimit: int('auth-failure-limit', v['auth-failure-limit'] ?? E('AUTH_FAILURE_LIMIT')),
+    maxSessions: int('max-sessions', v['max-sessions'] ?? E('MAX_SESSIONS')),
+    maxSessionsPerClient: int('max-sessions-per-client', v['max-sessions-per-client'] ?? E('MAX_SESSIONS_PER_CLIENT')),
     modelRateLimit: int('model-rate-limit', v['model-rate-limit'] ?? E('MODEL_RATE_LIMIT')),
     allowedHosts: csv(v['allowed-hosts'] ?? E('ALLOWED_HOSTS')),
     corsOrigins: csv(v['cors-origins'] ?? E('CORS_ORIGINS')),

@@ -2,11 +2,13 @@
  * @module mcp/resources
  * Read-only JSON resources: hardware (`hf://hardware`), the model registry with each skill's
  * status and every rejected manifest (`hf://models`), loaded models (`hf://models/loaded`), and a
- * template resource per model (`hf://models/{name}`).
+ * template resource per model (`hf://models/{name}`). Reading any of them needs the
+ * `models:read` scope over authenticated HTTP: the registry shows local paths.
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
+import { READ_SCOPE, requireScope } from '../scopes.js';
 
 const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
 
@@ -41,23 +43,28 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
     'hardware',
     'hf://hardware',
     { title: 'Hardware', description: 'CPU, memory, GPUs, and the devices onnxruntime can use here.', mimeType: 'application/json' },
-    async (uri) => json(uri.href, deps.hardware),
+    async (uri, extra) => {
+      requireScope(extra.authInfo, READ_SCOPE);
+      return json(uri.href, deps.hardware);
+    },
   );
   server.registerResource(
     'models',
     'hf://models',
     { title: 'Model registry', description: 'Every skill with its status, plus rejected manifests and why.', mimeType: 'application/json' },
-    async (uri) =>
-      json(uri.href, {
-        skills: deps.registry.skills.map((s) => skillView(deps, s.skill.name)),
-        invalid: deps.registry.invalid,
-      }),
+    async (uri, extra) => {
+      requireScope(extra.authInfo, READ_SCOPE);
+      return json(uri.href, { skills: deps.registry.skills.map((s) => skillView(deps, s.skill.name)), invalid: deps.registry.invalid });
+    },
   );
   server.registerResource(
     'loaded-models',
     'hf://models/loaded',
     { title: 'Loaded models', description: 'Models in memory: device, dtype, load time, requests in flight.', mimeType: 'application/json' },
-    async (uri) => json(uri.href, { models: deps.loader.list() }),
+    async (uri, extra) => {
+      requireScope(extra.authInfo, READ_SCOPE);
+      return json(uri.href, { models: deps.loader.list() });
+    },
   );
   server.registerResource(
     'model',
@@ -68,7 +75,8 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
       complete: { name: (prefix) => deps.registry.skills.map((s) => s.skill.name).filter((n) => n.startsWith(prefix)) },
     }),
     { title: 'Model', description: 'One skill: manifest, status and load details.', mimeType: 'application/json' },
-    async (uri, vars) => {
+    async (uri, vars, extra) => {
+      requireScope(extra.authInfo, READ_SCOPE);
       const name = String(vars.name);
       const view = skillView(deps, name);
       if (!view) throw new ServerError('unknown_model', `unknown model ${echo(name)}`);

@@ -4,9 +4,10 @@
  * `X-API-Key: <key>`; configured keys may be plaintext or `sha256:<hex>`. Every comparison is
  * between SHA-256 digests with timingSafeEqual, so timing reveals nothing about the keys.
  * The audit log names a key by a short id (a prefix of its hash), never the key.
- * Bearer JWTs (jose) are verified with a shared HS256 secret or a local JWKS file; their
- * `scope`/`scp` claims map to roles: `models:admin` for state-changing tools, `models:infer` for
- * the task tools. API keys carry both.
+ * Bearer JWTs (jose) are verified with a shared HS256 secret or a local JWKS file. The accepted
+ * algorithms are pinned (HS256 for a secret; asymmetric ones only for a JWKS, so a public key is
+ * never used as an HMAC secret), and `exp` is required unless --jwt-allow-no-exp. Their
+ * `scope`/`scp` claims carry the scopes of mcp/scopes.ts; API keys carry all of them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Config } from '../../config/config.js';
-import { ADMIN_SCOPE, INFER_SCOPE } from '../../mcp/scopes.js';
+import { ADMIN_SCOPE, INFER_SCOPE, METRICS_SCOPE, READ_SCOPE } from '../../mcp/scopes.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -68,6 +69,11 @@ export function bindSafetyError(o: { host: string; apiKeys: readonly string[]; i
   );
 }
 
+/** The only algorithm a shared secret verifies: the one the secret was configured for. */
+const HMAC_ALGORITHMS = ['HS256'];
+/** Algorithms a JWKS verifies: public-key ones only. */
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
 /** Why a request was refused. */
 export class AuthError extends Error {}
 
@@ -75,11 +81,17 @@ export class AuthError extends Error {}
 export class Authenticator {
   private readonly keys: KeyEntry[];
   private readonly jwtKey: Uint8Array | JWTVerifyGetKey | undefined;
+  private readonly algorithms: string[];
 
-  constructor(private readonly config: Pick<Config, 'apiKeys' | 'jwtSecret' | 'jwksFile' | 'jwtIssuer' | 'jwtAudience'>) {
+  constructor(private readonly config: Pick<Config, 'apiKeys' | 'jwtSecret' | 'jwksFile' | 'jwtIssuer' | 'jwtAudience' | 'jwtAllowNoExp'>) {
     this.keys = parseKeys(config.apiKeys);
-    if (config.jwtSecret) this.jwtKey = new TextEncoder().encode(config.jwtSecret);
-    else if (config.jwksFile) this.jwtKey = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')));
+    if (config.jwtSecret) {
+      this.jwtKey = new TextEncoder().encode(config.jwtSecret);
+      this.algorithms = HMAC_ALGORITHMS;
+    } else {
+      if (config.jwksFile) this.jwtKey = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')));
+      this.algorithms = ASYMMETRIC_ALGORITHMS;
+    }
   }
 
   get enabled(): boolean {
@@ -92,10 +104,12 @@ export class Authenticator {
     const token = presentedKey(req);
     if (!token) throw new AuthError('missing credentials');
     const keyId = checkKey(this.keys, token);
-    if (keyId) return { token: `key:${keyId}`, clientId: `key:${keyId}`, scopes: [INFER_SCOPE, ADMIN_SCOPE] };
+    if (keyId) return { token: `key:${keyId}`, clientId: `key:${keyId}`, scopes: [READ_SCOPE, INFER_SCOPE, ADMIN_SCOPE, METRICS_SCOPE] };
     if (this.jwtKey && token.split('.').length === 3) {
       try {
         const { payload } = await jwtVerify(token, this.jwtKey as never, {
+          algorithms: this.algorithms,
+          ...(this.config.jwtAllowNoExp ? {} : { requiredClaims: ['exp'] }),
           ...(this.config.jwtIssuer ? { issuer: this.config.jwtIssuer } : {}),
           ...(this.config.jwtAudience ? { audience: this.config.jwtAudience } : {}),
         });

@@ -2,21 +2,30 @@
  * @module transports/http/server
  * MCP over streamable HTTP at `/mcp` (stateful sessions by default, `--stateless` for replicas
  * behind a load balancer), plus `/health` (liveness), `/ready` (readiness) and `/metrics`
- * (Prometheus). The edge checks, in order: Host/Origin allowlist (DNS-rebinding protection),
- * CORS, API key, body size; then hands the request to the SDK transport. All sessions share the
- * process's one registry, loader and executor. `close()` stops accepting, lets requests in
- * flight finish within a grace period, then closes the sessions.
+ * (Prometheus). Every request passes the edge checks of checks.ts in order: Host, Origin/CORS,
+ * failed-auth throttle, authentication, body limit, per-message rate limit, method scopes; then
+ * the route table hands it on. All sessions share the process's one registry, loader and executor.
+ *
+ * No request is dropped without an answer: a POST still running at the request timeout, or at
+ * the end of the shutdown grace, gets an error result (`timeout` or `shutting_down`) for each of
+ * its pending requests, and its work is cancelled; event streams get a `retry` hint before they
+ * close, so clients reconnect (to another replica) instead of waiting.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { App } from '../../app.js';
-import { createServer, type CreatedServer } from '../../mcp/server.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { isInitializeRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { App } from '../../app.js';
+import { ServerError } from '../../errors.js';
+import { fail } from '../../mcp/results.js';
+import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../mcp/scopes.js';
+import { createServer, type CreatedServer } from '../../mcp/server.js';
 import { AuthError, Authenticator } from './auth.js';
+import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, clientOf, messagesIn, readBody } from './checks.js';
+import { SessionStore, type SessionEntry } from './sessions.js';
 
 /** A running HTTP server. */
 export interface HttpServer {
@@ -24,25 +33,74 @@ export interface HttpServer {
   port: number;
   /** Requests being handled now. */
   inFlight(): number;
-  /** Stops accepting, waits up to `graceMs` for requests in flight, then closes sessions. */
+  /** Stops accepting, waits up to `graceMs` for requests in flight, answers the rest, then closes sessions. */
   close(graceMs?: number): Promise<void>;
 }
 
-interface Session {
-  transport: StreamableHTTPServerTransport;
-  mcp: CreatedServer;
-  lastSeen: number;
+/** Reconnect delay suggested to event-stream clients when the server ends a stream. */
+const RETRY_HINT_MS = 1000;
+
+/** JSON-RPC methods that need a scope beyond being authenticated (tools and resources check their own). */
+const METHOD_SCOPES: Record<string, string> = { 'logging/setLevel': READ_SCOPE };
+
+/**
+ * A streamable HTTP transport that knows which of its requests are still unanswered, so the
+ * server can answer them itself when it gives up on them.
+ */
+class TrackedTransport extends StreamableHTTPServerTransport {
+  private readonly pending = new Map<string | number, string>();
+
+  /** Notes the requests (id and method) a POST carries. */
+  note(messages: unknown[]): Array<string | number> {
+    const ids: Array<string | number> = [];
+    for (const m of messages) {
+      const r = m as { id?: unknown; method?: unknown };
+      if (r && typeof r === 'object' && (typeof r.id === 'string' || typeof r.id === 'number') && typeof r.method === 'string') {
+        this.pending.set(r.id, r.method);
+        ids.push(r.id);
+      }
+    }
+    return ids;
+  }
+
+  override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const r = message as { id?: string | number; result?: unknown; error?: unknown };
+    if (r.id !== undefined && ('result' in r || 'error' in r)) this.pending.delete(r.id);
+    return super.send(message, options);
+  }
+
+  /** Cancels the work of those of `ids` still pending (the client is gone; no answer can reach it). */
+  cancel(ids: Array<string | number>, reason: string): void {
+    for (const id of ids) {
+      if (!this.pending.delete(id)) continue;
+      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+    }
+  }
+
+  /** Answers those of `ids` still pending with `err` (tool calls as error results), then cancels their work. */
+  async giveUp(ids: Array<string | number>, err: ServerError): Promise<void> {
+    for (const id of ids) {
+      const method = this.pending.get(id);
+      if (method === undefined) continue;
+      const data = { code: err.code, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}) };
+      const answer: JSONRPCMessage =
+        method === 'tools/call' ? { jsonrpc: '2.0', id, result: fail(err) } : { jsonrpc: '2.0', id, error: { code: -32000, message: err.message, data } };
+      await this.send(answer, { relatedRequestId: id }).catch(() => undefined);
+      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: err.code } });
+    }
+  }
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly rpcCode = -32000,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
+interface Session extends SessionEntry {
+  transport: TrackedTransport;
+  mcp: CreatedServer;
+}
+
+/** A POST being handled: what to answer if the server gives up on it. */
+interface InFlight {
+  res: ServerResponse;
+  transport?: TrackedTransport;
+  ids: Array<string | number>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -51,67 +109,171 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-function rpcError(res: ServerResponse, e: HttpError): void {
-  send(res, e.status, { jsonrpc: '2.0', error: { code: e.rpcCode, message: e.message }, id: null }, e.headers);
-}
+const isEventStream = (res: ServerResponse) => res.headersSent && String(res.getHeader('content-type') ?? '').includes('text/event-stream');
 
-async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'request body is not valid JSON', -32700);
-  }
+/** Ends a response; an event stream first gets a `retry` hint, so its client reconnects. */
+function endStream(res: ServerResponse): void {
+  if (res.writableEnded || res.destroyed) return;
+  if (isEventStream(res)) res.write(`retry: ${RETRY_HINT_MS}\n\n`);
+  res.end();
 }
-
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
 
 /** Starts the HTTP server on the configured host and port. */
 export async function startHttp(app: App): Promise<HttpServer> {
   const { config, logger, loader, metrics } = app.deps;
   const auth = new Authenticator(config);
-  const limiter = config.rateLimit > 0 ? new RateLimiterMemory({ points: config.rateLimit, duration: 60 }) : undefined;
-  const sessions = new Map<string, Session>();
+  const rate = new MessageRateLimit(config.rateLimit);
+  const authFailures = new AuthFailureLimit(config.authFailureLimit);
+  const sessions = new SessionStore<Session>({ max: config.maxSessions, perClient: config.maxSessionsPerClient, idleMs: config.sessionIdleMs });
   const audit = logger.child({ audit: true });
-  let inFlight = 0;
+  const posts = new Set<InFlight>();
+  const streams = new Set<ServerResponse>();
   let closing = false;
-
-  const hostAllowed = (host: string | undefined, port: number): boolean => {
-    if (!host) return false;
-    const name = host.replace(/:\d+$/, '').toLowerCase();
-    const allowed = [...LOOPBACK_NAMES, ...config.allowedHosts.map((h) => h.toLowerCase())];
-    if (!['0.0.0.0', '::'].includes(config.host)) allowed.push(config.host.toLowerCase());
-    return allowed.includes(name) || allowed.includes(host.toLowerCase()) || allowed.includes(`${name}:${port}`);
-  };
 
   const ready = (): boolean => config.preload.every((m) => loader.status(m).status === 'loaded');
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, port: number): Promise<void> => {
+  /** Authenticates, throttling addresses that keep failing. */
+  const authenticate = async (req: IncomingMessage, path: string): Promise<AuthInfo | undefined> => {
+    if (!auth.enabled) return undefined;
+    const address = `ip:${req.socket.remoteAddress}`;
+    const blocked = await authFailures.blocked(address);
+    if (blocked) {
+      audit.warn({ event: 'auth_throttled', path, ip: req.socket.remoteAddress }, 'authentication throttled');
+      throw blocked;
+    }
+    try {
+      return await auth.authenticate(req);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      await authFailures.failed(address);
+      audit.warn({ event: 'auth_failed', path, ip: req.socket.remoteAddress, reason: e.message }, 'authentication failed');
+      throw new HttpError('unauthorized', `${e.message} (send Authorization: Bearer <key or token> or X-API-Key)`, {
+        rpcCode: -32001,
+        headers: { 'www-authenticate': 'Bearer realm="hf-model-server"' },
+      });
+    }
+  };
+
+  /** Serves one MCP request on `transport`, answering what is left if the server gives up on it. */
+  const serve = async (transport: TrackedTransport, req: IncomingMessage, res: ServerResponse, body: unknown, flight: InFlight | undefined) => {
+    if (flight) {
+      flight.transport = transport;
+      flight.ids = transport.note(messagesIn(body));
+      // A client that disconnects before its answer has its requests cancelled, so queued work
+      // is dropped and generation stops.
+      res.on('close', () => {
+        if (!res.writableFinished) transport.cancel(flight.ids, 'client disconnected');
+      });
+    }
+    await transport.handleRequest(req, res, body);
+  };
+
+  const mcp = async (req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo | undefined, flight: InFlight | undefined): Promise<void> => {
+    if (closing) throw new HttpError('shutting_down', 'server is shutting down', { retryAfterMs: RETRY_HINT_MS });
+    const body = req.method === 'POST' ? await readBody(req, config.maxBodyBytes) : undefined;
+    const messages = messagesIn(body);
+    const client = clientOf(req, authInfo?.clientId);
+    const limited = await rate.check(client, messages.length);
+    if (limited) {
+      audit.warn({ event: 'rate_limited', client, messages: messages.length }, 'rate limit hit');
+      throw limited;
+    }
+    for (const m of messages) {
+      const method = (m as { method?: unknown } | null)?.method;
+      const scope = typeof method === 'string' ? METHOD_SCOPES[method] : undefined;
+      if (scope && authInfo && !hasScope(authInfo.scopes, scope)) {
+        throw new HttpError('forbidden', `${method} needs the "${scope}" scope; the credentials have: ${authInfo.scopes.join(' ') || 'none'}`, { rpcCode: -32001 });
+      }
+    }
+    if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+
+    if (config.stateless) {
+      if (req.method !== 'POST') throw new HttpError('invalid_input', 'stateless mode: only POST is supported', { status: 405, headers: { allow: 'POST' } });
+      const server = createServer(app.deps);
+      const transport = new TrackedTransport({ sessionIdGenerator: undefined });
+      res.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      await server.server.connect(transport);
+      return serve(transport, req, res, body, flight);
+    }
+
+    const sid = req.headers['mcp-session-id'];
+    if (typeof sid === 'string') {
+      const s = sessions.get(sid);
+      if (!s) throw new HttpError('not_found', 'session not found (it may have expired or been closed); initialize a new one', { rpcCode: -32001 });
+      // Only POSTs are work: a session holding just an event stream open is idle and may be evicted.
+      if (req.method === 'POST') {
+        s.active++;
+        res.on('close', () => s.active--);
+      }
+      if (req.method === 'GET') streams.add(res);
+      return serve(s.transport, req, res, body, flight);
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(body)) throw new HttpError('invalid_input', 'no mcp-session-id: send an initialize request first');
+    const evicted = await sessions.admit(client);
+    if (evicted.length > 0) logger.info({ client, sessions: evicted }, 'idle sessions closed to make room');
+    const server = createServer(app.deps);
+    const transport: TrackedTransport = new TrackedTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.add(id, {
+          transport,
+          mcp: server,
+          client,
+          lastSeen: Date.now(),
+          active: 1,
+          close: async () => {
+            await transport.close().catch(() => undefined);
+            await server.close().catch(() => undefined);
+          },
+        });
+        res.on('close', () => {
+          const s = sessions.get(id);
+          if (s) s.active--;
+        });
+        logger.debug({ session: id, sessions: sessions.size }, 'session opened');
+      },
+      onsessionclosed: (id) => sessions.delete(id),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await server.server.connect(transport);
+    return serve(transport, req, res, body, flight);
+  };
+
+  /** The route table. */
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse, flight: InFlight | undefined) => Promise<void>> = {
+    '/health': async (_req, res) => send(res, 200, { status: 'ok' }),
+    '/ready': async (_req, res) =>
+      ready() && !closing ? send(res, 200, { status: 'ready', skills: app.deps.registry.skills.length }) : send(res, 503, { status: closing ? 'shutting_down' : 'loading' }),
+    '/metrics': async (req, res) => {
+      const who = await authenticate(req, '/metrics');
+      if (who && !hasScope(who.scopes, METRICS_SCOPE)) throw new HttpError('forbidden', `/metrics needs the "${METRICS_SCOPE}" scope`);
+      if (req.method !== 'GET') throw new HttpError('invalid_input', 'use GET', { status: 405, headers: { allow: 'GET' } });
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      metrics.flush();
+      res.end(await metrics.registry.metrics());
+    },
+    '/mcp': async (req, res, flight) => mcp(req, res, await authenticate(req, '/mcp'), flight),
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, port: number, flight: InFlight | undefined): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!hostAllowed(req.headers.host, port)) {
+    const badHost = checkHost(req, port, config);
+    if (badHost) {
       audit.warn({ event: 'host_rejected', host: req.headers.host, ip: req.socket.remoteAddress }, 'request rejected: Host not allowed');
-      throw new HttpError(403, `Host "${req.headers.host}" is not allowed (DNS-rebinding protection); add it with --allowed-hosts`);
+      throw badHost;
     }
     const origin = req.headers.origin;
+    const badOrigin = checkOrigin(origin, req, config);
+    if (badOrigin) {
+      audit.warn({ event: 'origin_rejected', origin, ip: req.socket.remoteAddress }, 'request rejected: Origin not allowed');
+      throw badOrigin;
+    }
     if (origin) {
-      const sameHost = (() => {
-        try {
-          return hostAllowed(new URL(origin).host, port);
-        } catch {
-          return false;
-        }
-      })();
-      if (!sameHost && !config.corsOrigins.includes(origin) && !config.corsOrigins.includes('*')) {
-        throw new HttpError(403, `Origin "${origin}" is not allowed; add it with --cors-origins`);
-      }
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');
       res.setHeader('access-control-expose-headers', 'mcp-session-id');
@@ -125,146 +287,59 @@ export async function startHttp(app: App): Promise<HttpServer> {
       res.end();
       return;
     }
-    if (url.pathname === '/health') return send(res, 200, { status: 'ok' });
-    if (url.pathname === '/ready') {
-      return ready() && !closing ? send(res, 200, { status: 'ready', skills: app.deps.registry.skills.length }) : send(res, 503, { status: closing ? 'shutting_down' : 'loading' });
-    }
-    if (url.pathname !== '/mcp' && url.pathname !== '/metrics') throw new HttpError(404, `no route ${url.pathname}; MCP is served at /mcp`);
-
-    let authInfo: AuthInfo | undefined;
-    try {
-      authInfo = await auth.authenticate(req);
-    } catch (e) {
-      if (!(e instanceof AuthError)) throw e;
-      audit.warn({ event: 'auth_failed', path: url.pathname, ip: req.socket.remoteAddress, reason: e.message }, 'authentication failed');
-      throw new HttpError(401, `${e.message} (send Authorization: Bearer <key or token> or X-API-Key)`, -32001, { 'www-authenticate': 'Bearer realm="hf-model-server"' });
-    }
-    if (limiter && url.pathname === '/mcp' && req.method === 'POST') {
-      const who = authInfo?.clientId ?? `ip:${req.socket.remoteAddress}`;
-      try {
-        await limiter.consume(who);
-      } catch (r) {
-        if (!(r instanceof RateLimiterRes)) throw r;
-        const secs = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
-        audit.warn({ event: 'rate_limited', client: who, retryAfterS: secs }, 'rate limit hit');
-        throw new HttpError(429, `rate limit of ${config.rateLimit} requests per minute exceeded; retry in ${secs} s`, -32000, { 'retry-after': String(secs) });
-      }
-    }
-    if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
-
-    if (url.pathname === '/metrics') {
-      if (req.method !== 'GET') throw new HttpError(405, 'use GET');
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      metrics.flush();
-      res.end(await metrics.registry.metrics());
-      return;
-    }
-    if (closing) throw new HttpError(503, 'server is shutting down', -32000, { 'retry-after': '1' });
-
-    const body = req.method === 'POST' ? await readBody(req, config.maxBodyBytes) : undefined;
-    // A client that disconnects before its answer has its requests cancelled through the
-    // protocol's own cancellation, so queued work is dropped and generation stops.
-    const requestIds = (Array.isArray(body) ? body : [body])
-      .filter((m): m is { id: string | number; method: string } => !!m && typeof m === 'object' && 'method' in m && 'id' in m)
-      .map((m) => m.id);
-    const cancelOnDisconnect = (transport: StreamableHTTPServerTransport) => {
-      if (requestIds.length === 0) return;
-      res.on('close', () => {
-        if (res.writableFinished) return;
-        for (const requestId of requestIds) {
-          transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'client disconnected' } });
-        }
-      });
-    };
-
-    if (config.stateless) {
-      if (req.method !== 'POST') throw new HttpError(405, 'stateless mode: only POST is supported', -32000, { allow: 'POST' });
-      const mcp = createServer(app.deps);
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      cancelOnDisconnect(transport);
-      res.on('close', () => {
-        void transport.close();
-        void mcp.close();
-      });
-      await mcp.server.connect(transport);
-      await transport.handleRequest(req, res, body);
-      return;
-    }
-
-    const sid = req.headers['mcp-session-id'];
-    if (typeof sid === 'string') {
-      const s = sessions.get(sid);
-      if (!s) throw new HttpError(404, 'session not found (it may have expired); initialize a new one', -32001);
-      s.lastSeen = Date.now();
-      cancelOnDisconnect(s.transport);
-      await s.transport.handleRequest(req, res, body);
-      return;
-    }
-    if (req.method !== 'POST' || !isInitializeRequest(body)) {
-      throw new HttpError(400, 'no mcp-session-id: send an initialize request first', -32000);
-    }
-    if (sessions.size >= config.maxSessions) {
-      throw new HttpError(503, `too many sessions (${config.maxSessions}); retry later`, -32000, { 'retry-after': '5' });
-    }
-    const mcp = createServer(app.deps);
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, mcp, lastSeen: Date.now() });
-        logger.debug({ session: id, sessions: sessions.size }, 'session opened');
-      },
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await mcp.server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    const route = routes[url.pathname];
+    if (!route) throw new HttpError('not_found', `no route ${url.pathname.slice(0, 100)}; MCP is served at /mcp`);
+    await route(req, res, flight);
   };
 
   const http = createHttpServer((req, res) => {
     // Work in flight = POSTs (GET streams are long-lived listeners, not work).
-    let done = req.method !== 'POST';
-    if (!done) inFlight++;
-    const finish = () => {
-      if (!done) {
-        done = true;
-        inFlight--;
-      }
-    };
-    res.on('close', finish);
-    res.on('finish', finish);
-    const timer = setTimeout(() => {
-      if (res.headersSent) res.destroy();
-      else send(res, 504, { jsonrpc: '2.0', error: { code: -32000, message: `request took longer than ${config.requestTimeoutMs} ms` }, id: null });
-    }, config.requestTimeoutMs);
-    timer.unref();
-    res.on('close', () => clearTimeout(timer));
+    const flight: InFlight | undefined = req.method === 'POST' ? { res, ids: [] } : undefined;
+    if (flight) posts.add(flight);
+    res.on('close', () => {
+      if (flight) posts.delete(flight);
+      streams.delete(res);
+    });
+    if (flight) {
+      const timer = setTimeout(() => void giveUp(flight, new ServerError('timeout', `the request took longer than ${config.requestTimeoutMs} ms`, { retryAfterMs: RETRY_HINT_MS })), config.requestTimeoutMs);
+      timer.unref();
+      res.on('close', () => clearTimeout(timer));
+    }
     const port = (http.address() as AddressInfo).port;
-    handle(req, res, port).catch((e: unknown) => {
-      if (e instanceof HttpError) rpcError(res, e);
-      else {
-        logger.error({ err: (e as Error).message, path: req.url }, 'HTTP request failed');
-        rpcError(res, new HttpError(500, 'internal error', -32603));
-      }
+    handle(req, res, port, flight).catch((e: unknown) => {
+      const err = e instanceof HttpError ? e : undefined;
+      if (!err) logger.error({ err: (e as Error).message, path: req.url?.slice(0, 200) }, 'HTTP request failed');
+      const answer = err ?? new HttpError('internal', 'internal error', { rpcCode: -32603 });
+      send(res, answer.status, answer.body(), answer.headers);
     });
   });
-  http.requestTimeout = config.requestTimeoutMs;
+  // POSTs are bounded by the give-up timer above (which answers them); GET event streams are
+  // long-lived listeners that Node must not cut.
+  http.requestTimeout = 0;
   http.headersTimeout = Math.min(60_000, config.requestTimeoutMs);
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [id, s] of sessions) {
-      if (now - s.lastSeen > config.sessionIdleMs) {
-        sessions.delete(id);
-        void s.transport.close();
-        void s.mcp.close();
-        logger.info({ session: id }, 'session closed after idle timeout');
-      }
-    }
-  }, Math.min(60_000, config.sessionIdleMs));
+  /** Answers what a POST still owes with `err`, then ends it. */
+  async function giveUp(flight: InFlight, err: ServerError): Promise<void> {
+    const { res } = flight;
+    if (res.writableEnded) return;
+    if (flight.transport && flight.ids.length > 0) await flight.transport.giveUp(flight.ids, err);
+    // The transport ends the stream once every request on it is answered; end it if it did not.
+    setTimeout(() => {
+      if (res.writableEnded) return;
+      if (!res.headersSent) {
+        const e = new HttpError(err.code, err.message, { retryAfterMs: err.retryAfterMs ?? RETRY_HINT_MS });
+        send(res, e.status, e.body(), e.headers);
+      } else endStream(res);
+    }, 50).unref();
+  }
+
+  const sweep = setInterval(
+    () =>
+      void sessions.sweep().then((ids) => {
+        for (const id of ids) logger.info({ session: id }, 'session closed after idle timeout');
+      }),
+    Math.min(60_000, config.sessionIdleMs),
+  );
   sweep.unref();
 
   await new Promise<void>((resolve, reject) => {
@@ -279,19 +354,21 @@ export async function startHttp(app: App): Promise<HttpServer> {
   return {
     url,
     port,
-    inFlight: () => inFlight,
+    inFlight: () => posts.size,
     close: async (graceMs = config.shutdownGraceMs) => {
       closing = true;
       clearInterval(sweep);
       const stopped = new Promise<void>((r) => http.close(() => r()));
       http.closeIdleConnections();
       const deadline = Date.now() + graceMs;
-      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const [id, s] of sessions) {
-        sessions.delete(id);
-        await s.transport.close().catch(() => undefined);
-        await s.mcp.close().catch(() => undefined);
-      }
+      while (posts.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const left = [...posts];
+      if (left.length > 0) logger.warn({ requests: left.length }, 'shutdown grace over: answering the requests still running with shutting_down');
+      const gone = new ServerError('shutting_down', `the server is shutting down and stopped this request after the ${graceMs} ms grace`, { retryAfterMs: RETRY_HINT_MS });
+      await Promise.all(left.map((f) => giveUp(f, gone)));
+      for (const s of streams) endStream(s);
+      await new Promise((r) => setTimeout(r, 100));
+      await sessions.closeAll();
       http.closeAllConnections();
       await stopped;
     },
