@@ -6,7 +6,7 @@
  * Refusals carry a catalogued code; the server turns them into HTTP answers.
  */
 import type { IncomingMessage } from 'node:http';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../../config/config.js';
 import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
 
@@ -119,13 +119,17 @@ export class MessageRateLimit {
 
   async check(client: string, messages: number): Promise<HttpError | undefined> {
     if (!this.limiter || messages <= 0) return undefined;
-    try {
-      await this.limiter.consume(client, messages);
-      return undefined;
-    } catch (r) {
-      if (!(r instanceof RateLimiterRes)) throw r;
-      return new HttpError('rate_limited', `rate limit of ${this.perMinute} messages per minute exceeded (this request carries ${messages})`, { retryAfterMs: r.msBeforeNext });
+    // A request that does not fit is refused whole and costs nothing, so an oversized batch
+    // does not lock the client out for the rest of the window.
+    const r = await this.limiter.get(client);
+    const used = r && r.msBeforeNext > 0 ? r.consumedPoints : 0; // an expired window counts nothing
+    if (used + messages > this.perMinute) {
+      return new HttpError('rate_limited', `rate limit of ${this.perMinute} messages per minute exceeded (this request carries ${messages})`, {
+        retryAfterMs: r?.msBeforeNext ?? 60_000,
+      });
     }
+    await this.limiter.consume(client, messages).catch(() => undefined);
+    return undefined;
   }
 }
 
@@ -143,7 +147,7 @@ export class AuthFailureLimit {
   /** A refusal while the address is over its limit. */
   async blocked(address: string): Promise<HttpError | undefined> {
     const r = await this.limiter.get(address);
-    if (!r || r.consumedPoints < this.perMinute) return undefined;
+    if (!r || r.msBeforeNext <= 0 || r.consumedPoints < this.perMinute) return undefined;
     return new HttpError('rate_limited', `too many failed authentications from this address; retry in ${Math.ceil(r.msBeforeNext / 1000)} s`, { retryAfterMs: r.msBeforeNext });
   }
 

@@ -109,7 +109,20 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-const isEventStream = (res: ServerResponse) => res.headersSent && String(res.getHeader('content-type') ?? '').includes('text/event-stream');
+/** Responses that are event streams (the SDK sets their headers through writeHead, which getHeader cannot see). */
+const eventStreams = new WeakSet<ServerResponse>();
+const isEventStream = (res: ServerResponse) => eventStreams.has(res) && !res.writableEnded;
+
+/** Notes whether `res` becomes an event stream when its head is written. */
+function watchHead(res: ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    const headers = args.find((a) => a !== null && typeof a === 'object' && !Array.isArray(a)) as Record<string, unknown> | undefined;
+    const type = headers && Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+    if (String(type ?? '').includes('text/event-stream')) eventStreams.add(res);
+    return writeHead(...args);
+  }) as ServerResponse['writeHead'];
+}
 
 /** Ends a response; an event stream first gets a `retry` hint, so its client reconnects. */
 function endStream(res: ServerResponse): void {
@@ -294,6 +307,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
 
   const http = createHttpServer((req, res) => {
     // Work in flight = POSTs (GET streams are long-lived listeners, not work).
+    watchHead(res);
     const flight: InFlight | undefined = req.method === 'POST' ? { res, ids: [] } : undefined;
     if (flight) posts.add(flight);
     res.on('close', () => {
@@ -322,6 +336,8 @@ export async function startHttp(app: App): Promise<HttpServer> {
   async function giveUp(flight: InFlight, err: ServerError): Promise<void> {
     const { res } = flight;
     if (res.writableEnded) return;
+    // The hint goes first: the transport ends the stream as soon as its last request is answered.
+    if (isEventStream(res)) res.write(`retry: ${RETRY_HINT_MS}\n\n`);
     if (flight.transport && flight.ids.length > 0) await flight.transport.giveUp(flight.ids, err);
     // The transport ends the stream once every request on it is answered; end it if it did not.
     setTimeout(() => {
