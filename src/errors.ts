@@ -28,7 +28,7 @@ export const ERROR_CATALOG = {
   input_too_large: {
     retryable: false,
     http: 413,
-    meaning: 'Too many items or an item too long for the documented limits.',
+    meaning: 'Too many items, an item too long for the documented limits, a prompt longer than the model\'s context, or a request body over --max-body-size.',
     action: 'Split the request or shorten the inputs.',
   },
   unknown_tool: {
@@ -88,7 +88,7 @@ export const ERROR_CATALOG = {
   media_too_large: {
     retryable: false,
     http: 413,
-    meaning: 'The media exceeds a documented limit: bytes (--max-media-size), image pixels (--max-image-pixels) or audio length (--max-audio-duration).',
+    meaning: 'The media exceeds a documented limit: bytes (--max-media-size), image pixels (--max-image-pixels), aspect ratio (100:1) or audio length (--max-audio-duration).',
     action: 'Downscale, trim or split the input, or raise the limit.',
   },
   silent_audio: {
@@ -100,7 +100,7 @@ export const ERROR_CATALOG = {
   path_not_allowed: {
     retryable: false,
     http: 403,
-    meaning: 'A local media path lies outside the allowed folders (--allow-dir), after resolving .. and symlinks, or does not exist.',
+    meaning: 'A local media path is not a readable regular file inside the allowed folders (--allow-dir), after resolving .. and symlinks. Missing and outside get one answer; FIFOs, sockets and devices are refused.',
     action: 'Use a file under an allowed folder, or start the server with --allow-dir for its folder.',
   },
   url_not_allowed: {
@@ -136,13 +136,13 @@ export const ERROR_CATALOG = {
   forbidden: {
     retryable: false,
     http: 403,
-    meaning: 'The credentials lack the scope this call needs (models:admin for load/unload/benchmark, models:infer for inference).',
+    meaning: 'The credentials lack the scope this call needs (models:admin for load/unload/benchmark, models:infer for inference, models:read for resources and logging/setLevel, metrics:read for /metrics), or a Host or Origin header was refused.',
     action: 'Use a key or token with the needed scope.',
   },
   rate_limited: {
     retryable: true,
     http: 429,
-    meaning: 'Too many requests for this key or this model in the current window.',
+    meaning: 'Too many JSON-RPC messages for this key or client, too many sessions or failed authentications from it, or too many requests for this model in the current window.',
     action: 'Retry after the hinted delay.',
   },
   model_unavailable: {

@@ -1,6 +1,6 @@
 /**
  * The error catalog is the single source of codes: every code thrown in src/ is catalogued, and
- * the README documents every catalogued code.
+ * the README documents every catalogued code, and documents no code that does not exist.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -29,6 +29,14 @@ describe('error catalog', () => {
       expect(row, `README row for ${code}`).toBeDefined();
       expect(row).toContain(spec.retryable ? '| yes |' : '| no |');
     }
+  });
+
+  it('every code in the README error table exists in the catalog', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf('| code | retryable | meaning | what to do |');
+    const table = readme.slice(start, readme.indexOf('\n\n', start)).split('\n').slice(2);
+    expect(table.length).toBe(Object.keys(ERROR_CATALOG).length);
+    for (const row of table) expect(Object.keys(ERROR_CATALOG), row).toContain(/^\| `([a-z_]+)` \|/.exec(row)?.[1]);
   });
 
   it('nothing in src/ writes to stdout directly', () => {
