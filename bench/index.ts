@@ -8,6 +8,7 @@ import { benchModelgen } from './modelgen.js';
 import { benchSoak } from './soak.js';
 import { benchCache } from './cache.js';
 import { benchOcr } from './ocr.js';
+import { benchAbuse } from './abuse.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   soak: benchSoak,
   cache: benchCache,
   ocr: benchOcr,
+  abuse: benchAbuse,
 };
 
 async function main(): Promise<void> {

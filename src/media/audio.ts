@@ -38,7 +38,7 @@ export const MAX_CHANNELS = 16;
  * slice expands to stays small even for streams that compress extremely well (a constant FLAC
  * frame of a dozen bytes holds 32,768 samples), while ordinary files go in large slices.
  */
-const FEED = { min: 512, start: 1024, max: 64 * 1024, targetFrames: 65_536 } as const;
+const FEED = { min: 64, start: 256, max: 64 * 1024, targetFrames: 65_536 } as const;
 /** WAV frames read at a time. */
 const WAV_FRAMES = 16_384;
 
