@@ -15,6 +15,7 @@
  * expanded to 16-bit PCM by wavefile. MP3, Ogg Vorbis and FLAC go through the wasm-audio-decoders
  * (MIT, no native code), fed a slice at a time.
  */
+import { createRequire } from 'node:module';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
@@ -65,6 +66,17 @@ export function downmix(channels: Float32Array[], n = Math.min(...channels.map((
   return out;
 }
 
+type Libsamplerate = typeof import('@alexanderolsen/libsamplerate-js');
+
+/**
+ * libsamplerate, loaded on first use (the module embeds its wasm and only audio needs it). It is
+ * a CommonJS module: `require` gives the same object under Node, tsx and vitest, where an ESM
+ * import's default/named interop differs between them (the wave-resampler failure).
+ */
+function libsamplerate(): Libsamplerate {
+  return createRequire(import.meta.url)('@alexanderolsen/libsamplerate-js') as Libsamplerate;
+}
+
 /** A streaming mono resampler: push pieces, then finish for the tail. */
 interface StreamResampler {
   push(x: Float32Array): Float32Array;
@@ -77,8 +89,7 @@ interface StreamResampler {
 async function streamResampler(from: number, to: number): Promise<StreamResampler> {
   // A copy: decoders may hand out views of buffers they reuse.
   if (from === to) return { push: (x) => x.slice(), finish: () => new Float32Array(0), free: () => undefined };
-  // Loaded on first use: the module embeds its wasm and is only needed for audio.
-  const lsr = (await import('@alexanderolsen/libsamplerate-js')).default;
+  const lsr = libsamplerate();
   const src = await lsr.create(1, from, to, { converterType: lsr.ConverterType.SRC_SINC_FASTEST });
   return {
     push: (x) => (x.length ? src.full(x) : x),

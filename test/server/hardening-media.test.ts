@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaBudget } from '../../src/media/budget.js';
+import { AudioDecoders } from '../../src/media/audio-pool.js';
+import { probeAudio } from '../../src/media/audio.js';
+import { makeConfig } from '../../src/config/config.js';
 import { errorOf, startServer, type Harness } from '../helpers/server.js';
 import { flacBomb, png } from '../helpers/media.js';
 
@@ -76,6 +79,27 @@ describe('audio that asks for more than it is', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     // The whole bomb is 2.6 GB of float32; the limit (120 s) is 7.7 MB at 16 kHz.
     expect(process.memoryUsage().rss - before).toBeLessThan(200e6);
+  });
+});
+
+describe('audio decoding threads', () => {
+  it('a decode whose deadline passes is stopped at once (its thread terminated), and the next decode works', async () => {
+    const pool = new AudioDecoders(1);
+    try {
+      const cfg = makeConfig({ media: { maxAudioSeconds: 3600 } }).media;
+      const bomb = flacBomb({ rate: 16000, frames: 20_000 });
+      const ac = new AbortController();
+      const t0 = Date.now();
+      const run = pool.decode(bomb, cfg, 'audio', probeAudio(bomb, cfg), ac.signal);
+      setTimeout(() => ac.abort(new Error('deadline passed')), 20);
+      await expect(run).rejects.toThrow('deadline passed');
+      expect(Date.now() - t0).toBeLessThan(1000);
+      const tone = readFileSync('test/fixtures/media/tone.flac');
+      const ok = await pool.decode(tone, cfg, 'audio', probeAudio(tone, cfg));
+      expect(ok.duration).toBeCloseTo(1.5, 2);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

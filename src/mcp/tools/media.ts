@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Config } from '../../config/config.js';
 import { ServerError } from '../../errors.js';
 import type { AudioSamples, ImagePixels } from '../../backends/types.js';
-import { decodeAudio, probeAudio, type DecodedAudio } from '../../media/audio.js';
+import { probeAudio, type DecodedAudio } from '../../media/audio.js';
+import type { AudioDecoders } from '../../media/audio-pool.js';
 import type { MediaBudget } from '../../media/budget.js';
 import { DECODE_BYTES_PER_PIXEL, decodeImage, probeImage } from '../../media/image.js';
 import { decodeBase64, loadMedia } from '../../media/source.js';
@@ -37,6 +38,7 @@ async function bytesOf(ref: string | undefined, b64: string | undefined, name: s
 export interface MediaDeps {
   config: { media: Config['media'] };
   mediaBudget: MediaBudget;
+  audioDecoders: AudioDecoders;
 }
 
 /**
@@ -62,8 +64,8 @@ export async function withImage<T>(
 }
 
 /**
- * Loads the call's audio, checks its header, reserves its decoded size, decodes it (digital
- * silence is refused with `silent_audio`) and runs `fn` on it, like {@link withImage}.
+ * Loads the call's audio, checks its header, reserves its decoded size, decodes it on a decoding
+ * thread (digital silence is refused with `silent_audio`) and runs `fn` on it, like {@link withImage}.
  */
 export async function withAudio<T>(
   args: { audio?: string | undefined; audio_base64?: string | undefined },
@@ -76,7 +78,7 @@ export async function withAudio<T>(
   const header = probeAudio(bytes, cfg);
   const release = await deps.mediaBudget.acquire(header.decodeBytes, signal);
   try {
-    const a = await decodeAudio(bytes, cfg, 'audio', signal, header);
+    const a = await deps.audioDecoders.decode(bytes, cfg, 'audio', header, signal);
     if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
     return await fn(a);
   } finally {

@@ -1,0 +1,126 @@
+/**
+ * @module media/audio-pool
+ * Decodes audio on worker threads (media/audio-worker.ts), so a long or hostile recording costs
+ * a decoding thread, never the event loop. Threads start on first use, take one job at a time,
+ * and jobs beyond them queue in order. A call whose signal fires (deadline, cancellation) while
+ * its job runs has its thread terminated, which stops the decode at once; a fresh thread replaces
+ * it for the next job.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/config.js';
+import { ServerError, type ErrorCode } from '../errors.js';
+import type { AudioHeader } from './audio-header.js';
+import type { DecodedAudio } from './audio.js';
+
+/** A decode request, as it crosses to the thread. */
+export interface AudioJob {
+  id: number;
+  bytes: Uint8Array;
+  media: Config['media'];
+  field: string;
+  header: AudioHeader;
+}
+
+/** The thread's answer. */
+export interface AudioReply {
+  id: number;
+  audio?: DecodedAudio;
+  error?: { code: ErrorCode; message: string };
+}
+
+interface Job {
+  job: AudioJob;
+  signal: AbortSignal | undefined;
+  resolve(a: DecodedAudio): void;
+  reject(e: unknown): void;
+}
+
+/** Starts a thread: compiled JS directly, TypeScript sources (tests, tsx) through tsx. */
+function startThread(): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const entry = new URL('./audio-worker.ts', here).href;
+    return new Worker(`import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`, { eval: true });
+  }
+  return new Worker(new URL('./audio-worker.js', here));
+}
+
+export class AudioDecoders {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private running = 0;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(readonly threads: number) {}
+
+  /** Decodes `bytes` (whose header was checked) on a decoding thread. */
+  decode(bytes: Uint8Array, media: Config['media'], field: string, header: AudioHeader, signal?: AbortSignal): Promise<DecodedAudio> {
+    if (this.closed) return Promise.reject(new ServerError('shutting_down', 'the audio decoders are closed'));
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { id: this.nextId++, bytes, media, field, header }, signal, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.running < this.threads) {
+      const j = this.queue.shift()!;
+      if (j.signal?.aborted) {
+        j.reject(j.signal.reason);
+        continue;
+      }
+      this.running++;
+      this.run(this.idle.pop() ?? startThread(), j);
+    }
+  }
+
+  private run(w: Worker, j: Job): void {
+    let settled = false;
+    const done = (keep: boolean) => {
+      settled = true;
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      j.signal?.removeEventListener('abort', onAbort);
+      this.running--;
+      if (keep && !this.closed) this.idle.push(w);
+      else void w.terminate();
+      this.pump();
+    };
+    const onMessage = (r: AudioReply) => {
+      if (r.id !== j.job.id || settled) return;
+      done(true);
+      if (r.audio) j.resolve(r.audio);
+      else j.reject(new ServerError(r.error!.code, r.error!.message));
+    };
+    const onError = (e: Error) => {
+      if (settled) return;
+      done(false);
+      j.reject(new ServerError('invalid_media', `${j.job.field} could not be decoded: ${e.message}`));
+    };
+    const onExit = (code: number) => {
+      if (settled) return;
+      done(false);
+      j.reject(new ServerError('internal', `the audio decoding thread exited (code ${code})`));
+    };
+    const onAbort = () => {
+      if (settled) return;
+      done(false);
+      j.reject(j.signal!.reason);
+    };
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    j.signal?.addEventListener('abort', onAbort, { once: true });
+    w.postMessage(j.job);
+  }
+
+  /** Stops every thread; queued jobs fail with shutting_down. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const j of this.queue.splice(0)) j.reject(new ServerError('shutting_down', 'the audio decoders are closed'));
+    await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
+  }
+}
