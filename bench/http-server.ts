@@ -17,7 +17,9 @@ export interface BenchServer {
 }
 
 export async function startHttpServer(args: string[]): Promise<BenchServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), '--transport', 'http', '--port', '0', '--log-level', 'info', ...args], {
+  // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof), to see where its time goes.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/cli.js'), '--transport', 'http', '--port', '0', '--log-level', 'info', ...args], {
     env: { ...process.env, ...serverLaunchEnv(process.env) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

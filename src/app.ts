@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolResults } from './mcp/results.js';
 import { MediaBudget } from './media/budget.js';
-import { AudioDecoders } from './media/audio-pool.js';
+import { MediaDecoders } from './media/decode-pool.js';
 import { Benchmarker } from './runtime/benchmark.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
@@ -81,7 +81,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     },
   });
   // One decoding thread per spare core, at most two: decoding is bursty and models need the cores.
-  const audioDecoders = new AudioDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
+  const mediaDecoders = new MediaDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
   const batchConcurrency = config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
   const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, modelRateLimit: config.modelRateLimit, breakers, metrics });
@@ -90,10 +90,10 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   }
   const benchmark = new Benchmarker({ config, registry, backend, loader });
   return {
-    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache, mediaBudget, audioDecoders, results: new ToolResults() },
+    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache, mediaBudget, mediaDecoders, results: new ToolResults() },
     close: async () => {
       breakers.shutdown();
-      await audioDecoders.close();
+      await mediaDecoders.close();
       await loader.close();
     },
   };

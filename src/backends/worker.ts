@@ -18,6 +18,17 @@ import type { FromWorker, ToWorker, WireError, WireInput, WorkerInit } from './w
 
 const fromWire = (e: WireError) => new ServerError(e.code, e.message);
 
+/**
+ * The image buffer an input hands to the worker instead of copying it: cloning a large image
+ * stalls the main thread. Only a buffer the pixels own whole, allocated by JavaScript (the media
+ * decoding threads make them so), moves; the tools read only the image's size after the run.
+ */
+export function movablePixels(input: object): ArrayBuffer[] {
+  const data = (input as { image?: { data?: Uint8Array } }).image?.data;
+  if (!data || !(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return [];
+  return [data.buffer];
+}
+
 /** Starts the worker: compiled JS directly, TypeScript sources (tests, tsx) through tsx. */
 function startWorker(init: WorkerInit): Worker {
   const here = import.meta.url;
@@ -124,7 +135,7 @@ export class WorkerBackend implements Backend {
               onText,
               cleanup: () => signal?.removeEventListener('abort', onAbort),
             });
-            worker.postMessage({ type: 'run', id, input: rest as WireInput, stream: onText !== undefined } satisfies ToWorker);
+            worker.postMessage({ type: 'run', id, input: rest as WireInput, stream: onText !== undefined } satisfies ToWorker, movablePixels(rest));
             if (signal?.aborted) onAbort();
           });
         },

@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { HardwareInfo } from '../hardware/probe.js';
 import type { Logger } from '../logger.js';
 import type { MediaBudget } from '../media/budget.js';
-import type { AudioDecoders } from '../media/audio-pool.js';
+import type { MediaDecoders } from '../media/decode-pool.js';
 import type { Benchmarker } from '../runtime/benchmark.js';
 import type { Breakers } from '../resilience/breaker.js';
 import type { ResponseCache } from '../resilience/cache.js';
@@ -30,8 +30,8 @@ export interface ServerDeps {
   cache: ResponseCache;
   /** Decoded media bytes in flight (media/budget.ts). */
   mediaBudget: MediaBudget;
-  /** Audio decoding threads (media/audio-pool.ts). */
-  audioDecoders: AudioDecoders;
+  /** Media decoding threads (media/decode-pool.ts). */
+  mediaDecoders: MediaDecoders;
   /** Makes tool results; remembers their JSON for the stdio transport. */
   results: ToolResults;
 }

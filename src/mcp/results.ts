@@ -77,14 +77,16 @@ export function fromSdkMessage(message: string): ServerError {
   return new ServerError('internal', message);
 }
 
-/** Wraps a tool handler so any throw becomes an error result (logged unless it is bad input). */
+/** Wraps a tool handler so any throw becomes an error result (logged as an error for model and server faults). */
 export function guarded<A, X>(logger: Logger, tool: string, fn: (args: A, extra: X) => Promise<CallToolResult>): (args: A, extra: X) => Promise<CallToolResult> {
   return async (args, extra) => {
     try {
       return await fn(args, extra);
     } catch (e) {
       const err = toServerError(e);
-      const level = err.code === 'internal' || err.code === 'inference_failed' || err.code === 'model_load_failed' ? 'error' : 'info';
+      // Model and server faults are errors; anything a caller caused is debug detail (metrics count
+      // it), so a client sending junk in a loop cannot fill the log.
+      const level = err.code === 'internal' || err.code === 'inference_failed' || err.code === 'model_load_failed' ? 'error' : 'debug';
       logger[level]({ tool, code: err.code, err: err.message }, 'tool call failed');
       return fail(err);
     }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaBudget } from '../../src/media/budget.js';
-import { AudioDecoders } from '../../src/media/audio-pool.js';
+import { MediaDecoders } from '../../src/media/decode-pool.js';
 import { probeAudio } from '../../src/media/audio.js';
 import { makeConfig } from '../../src/config/config.js';
 import { errorOf, startServer, type Harness } from '../helpers/server.js';
@@ -82,20 +82,20 @@ describe('audio that asks for more than it is', () => {
   });
 });
 
-describe('audio decoding threads', () => {
+describe('media decoding threads', () => {
   it('a decode whose deadline passes is stopped at once (its thread terminated), and the next decode works', async () => {
-    const pool = new AudioDecoders(1);
+    const pool = new MediaDecoders(1);
     try {
       const cfg = makeConfig({ media: { maxAudioSeconds: 3600 } }).media;
       const bomb = flacBomb({ rate: 16000, frames: 20_000 });
       const ac = new AbortController();
       const t0 = Date.now();
-      const run = pool.decode(bomb, cfg, 'audio', probeAudio(bomb, cfg), ac.signal);
+      const run = pool.audio(bomb, cfg, 'audio', probeAudio(bomb, cfg), ac.signal);
       setTimeout(() => ac.abort(new Error('deadline passed')), 20);
       await expect(run).rejects.toThrow('deadline passed');
       expect(Date.now() - t0).toBeLessThan(1000);
       const tone = readFileSync('test/fixtures/media/tone.flac');
-      const ok = await pool.decode(tone, cfg, 'audio', probeAudio(tone, cfg));
+      const ok = await pool.audio(tone, cfg, 'audio', probeAudio(tone, cfg));
       expect(ok.duration).toBeCloseTo(1.5, 2);
     } finally {
       await pool.close();

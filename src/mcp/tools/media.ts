@@ -9,9 +9,9 @@ import type { Config } from '../../config/config.js';
 import { ServerError } from '../../errors.js';
 import type { AudioSamples, ImagePixels } from '../../backends/types.js';
 import { probeAudio, type DecodedAudio } from '../../media/audio.js';
-import type { AudioDecoders } from '../../media/audio-pool.js';
+import type { MediaDecoders } from '../../media/decode-pool.js';
 import type { MediaBudget } from '../../media/budget.js';
-import { DECODE_BYTES_PER_PIXEL, decodeImage, probeImage } from '../../media/image.js';
+import { DECODE_BYTES_PER_PIXEL, probeImage } from '../../media/image.js';
 import { decodeBase64, loadMedia } from '../../media/source.js';
 
 const SOURCES = 'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';
@@ -38,12 +38,12 @@ async function bytesOf(ref: string | undefined, b64: string | undefined, name: s
 export interface MediaDeps {
   config: { media: Config['media'] };
   mediaBudget: MediaBudget;
-  audioDecoders: AudioDecoders;
+  mediaDecoders: MediaDecoders;
 }
 
 /**
  * Loads the call's image, checks its header, reserves its decoded size in the media budget,
- * decodes it and runs `fn` on it; the reservation is returned when `fn` ends, so images waiting
+ * decodes it on a decoding thread and runs `fn` on it; the reservation is returned when `fn` ends, so images waiting
  * in the queue count too.
  */
 export async function withImage<T>(
@@ -57,7 +57,7 @@ export async function withImage<T>(
   const header = await probeImage(bytes, cfg);
   const release = await deps.mediaBudget.acquire(header.width * header.height * DECODE_BYTES_PER_PIXEL, signal);
   try {
-    return await fn(await decodeImage(bytes, cfg, 'image', header));
+    return await fn(await deps.mediaDecoders.image(bytes, cfg, 'image', header, signal));
   } finally {
     release();
   }
@@ -78,7 +78,7 @@ export async function withAudio<T>(
   const header = probeAudio(bytes, cfg);
   const release = await deps.mediaBudget.acquire(header.decodeBytes, signal);
   try {
-    const a = await deps.audioDecoders.decode(bytes, cfg, 'audio', header, signal);
+    const a = await deps.mediaDecoders.audio(bytes, cfg, 'audio', header, signal);
     if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
     return await fn(a);
   } finally {

@@ -117,7 +117,8 @@ export class MessageRateLimit {
     this.limiter = perMinute > 0 ? new RateLimiterMemory({ points: perMinute, duration: 60 }) : undefined;
   }
 
-  async check(client: string, messages: number): Promise<HttpError | undefined> {
+  /** A refusal when `messages` more would pass the limit; otherwise counts them (unless `consume` is false). */
+  async check(client: string, messages: number, consume = true): Promise<HttpError | undefined> {
     if (!this.limiter || messages <= 0) return undefined;
     // A request that does not fit is refused whole and costs nothing, so an oversized batch
     // does not lock the client out for the rest of the window.
@@ -128,7 +129,7 @@ export class MessageRateLimit {
         retryAfterMs: r?.msBeforeNext ?? 60_000,
       });
     }
-    await this.limiter.consume(client, messages).catch(() => undefined);
+    if (consume) await this.limiter.consume(client, messages).catch(() => undefined);
     return undefined;
   }
 }

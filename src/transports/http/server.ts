@@ -37,6 +37,9 @@ export interface HttpServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Least time between two audit lines about the same client's rate-limit refusals. */
+const AUDIT_INTERVAL_MS = 10_000;
+
 /** Reconnect delay suggested to event-stream clients when the server ends a stream. */
 const RETRY_HINT_MS = 1000;
 
@@ -143,6 +146,20 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const streams = new Set<ServerResponse>();
   let closing = false;
 
+  // Rate-limit refusals are audited once per client per interval with a count of the rest: a
+  // flood must not turn into a flood of log lines.
+  const limitLog = new Map<string, { at: number; suppressed: number }>();
+  const auditLimited = (client: string, messages: number) => {
+    const now = Date.now();
+    const last = limitLog.get(client);
+    if (last && now - last.at < AUDIT_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    audit.warn({ event: 'rate_limited', client, messages, refusedSinceLastLine: last?.suppressed ?? 0 }, 'rate limit hit');
+    limitLog.set(client, { at: now, suppressed: 0 });
+  };
+
   const ready = (): boolean => config.preload.every((m) => loader.status(m).status === 'loaded');
 
   /** Authenticates, throttling addresses that keep failing. */
@@ -183,12 +200,18 @@ export async function startHttp(app: App): Promise<HttpServer> {
 
   const mcp = async (req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo | undefined, flight: InFlight | undefined): Promise<void> => {
     if (closing) throw new HttpError('shutting_down', 'server is shutting down', { retryAfterMs: RETRY_HINT_MS });
+    const client = clientOf(req, authInfo?.clientId);
+    // A client already out of allowance is refused before its body is read or parsed.
+    const exhausted = req.method === 'POST' ? await rate.check(client, 1, false) : undefined;
+    if (exhausted) {
+      auditLimited(client, 1);
+      throw exhausted;
+    }
     const body = req.method === 'POST' ? await readBody(req, config.maxBodyBytes) : undefined;
     const messages = messagesIn(body);
-    const client = clientOf(req, authInfo?.clientId);
     const limited = await rate.check(client, messages.length);
     if (limited) {
-      audit.warn({ event: 'rate_limited', client, messages: messages.length }, 'rate limit hit');
+      auditLimited(client, messages.length);
       throw limited;
     }
     for (const m of messages) {
@@ -350,10 +373,12 @@ export async function startHttp(app: App): Promise<HttpServer> {
   }
 
   const sweep = setInterval(
-    () =>
+    () => {
+      for (const [client, e] of limitLog) if (Date.now() - e.at > AUDIT_INTERVAL_MS) limitLog.delete(client);
       void sessions.sweep().then((ids) => {
         for (const id of ids) logger.info({ session: id }, 'session closed after idle timeout');
-      }),
+      });
+    },
     Math.min(60_000, config.sessionIdleMs),
   );
   sweep.unref();

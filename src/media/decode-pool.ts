@@ -1,7 +1,10 @@
 /**
- * @module media/audio-pool
- * Decodes audio on worker threads (media/audio-worker.ts), so a long or hostile recording costs
- * a decoding thread, never the event loop. Threads start on first use, take one job at a time,
+ * @module media/decode-pool
+ * Decodes audio and images on worker threads (media/decode-worker.ts), so a long or hostile
+ * recording or a huge image costs a decoding thread, never the event loop. Decoded pixels and
+ * samples come back in buffers JavaScript owns, which move between threads without a copy (a
+ * 25-megapixel image cloned on the main thread stalled it for tens of milliseconds, twice: once
+ * from sharp, once to the model's worker). Threads start on first use, take one job at a time,
  * and jobs beyond them queue in order. A call whose signal fires (deadline, cancellation) while
  * its job runs has its thread terminated, which stops the decode at once; a fresh thread replaces
  * it for the next job.
@@ -11,27 +14,26 @@ import type { Config } from '../config/config.js';
 import { ServerError, type ErrorCode } from '../errors.js';
 import type { AudioHeader } from './audio-header.js';
 import type { DecodedAudio } from './audio.js';
+import type { DecodedImage, ImageHeader } from './image.js';
 
 /** A decode request, as it crosses to the thread. */
-export interface AudioJob {
-  id: number;
-  bytes: Uint8Array;
-  media: Config['media'];
-  field: string;
-  header: AudioHeader;
-}
+export type DecodeJob = { id: number; bytes: Uint8Array; media: Config['media']; field: string } & (
+  | { kind: 'audio'; header: AudioHeader }
+  | { kind: 'image'; header: ImageHeader }
+);
 
 /** The thread's answer. */
-export interface AudioReply {
+export interface DecodeReply {
   id: number;
   audio?: DecodedAudio;
+  image?: DecodedImage;
   error?: { code: ErrorCode; message: string };
 }
 
 interface Job {
-  job: AudioJob;
+  job: DecodeJob;
   signal: AbortSignal | undefined;
-  resolve(a: DecodedAudio): void;
+  resolve(r: DecodeReply): void;
   reject(e: unknown): void;
 }
 
@@ -39,13 +41,13 @@ interface Job {
 function startThread(): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
-    const entry = new URL('./audio-worker.ts', here).href;
+    const entry = new URL('./decode-worker.ts', here).href;
     return new Worker(`import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`, { eval: true });
   }
-  return new Worker(new URL('./audio-worker.js', here));
+  return new Worker(new URL('./decode-worker.js', here));
 }
 
-export class AudioDecoders {
+export class MediaDecoders {
   private readonly idle: Worker[] = [];
   private readonly queue: Job[] = [];
   private running = 0;
@@ -54,12 +56,21 @@ export class AudioDecoders {
 
   constructor(readonly threads: number) {}
 
-  /** Decodes `bytes` (whose header was checked) on a decoding thread. */
-  decode(bytes: Uint8Array, media: Config['media'], field: string, header: AudioHeader, signal?: AbortSignal): Promise<DecodedAudio> {
-    if (this.closed) return Promise.reject(new ServerError('shutting_down', 'the audio decoders are closed'));
+  /** Decodes audio (whose header was checked) to 16 kHz mono on a decoding thread. */
+  async audio(bytes: Uint8Array, media: Config['media'], field: string, header: AudioHeader, signal?: AbortSignal): Promise<DecodedAudio> {
+    return (await this.submit({ id: this.nextId++, kind: 'audio', bytes, media, field, header }, signal)).audio!;
+  }
+
+  /** Decodes an image (whose header was checked) to RGB pixels on a decoding thread. */
+  async image(bytes: Uint8Array, media: Config['media'], field: string, header: ImageHeader, signal?: AbortSignal): Promise<DecodedImage> {
+    return (await this.submit({ id: this.nextId++, kind: 'image', bytes, media, field, header }, signal)).image!;
+  }
+
+  private submit(job: DecodeJob, signal: AbortSignal | undefined): Promise<DecodeReply> {
+    if (this.closed) return Promise.reject(new ServerError('shutting_down', 'the media decoders are closed'));
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, bytes, media, field, header }, signal, resolve, reject });
+      this.queue.push({ job, signal, resolve, reject });
       this.pump();
     });
   }
@@ -89,11 +100,11 @@ export class AudioDecoders {
       else void w.terminate();
       this.pump();
     };
-    const onMessage = (r: AudioReply) => {
+    const onMessage = (r: DecodeReply) => {
       if (r.id !== j.job.id || settled) return;
       done(true);
-      if (r.audio) j.resolve(r.audio);
-      else j.reject(new ServerError(r.error!.code, r.error!.message));
+      if (r.error) j.reject(new ServerError(r.error.code, r.error.message));
+      else j.resolve(r);
     };
     const onError = (e: Error) => {
       if (settled) return;
@@ -103,7 +114,7 @@ export class AudioDecoders {
     const onExit = (code: number) => {
       if (settled) return;
       done(false);
-      j.reject(new ServerError('internal', `the audio decoding thread exited (code ${code})`));
+      j.reject(new ServerError('internal', `the media decoding thread exited (code ${code})`));
     };
     const onAbort = () => {
       if (settled) return;
@@ -120,7 +131,7 @@ export class AudioDecoders {
   /** Stops every thread; queued jobs fail with shutting_down. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const j of this.queue.splice(0)) j.reject(new ServerError('shutting_down', 'the audio decoders are closed'));
+    for (const j of this.queue.splice(0)) j.reject(new ServerError('shutting_down', 'the media decoders are closed'));
     await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
   }
 }
