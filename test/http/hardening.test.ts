@@ -185,6 +185,29 @@ describe('requests the server gives up on', () => {
     expect(JSON.parse((r.content as Array<{ text: string }>)[0]!.text).error.code).toBe('shutting_down');
   });
 
+  it('a GET event stream outlives the request timeout, and gets a retry hint when the server shuts down', async () => {
+    const { http } = await start({ requestTimeoutMs: 1000 });
+    const init = await post(http.url, INIT);
+    const sid = init.res.headers.get('mcp-session-id')!;
+    await post(http.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
+    const stream = await fetch(http.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    const drain = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    const outcome = await Promise.race([drain.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), 1800))]);
+    expect(outcome).toBe('open');
+    await http.close(0);
+    await drain;
+    expect(text).toMatch(/^retry: \d+$/m);
+  });
+
   it('the raw stream of a given-up call carries the error result and a retry hint', async () => {
     const { http } = await start({ stateless: true, deadlineMs: 60_000 }, 4000);
     const req = post(http.url, { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['slow'] } } });
