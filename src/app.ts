@@ -48,7 +48,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs: config.skillsDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
-  const backendOptions = { offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true };
+  const backendOptions = { offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true, hubEndpoint: config.hubEndpoint };
   const backend =
     o.backend ?? (config.inferenceThread === 'worker' ? new WorkerBackend(backendOptions) : new RouterBackend([new TransformersBackend(backendOptions), new OnnxBackend()]));
   const metrics = new RuntimeMetrics();

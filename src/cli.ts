@@ -13,6 +13,7 @@ import { startHttp, type HttpServer } from './transports/http/server.js';
 import { fail } from './mcp/results.js';
 import { needsAllocatorRelaunch, relaunchWithAllocatorTuning } from './process/allocator.js';
 import { installRejectionGuard } from './process/guards.js';
+import { VERSION } from './version.js';
 
 async function main(): Promise<void> {
   let parsed;
@@ -29,6 +30,11 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  if (parsed.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  for (const note of parsed.notes) process.stderr.write(`hf-model-server: ${note}\n`);
   if (needsAllocatorRelaunch(process.env, process.platform)) await relaunchWithAllocatorTuning();
   const config = parsed.config;
   if (!parsed.call && config.transport !== 'stdio') {

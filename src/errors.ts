@@ -55,6 +55,12 @@ export const ERROR_CATALOG = {
     meaning: 'The model files are not present locally and downloading is off (offline mode).',
     action: 'Place the model under --models-dir as org/name/, or run once online to cache it.',
   },
+  hub_unreachable: {
+    retryable: true,
+    http: 503,
+    meaning: 'The model is not on disk and the model hub could not be reached to download it (DNS, connection or network failure). The model itself may be fine.',
+    action: 'Retry when online; or place the model under --models-dir as org/name/ and run with --offline; or set --hub-endpoint (HF_ENDPOINT) to a reachable mirror.',
+  },
   model_load_failed: {
     retryable: false,
     http: 500,

@@ -55,10 +55,10 @@ describe('architecture', () => {
 
   it('layers import only downwards', () => {
     const allowed: Record<string, string[]> = {
-      cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors'],
+      cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors', 'version'],
       app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'media', 'runtime', 'resilience', 'skills', 'errors', 'process'],
       transports: ['app', 'mcp', 'errors', 'logger', 'config'],
-      mcp: ['mcp', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],
+      mcp: ['mcp', 'version', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],
       media: ['media', 'config', 'errors'],
       runtime: ['runtime', 'resilience', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
       resilience: ['resilience', 'errors'],
@@ -70,6 +70,7 @@ describe('architecture', () => {
       logger: [],
       errors: [],
       vectors: [],
+      version: [],
     };
     for (const f of src) {
       const from = layer(f);

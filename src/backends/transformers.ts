@@ -23,6 +23,8 @@ export interface TransformersBackendOptions {
   cacheDir: string;
   /** Use the download cache (default true). Tests turn it off. */
   useFsCache?: boolean;
+  /** Base URL of the model hub (a mirror or proxy); default https://huggingface.co. */
+  hubEndpoint?: string;
 }
 
 /** The onnxruntime session transformers.js created (its `run` takes and returns ort tensors). */
@@ -131,9 +133,27 @@ async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-
   return { labels, ...finish() };
 }
 
+/** Network failures (fetch and socket errors), as opposed to a model that is missing or broken. */
+const NETWORK_FAILURE = /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|network/i;
+
+/** The message and its causes' messages, joined (fetch hides the socket error in `cause`). */
+function fullMessage(e: unknown): string {
+  const parts: string[] = [];
+  for (let c = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++) parts.push(c instanceof Error ? `${c.message} ${(c as { code?: string }).code ?? ''}` : String(c));
+  return parts.join(' ');
+}
+
 /** Maps a transformers.js / onnxruntime load failure to a catalogued error. */
-function loadError(req: LoadRequest, e: unknown): ServerError {
+function loadError(req: LoadRequest, e: unknown, hub: string): ServerError {
   const msg = e instanceof Error ? e.message : String(e);
+  if (NETWORK_FAILURE.test(fullMessage(e))) {
+    return new ServerError(
+      'hub_unreachable',
+      `could not reach the model hub at ${hub} to download "${req.source}" (${msg.split('\n')[0]}). Retry when the network is back; ` +
+        'or place the model under --models-dir as org/name/ and run with --offline; or point --hub-endpoint (HF_ENDPOINT) at a reachable mirror',
+      { cause: e, retryAfterMs: 30_000 },
+    );
+  }
   if (/could not locate file|not found locally|file not found|ENOENT|Unauthorized access to file|local_files_only|allowRemoteModels/i.test(msg)) {
     return new ServerError('model_not_found', `model files for "${req.source}" are missing: ${msg.split('\n')[0]}`, { cause: e });
   }
@@ -151,6 +171,7 @@ export class TransformersBackend implements Backend {
     env.allowRemoteModels = !opts.offline;
     env.allowLocalModels = true;
     env.cacheDir = opts.cacheDir;
+    if (opts.hubEndpoint) env.remoteHost = opts.hubEndpoint.endsWith('/') ? opts.hubEndpoint : `${opts.hubEndpoint}/`;
     // Our lazily-reading file cache replaces transformers.js's FS cache (see transformers-cache.ts).
     env.useFSCache = false;
     env.useCustomCache = true;
@@ -175,7 +196,7 @@ export class TransformersBackend implements Backend {
         },
       })) as unknown as AnyPipeline;
     } catch (e) {
-      throw loadError(req, e);
+      throw loadError(req, e, env.remoteHost);
     }
     return {
       task: req.task,

@@ -78,6 +78,8 @@ const ConfigSchema = z.object({
   modelsDir: z.string().optional(),
   cacheDir: z.string(),
   offline: z.boolean().default(false),
+  /** Base URL of the model hub: a Hugging Face mirror or an in-house proxy. */
+  hubEndpoint: z.string().url().default('https://huggingface.co'),
   tools: z.array(z.enum(TOOL_NAMES)).default([...TOOL_NAMES]),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   device: z.enum(DEVICE_NAMES).default('auto'),
@@ -102,10 +104,11 @@ const ConfigSchema = z.object({
   maxQueue: z.number().int().min(1).default(1024),
   media: z.object({
     /**
-     * Folders local media paths must lie in (after resolving `..` and symlinks). Default: the
-     * working directory, unless it is the filesystem root.
+     * Folders local media paths must lie in (after resolving `..` and symlinks; hidden files and
+     * folders inside them are never read). Default: the working directory, or the user's home
+     * when the working directory is the filesystem root (as for desktop MCP clients).
      */
-    allowDirs: z.array(z.string()).default(() => (resolve(process.cwd()) === resolve('/') ? [] : [resolve(process.cwd())])),
+    allowDirs: z.array(z.string()).default(() => defaultAllowDirs(process.cwd(), homedir())),
     /** Fetch http(s) media URLs. Default off. */
     allowUrls: z.boolean().default(false),
     /** Let URLs reach loopback, private and link-local addresses. Default off (SSRF guard). */
@@ -131,6 +134,13 @@ const ConfigSchema = z.object({
     maxMessages: z.number().int().min(1).default(256),
   }),
 });
+
+/** The working directory, or the home folder when that is `/` (where desktop clients start servers); none if both are `/`. */
+export function defaultAllowDirs(cwd: string, home: string): string[] {
+  const root = resolve('/');
+  if (resolve(cwd) !== root) return [resolve(cwd)];
+  return home && resolve(home) !== root ? [resolve(home)] : [];
+}
 
 /** The validated, frozen server configuration. */
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -178,6 +188,8 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --models-dir DIR         local model mirror laid out as org/name/ (HF_MODEL_SERVER_MODELS_DIR)
   --cache-dir DIR          download cache (HF_MODEL_SERVER_CACHE_DIR; default ~/.cache/hf-model-server)
   --offline                never contact the Hugging Face Hub (HF_MODEL_SERVER_OFFLINE=1)
+  --hub-endpoint URL       model hub to download from: a mirror or proxy (HF_ENDPOINT or
+                           HF_MODEL_SERVER_HUB_ENDPOINT; default https://huggingface.co)
   --tools LIST             comma-separated subset of: ${TOOL_NAMES.join(', ')} (HF_MODEL_SERVER_TOOLS)
   --device D               ${DEVICE_NAMES.join('|')} (HF_MODEL_SERVER_DEVICE; default auto)
   --threads N              onnxruntime intra-op threads, 0 = its default (HF_MODEL_SERVER_THREADS)
@@ -195,7 +207,8 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --batch-concurrency N    batches of one model running at once, 0 = auto: cores/threads when --threads
                            is set, else 1 (HF_MODEL_SERVER_BATCH_CONCURRENCY)
   --allow-dir DIR          folder local media paths may come from, repeatable (HF_MODEL_SERVER_ALLOW_DIR,
-                           comma-separated; default the working directory unless it is /)
+                           comma-separated; default the working directory, or your home when it is /;
+                           hidden files and folders are never read)
   --allow-urls             fetch http(s) media URLs (HF_MODEL_SERVER_ALLOW_URLS=1; default off)
   --allow-private-urls     let media URLs reach loopback/private/link-local addresses (default off)
   --max-media-size SIZE    largest media input (HF_MODEL_SERVER_MAX_MEDIA_SIZE; default 20MiB)
@@ -204,6 +217,7 @@ Options (each also as an HF_MODEL_SERVER_* environment variable):
   --media-memory SIZE      decoded media held at once; calls beyond it wait (HF_MODEL_SERVER_MEDIA_MEMORY; default 256MiB)
   --log-level L            ${LOG_LEVELS.join('|')} (HF_MODEL_SERVER_LOG_LEVEL; default info); logs go to stderr
   -h, --help               this help
+  -v, --version            print the version
 `;
 
 function bool(v: string | undefined): boolean | undefined {
@@ -259,11 +273,14 @@ function duration(name: string, v: string | undefined, positive = true): number 
   return n;
 }
 
-/** Result of parsing argv: a config, plus the `call` subcommand or help request. */
+/** Result of parsing argv: a config, plus the `call` subcommand, help or version request, and notes for the user. */
 export interface ParsedCli {
   config: Config;
   help: boolean;
+  version: boolean;
   call?: { tool: string; args: string };
+  /** Things the user should know about how their flags were read (printed on stderr). */
+  notes: string[];
 }
 
 /**
@@ -302,6 +319,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'models-dir': { type: 'string' },
         'cache-dir': { type: 'string' },
         offline: { type: 'boolean' },
+        'hub-endpoint': { type: 'string' },
         tools: { type: 'string' },
         device: { type: 'string' },
         threads: { type: 'string' },
@@ -326,6 +344,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         'media-memory': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
@@ -340,8 +359,16 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     if (!pos[1]) throw new ConfigError(`usage: hf-model-server call <tool> '<json args>'`);
     call = { tool: pos[1], args: pos[2] ?? '{}' };
   }
+  const notes: string[] = [];
+  let transport = v.transport ?? E('TRANSPORT');
+  if (transport === undefined && (v.port !== undefined || v.host !== undefined) && !call) {
+    transport = 'http';
+    notes.push(`--${v.port !== undefined ? 'port' : 'host'} given without --transport: serving HTTP (use --transport both to keep stdio too)`);
+  }
+  // One `call` prints its result; the server's info lines would only bury it.
+  const logLevel = v['log-level'] ?? E('LOG_LEVEL') ?? (call ? 'warn' : undefined);
   const raw = {
-    transport: v.transport ?? E('TRANSPORT'),
+    transport,
     host: v.host ?? E('HOST'),
     port: int('port', v.port ?? E('PORT')),
     stateless: v.stateless ?? bool(E('STATELESS')),
@@ -364,8 +391,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     modelsDir: (v['models-dir'] ?? E('MODELS_DIR')) ? resolve((v['models-dir'] ?? E('MODELS_DIR'))!) : undefined,
     cacheDir: resolve(v['cache-dir'] ?? E('CACHE_DIR') ?? join(homedir(), '.cache', 'hf-model-server')),
     offline: v.offline ?? bool(E('OFFLINE')) ?? false,
+    hubEndpoint: v['hub-endpoint'] ?? E('HUB_ENDPOINT') ?? env.HF_ENDPOINT,
     tools: csv(v.tools ?? E('TOOLS')),
-    logLevel: v['log-level'] ?? E('LOG_LEVEL'),
+    logLevel,
     device: v.device ?? E('DEVICE'),
     threads: int('threads', v.threads ?? E('THREADS')),
     maxConcurrency: int('max-concurrency', v['max-concurrency'] ?? E('MAX_CONCURRENCY')),
@@ -399,7 +427,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     const issue = r.error.issues[0]!;
     throw new ConfigError(`invalid ${issue.path.join('.') || 'config'}: ${issue.message}`);
   }
-  return { config: deepFreeze(r.data), help: v.help ?? false, ...(call ? { call } : {}) };
+  return { config: deepFreeze(r.data), help: v.help ?? false, version: v.version ?? false, notes, ...(call ? { call } : {}) };
 }
 
 /** Builds a config from partial values (tests, embedding). Validated and frozen like the CLI's. */

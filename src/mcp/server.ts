@@ -5,14 +5,13 @@
  * rewritten here into the catalog's shape, so every failure carries a stable code. Tool outputs
  * are not re-validated per call (see below); tests validate them against the output schemas.
  */
-import { createRequire } from 'node:module';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from './deps.js';
+import { VERSION } from '../version.js';
 import { registerResources } from './resources/index.js';
 import { fail, fromSdkMessage } from './results.js';
 import { registerTools } from './tools/index.js';
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** A server and how to close it. */
 export interface CreatedServer {

@@ -1,7 +1,8 @@
 /**
  * @module media/source
  * Turns a tool's media argument into bytes. Four sources: base64 text, a `data:` URI, a local
- * path (only inside the allowed folders, checked after resolving `..` and symlinks), and an
+ * path (only inside the allowed folders, checked after resolving `..` and symlinks, never a
+ * hidden file or folder), and an
  * http(s) URL (only with --allow-urls, through the SSRF guard in media/fetch.ts). Every source is
  * capped at the configured byte limit before it is decoded.
  */
@@ -78,9 +79,17 @@ function inside(root: string, child: string): boolean {
  * not tell a caller what exists where it may not look.
  */
 export async function readAllowedFile(path: string, cfg: MediaConfig, field: string, signal?: AbortSignal): Promise<Buffer> {
-  if (cfg.allowDirs.length === 0) throw new ServerError('path_not_allowed', `${field}: local paths are disabled (no --allow-dir); send base64 instead`);
+  if (cfg.allowDirs.length === 0) {
+    throw new ServerError(
+      'path_not_allowed',
+      `${field}: local paths are disabled (no allowed folder); start the server with --allow-dir DIR (or HF_MODEL_SERVER_ALLOW_DIR in the MCP client's env), or send the file as base64`,
+    );
+  }
   const refused = () =>
-    new ServerError('path_not_allowed', `${field}: ${echo(path)} is not a readable file inside the allowed folders (${cfg.allowDirs.join(', ')}); see --allow-dir`);
+    new ServerError(
+      'path_not_allowed',
+      `${field}: ${echo(path)} is not a readable file inside the allowed folders (${cfg.allowDirs.join(', ')}); add its folder with --allow-dir DIR or HF_MODEL_SERVER_ALLOW_DIR, or send base64`,
+    );
   let real: string;
   try {
     real = await realpath(resolve(path));
@@ -88,7 +97,12 @@ export async function readAllowedFile(path: string, cfg: MediaConfig, field: str
     throw refused();
   }
   const roots = await Promise.all(cfg.allowDirs.map((d) => realpath(d).catch(() => resolve(d))));
-  if (!roots.some((r) => inside(r, real))) throw refused();
+  const root = roots.find((r) => inside(r, real));
+  if (root === undefined) throw refused();
+  // Hidden files and folders (.ssh, .env, .git ...) hold secrets, not media.
+  if (relative(root, real).split(sep).some((part) => part.startsWith('.'))) {
+    throw new ServerError('path_not_allowed', `${field}: ${echo(path)} is hidden (a name starting with "."); hidden files and folders are not read`);
+  }
   const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch(() => {
     throw refused();
   });
