@@ -216,6 +216,25 @@ export function echo(input: string, max = ECHO_CHARS): string {
   return input.length > max ? `${q.slice(0, -1)}..." (${input.length} characters)` : q;
 }
 
+/** A ServerError as plain data, to cross a thread boundary (structured clone drops the class). */
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  retryAfterMs?: number | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+/** The plain-data form of anything thrown. */
+export function toErrorData(e: unknown): ErrorData {
+  const err = toServerError(e);
+  return { code: err.code, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), ...(err.details ? { details: err.details } : {}) };
+}
+
+/** The ServerError again, with its retry hint and details. */
+export function fromErrorData(d: ErrorData): ServerError {
+  return new ServerError(d.code, d.message, { ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}), ...(d.details ? { details: d.details } : {}) });
+}
+
 /** Wraps anything thrown into a ServerError (unknown errors become `internal`). */
 export function toServerError(e: unknown): ServerError {
   if (e instanceof ServerError) return e;

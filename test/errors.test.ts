@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CATALOG } from '../src/errors.js';
+import { ERROR_CATALOG, ServerError, fromErrorData, toErrorData } from '../src/errors.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -37,6 +37,14 @@ describe('error catalog', () => {
     const table = readme.slice(start, readme.indexOf('\n\n', start)).split('\n').slice(2);
     expect(table.length).toBe(Object.keys(ERROR_CATALOG).length);
     for (const row of table) expect(Object.keys(ERROR_CATALOG), row).toContain(/^\| `([a-z_]+)` \|/.exec(row)?.[1]);
+  });
+
+  it('a ServerError crosses a thread boundary (structured clone) with its code, retry hint and details', () => {
+    const e = new ServerError('overloaded', 'queue full', { retryAfterMs: 1500, details: { queue: 'normal', depth: 1024 } });
+    const back = fromErrorData(structuredClone(toErrorData(e)));
+    expect(back).toBeInstanceOf(ServerError);
+    expect(back).toMatchObject({ code: 'overloaded', message: 'queue full', retryable: true, retryAfterMs: 1500, details: { queue: 'normal', depth: 1024 } });
+    expect(toErrorData(new Error('boom'))).toEqual({ code: 'internal', message: 'boom' });
   });
 
   it('nothing in src/ writes to stdout directly', () => {

@@ -6,7 +6,7 @@
  * it here keeps the main thread's event loop (MCP I/O, other models, health checks) free.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { toServerError } from '../errors.js';
+import { toErrorData } from '../errors.js';
 import type { Backend, ModelHandle, TaskInput } from './types.js';
 import { ONNX_TASKS } from './onnx/tasks.js';
 import type { FromWorker, ToWorker, WireError, WorkerInit } from './worker-protocol.js';
@@ -14,10 +14,7 @@ import type { FromWorker, ToWorker, WireError, WorkerInit } from './worker-proto
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-const wire = (e: unknown): WireError => {
-  const err = toServerError(e);
-  return { code: err.code, message: err.message };
-};
+const wire = (e: unknown): WireError => toErrorData(e);
 
 const aborts = new Map<number, AbortController>();
 let handle: ModelHandle | undefined;

@@ -4,7 +4,7 @@
  * backends/worker-entry.ts). Callbacks and signals do not cross threads, so streamed text and
  * aborts travel as messages.
  */
-import type { ErrorCode } from '../errors.js';
+import type { ErrorData } from '../errors.js';
 import type { LoadProgress, LoadRequest, TaskInput } from './types.js';
 import type { TransformersBackendOptions } from './transformers.js';
 
@@ -19,10 +19,7 @@ export interface WorkerInit {
 
 export type ToWorker = { type: 'run'; id: number; input: WireInput; stream: boolean } | { type: 'abort'; id: number } | { type: 'dispose' };
 
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-}
+export type WireError = ErrorData;
 
 export type FromWorker =
   | { type: 'progress'; progress: LoadProgress }

@@ -8,15 +8,14 @@
  * its own requests.
  */
 import { Worker } from 'node:worker_threads';
-import { ServerError } from '../errors.js';
+import { ServerError, fromErrorData } from '../errors.js';
 import type { Device, Dtype, Task } from '../skills/schema.js';
 import type { TransformersBackendOptions } from './transformers.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
 import { ONNX_TASKS } from './onnx/tasks.js';
 import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
-import type { FromWorker, ToWorker, WireError, WireInput, WorkerInit } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WireInput, WorkerInit } from './worker-protocol.js';
 
-const fromWire = (e: WireError) => new ServerError(e.code, e.message);
 
 /**
  * The image buffer an input hands to the worker instead of copying it: cloning a large image
@@ -86,7 +85,7 @@ export class WorkerBackend implements Backend {
             break;
           case 'load-error':
             void worker.terminate();
-            rejectLoad(fromWire(m.error));
+            rejectLoad(fromErrorData(m.error));
             break;
           case 'text':
             pending.get(m.id)?.onText?.(m.piece);
@@ -98,7 +97,7 @@ export class WorkerBackend implements Backend {
             pending.delete(m.id);
             p.cleanup();
             if (m.type === 'result') p.resolve(m.output);
-            else p.reject(fromWire(m.error));
+            else p.reject(fromErrorData(m.error));
             break;
           }
           case 'disposed':

@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
-import { ServerError, type ErrorCode } from '../errors.js';
+import { ServerError, fromErrorData, type ErrorData } from '../errors.js';
 import type { AudioHeader } from './audio-header.js';
 import type { DecodedAudio } from './audio.js';
 import type { DecodedImage, ImageHeader } from './image.js';
@@ -27,7 +27,7 @@ export interface DecodeReply {
   id: number;
   audio?: DecodedAudio;
   image?: DecodedImage;
-  error?: { code: ErrorCode; message: string };
+  error?: ErrorData;
 }
 
 interface Job {
@@ -103,7 +103,7 @@ export class MediaDecoders {
     const onMessage = (r: DecodeReply) => {
       if (r.id !== j.job.id || settled) return;
       done(true);
-      if (r.error) j.reject(new ServerError(r.error.code, r.error.message));
+      if (r.error) j.reject(fromErrorData(r.error));
       else j.resolve(r);
     };
     const onError = (e: Error) => {

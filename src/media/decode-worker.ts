@@ -7,7 +7,7 @@
  * model's worker without another copy.
  */
 import { parentPort } from 'node:worker_threads';
-import { toServerError } from '../errors.js';
+import { toErrorData } from '../errors.js';
 import { decodeAudio } from './audio.js';
 import { decodeImage } from './image.js';
 import type { DecodeJob, DecodeReply } from './decode-pool.js';
@@ -28,9 +28,6 @@ async function decode(job: DecodeJob): Promise<[DecodeReply, ArrayBuffer[]]> {
 port.on('message', (job: DecodeJob) => {
   decode(job).then(
     ([reply, transfer]) => port.postMessage(reply, transfer),
-    (e: unknown) => {
-      const err = toServerError(e);
-      port.postMessage({ id: job.id, error: { code: err.code, message: err.message } } satisfies DecodeReply);
-    },
+    (e: unknown) => port.postMessage({ id: job.id, error: toErrorData(e) } satisfies DecodeReply),
   );
 });
