@@ -9,6 +9,7 @@ import { benchSoak } from './soak.js';
 import { benchCache } from './cache.js';
 import { benchOcr } from './ocr.js';
 import { benchAbuse } from './abuse.js';
+import { benchGpu } from './gpu.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   cache: benchCache,
   ocr: benchOcr,
   abuse: benchAbuse,
+  gpu: benchGpu,
 };
 
 async function main(): Promise<void> {
