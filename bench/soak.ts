@@ -74,14 +74,19 @@ export async function benchSoak(): Promise<Record<string, number>> {
         const r = await c.callTool({ name: tool, arguments: args });
         lat.push(performance.now() - t0);
         if (!r.isError) {
-          if (expected) (counts.unexpected++, unexpected.push(`${tool}: expected ${expected}, got a result`));
-          else counts.ok++;
+          if (expected) {
+            counts.unexpected++;
+            unexpected.push(`${tool}: expected ${expected}, got a result`);
+          } else counts.ok++;
           continue;
         }
         const code = JSON.parse((r.content as Array<{ text: string }>)[0]!.text).error.code as string;
         if (code === expected) counts.expected_errors++;
         else if (code === 'overloaded' || code === 'rate_limited') counts.overload_or_rate_limited++;
-        else (counts.unexpected++, unexpected.push(`${tool}: ${code}`));
+        else {
+          counts.unexpected++;
+          unexpected.push(`${tool}: ${code}`);
+        }
       } catch (e) {
         counts.unexpected++;
         unexpected.push(`${tool}: threw ${(e as Error).message.slice(0, 100)}`);

@@ -38,7 +38,10 @@ describe('built CLI: first minutes', () => {
       const t = setTimeout(() => reject(new Error(`no HTTP listener: ${err.slice(-400)}`)), 20_000);
       child.stderr.on('data', () => {
         const m = /"url":"(http:[^"]+)"/.exec(err);
-        if (m) (clearTimeout(t), resolve(m[1]!));
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
       });
     });
     expect(err).toMatch(/--port given without --transport: serving HTTP/);
