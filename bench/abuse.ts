@@ -32,7 +32,8 @@ const RATE_LIMIT = 600;
 /** Normal calls per second per worker (three workers). */
 const NORMAL_RATE = 1.5;
 
-const procStatus = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const procStatus = (pid: number, field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
 
 async function connect(url: string, key: string): Promise<Client> {
@@ -54,8 +55,16 @@ export async function benchAbuse(): Promise<Record<string, number>> {
   execFileSync('mkfifo', [join(allowed, 'fifo.png')]);
   const page = readFileSync('examples/ocr-page.png');
   writeFileSync(join(allowed, 'page.png'), page);
-  const bigPng = (await sharp({ create: { width: 5000, height: 5000, channels: 3, background: '#fff' } }).png().toBuffer()).toString('base64');
-  const strip = (await sharp({ create: { width: 20_000, height: 10, channels: 3, background: '#000' } }).png().toBuffer()).toString('base64');
+  const bigPng = (
+    await sharp({ create: { width: 5000, height: 5000, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer()
+  ).toString('base64');
+  const strip = (
+    await sharp({ create: { width: 20_000, height: 10, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer()
+  ).toString('base64');
   const bomb = flacBomb({ rate: 16000, frames: 20_000 }).toString('base64');
   const fastFlac = Buffer.from(readFileSync('test/fixtures/media/tone.flac'));
   fastFlac[18] = 655_350 >> 12;
@@ -66,12 +75,18 @@ export async function benchAbuse(): Promise<Record<string, number>> {
   writeFileSync(keys, `${NORMAL_KEY}\n${HOSTILE_KEY}\n`);
   const server = await startHttpServer([
     '--offline',
-    '--models-dir', modelsDir,
-    '--allow-dir', allowed,
-    '--memory-budget', String(BUDGET),
-    '--api-key-file', keys,
-    '--rate-limit', String(RATE_LIMIT),
-    '--cache-size', '0',
+    '--models-dir',
+    modelsDir,
+    '--allow-dir',
+    allowed,
+    '--memory-budget',
+    String(BUDGET),
+    '--api-key-file',
+    keys,
+    '--rate-limit',
+    String(RATE_LIMIT),
+    '--cache-size',
+    '0',
     ...(process.env.ABUSE_ARGS ?? '').split(' ').filter(Boolean),
   ]);
   const base = server.url.replace(/\/mcp$/, '');
@@ -146,10 +161,19 @@ export async function benchAbuse(): Promise<Record<string, number>> {
     async () => hostileCall(hc[3]!, 'generate', { model: 'distilgpt2', prompt: 'Go', max_new_tokens: 2048 }),
     async () => {
       hostile.calls++;
-      const batch = Array.from({ length: 2 * RATE_LIMIT }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'generate', arguments: { model: 'distilgpt2', prompt: 'x', max_new_tokens: 64 } } }));
+      const batch = Array.from({ length: 2 * RATE_LIMIT }, (_, i) => ({
+        jsonrpc: '2.0',
+        id: i + 1,
+        method: 'tools/call',
+        params: { name: 'generate', arguments: { model: 'distilgpt2', prompt: 'x', max_new_tokens: 64 } },
+      }));
       const r = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${HOSTILE_KEY}` },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${HOSTILE_KEY}`,
+        },
         body: JSON.stringify(batch),
       });
       await r.text();
@@ -159,9 +183,11 @@ export async function benchAbuse(): Promise<Record<string, number>> {
   ];
   // ABUSE_ONLY=0,3 runs only those hostile loops (to see which one costs what).
   const only = process.env.ABUSE_ONLY?.split(',').map(Number);
-  const hostileWork = loops.filter((_, i) => !only || only.includes(i)).map(async (loop) => {
-    while (live()) await loop();
-  });
+  const hostileWork = loops
+    .filter((_, i) => !only || only.includes(i))
+    .map(async (loop) => {
+      while (live()) await loop();
+    });
 
   const [{ lat: health, failures: healthFailures }] = await Promise.all([poll, ...normalWork, ...hostileWork]);
   const peak = procStatus(server.pid, 'VmHWM');

@@ -40,5 +40,12 @@ export async function benchCache(): Promise<Record<string, number>> {
   symlinkSync(ensureModel({ arch: 'bert', size: 'minilm-l6' }), join(modelsDir, 'Xenova', 'all-MiniLM-L6-v2'));
   const off = await run(modelsDir, '0');
   const on = await run(modelsDir, '64MB');
-  return { calls: 500, distinct_inputs: 50, uncached_s: off.seconds, cached_s: on.seconds, speedup: off.seconds / on.seconds, cache_hit_ratio: on.hitRatio };
+  return {
+    calls: 500,
+    distinct_inputs: 50,
+    uncached_s: off.seconds,
+    cached_s: on.seconds,
+    speedup: off.seconds / on.seconds,
+    cache_hit_ratio: on.hitRatio,
+  };
 }

@@ -93,7 +93,11 @@ async function rawEmbed(modelDir: string, texts: string[]) {
   const feeds = (batch: string[]) => {
     const enc = tok(batch, { padding: true, truncation: true });
     const t = (x: { data: BigInt64Array; dims: number[] }) => new ort.Tensor('int64', x.data, x.dims);
-    return { input_ids: t(enc.input_ids), attention_mask: t(enc.attention_mask), token_type_ids: t(enc.token_type_ids ?? { data: new BigInt64Array(enc.input_ids.data.length), dims: enc.input_ids.dims }) };
+    return {
+      input_ids: t(enc.input_ids),
+      attention_mask: t(enc.attention_mask),
+      token_type_ids: t(enc.token_type_ids ?? { data: new BigInt64Array(enc.input_ids.data.length), dims: enc.input_ids.dims }),
+    };
   };
   const batches = [feeds(texts.slice(0, 32)), feeds(texts.slice(32, 64))];
   const singles = texts.map((t) => feeds([t]));
@@ -127,7 +131,9 @@ async function rawGenerate(modelDir: string, prompt: string, maxNew: number): Pr
   const V = cfg.vocab_size as number;
   const run = async () => {
     let past: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < cfg.n_layer; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, nH, 0, dH]);
+    for (let l = 0; l < cfg.n_layer; l++)
+      for (const kv of ['key', 'value'])
+        past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, nH, 0, dH]);
     let input = ids;
     let total = ids.length;
     const out: number[] = [];
@@ -147,7 +153,8 @@ async function rawGenerate(modelDir: string, prompt: string, maxNew: number): Pr
       out.push(best);
       if (best === cfg.eos_token_id) break;
       past = {};
-      for (let l = 0; l < cfg.n_layer; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`]!;
+      for (let l = 0; l < cfg.n_layer; l++)
+        for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`]!;
       input = [BigInt(best)] as unknown as bigint[];
       total++;
     }
@@ -164,18 +171,44 @@ export async function benchEngine(): Promise<Record<string, number>> {
   const gpt2 = ensureModel({ arch: 'gpt2', size: 'distilgpt2' });
   const cycle = [11, 12, 13, 14].map((seed) => ensureModel({ arch: 'bert', size: 'minilm-l6', seed }));
   const modelsDir = mkdtempSync(join(tmpdir(), 'bench-models-'));
-  for (const [id, dir] of [['Xenova/all-MiniLM-L6-v2', minilm], ['Xenova/distilgpt2', gpt2]] as const) {
+  for (const [id, dir] of [
+    ['Xenova/all-MiniLM-L6-v2', minilm],
+    ['Xenova/distilgpt2', gpt2],
+  ] as const) {
     mkdirSync(dirname(join(modelsDir, id)), { recursive: true });
     symlinkSync(dir, join(modelsDir, id));
   }
   const skillsDir = mkdtempSync(join(tmpdir(), 'bench-skills-'));
   cycle.forEach((d, i) =>
-    writeFileSync(join(skillsDir, `m${i}.json`), JSON.stringify({ name: `mini-${i}`, family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'bench', model: { id: d } })),
+    writeFileSync(
+      join(skillsDir, `m${i}.json`),
+      JSON.stringify({
+        name: `mini-${i}`,
+        family: 'bert',
+        architecture: 'encoder-only',
+        tasks: ['feature-extraction'],
+        description: 'bench',
+        model: { id: d },
+      }),
+    ),
   );
   const texts = sentences();
   const r: Record<string, number> = { threads: THREADS };
   // The built server, as users run it (`npm run bench` builds first).
-  const serverArgs = [join(ROOT, 'dist/cli.js'), '--inference-thread', process.env.BENCH_INFERENCE_THREAD ?? 'worker', '--cache-size', '0', '--offline', '--models-dir', modelsDir, '--threads', String(THREADS), '--log-level', 'warn'];
+  const serverArgs = [
+    join(ROOT, 'dist/cli.js'),
+    '--inference-thread',
+    process.env.BENCH_INFERENCE_THREAD ?? 'worker',
+    '--cache-size',
+    '0',
+    '--offline',
+    '--models-dir',
+    modelsDir,
+    '--threads',
+    String(THREADS),
+    '--log-level',
+    'warn',
+  ];
 
   // Throughput: raw, ours and the naive server in alternating windows (same machine state);
   // ratios are medians of the per-window ratios.
@@ -183,8 +216,10 @@ export async function benchEngine(): Promise<Record<string, number>> {
   {
     const { client } = await connect(serverArgs);
     const naive = await connect([...TSX, join(ROOT, 'bench/naive-server.ts'), minilm, String(THREADS)]);
-    const call = (c: Client, extra: Record<string, unknown> = {}) => (i: number) =>
-      c.callTool({ name: 'embed', arguments: { texts: [texts[i % texts.length]!], ...extra } });
+    const call =
+      (c: Client, extra: Record<string, unknown> = {}) =>
+      (i: number) =>
+        c.callTool({ name: 'embed', arguments: { texts: [texts[i % texts.length]!], ...extra } });
     const embed = call(client);
     const b64 = call(client, { encoding: 'base64' });
     const naiveEmbed = call(naive.client);
@@ -238,7 +273,8 @@ export async function benchEngine(): Promise<Record<string, number>> {
 
     // Generation: greedy, 64 new tokens, alternating with the raw KV-cache loop.
     const prompt = 'The weather is nice today and';
-    const gen = () => client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt, max_new_tokens: 64, return_token_ids: true } });
+    const gen = () =>
+      client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt, max_new_tokens: 64, return_token_ids: true } });
     await gen();
     const oursG: number[] = [];
     const rawG: number[] = [];
@@ -274,7 +310,16 @@ export async function benchEngine(): Promise<Record<string, number>> {
     }
     const budget = Math.floor(footprint * 2.5);
     r.cycle_model_footprint_mb = footprint / 1e6;
-    const { client, pid } = await connect([...serverArgs, '--skills-dir', skillsDir, '--memory-budget', String(budget), '--keep-alive=-1', '--tools', 'embed,load_model']);
+    const { client, pid } = await connect([
+      ...serverArgs,
+      '--skills-dir',
+      skillsDir,
+      '--memory-budget',
+      String(budget),
+      '--keep-alive=-1',
+      '--tools',
+      'embed,load_model',
+    ]);
     await client.listTools();
     const baseline = rssOf(pid).rss;
     for (let round = 0; round < 3; round++) {
@@ -282,7 +327,8 @@ export async function benchEngine(): Promise<Record<string, number>> {
         await Promise.all(texts.slice(0, 16).map((t) => client.callTool({ name: 'embed', arguments: { model: `mini-${m}`, texts: [t] } })));
       }
     }
-    const loaded = JSON.parse(((await client.readResource({ uri: 'hf://models/loaded' })).contents[0] as { text: string }).text).models.length;
+    const loaded = JSON.parse(((await client.readResource({ uri: 'hf://models/loaded' })).contents[0] as { text: string }).text).models
+      .length;
     const { hwm } = rssOf(pid);
     r.cycle_budget_mb = budget / 1e6;
     r.cycle_baseline_rss_mb = baseline / 1e6;

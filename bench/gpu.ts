@@ -58,7 +58,9 @@ async function tokensPerSecond(dir: string, ep: string): Promise<number> {
   const V = cfg.vocab_size as number;
   const decode = async (maxNew: number) => {
     let past: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < cfg.n_layer; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, nH, 0, dH]);
+    for (let l = 0; l < cfg.n_layer; l++)
+      for (const kv of ['key', 'value'])
+        past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, nH, 0, dH]);
     let input = [11n, 12n, 13n, 14n, 15n, 16n, 17n, 18n];
     let total = input.length;
     let made = 0;
@@ -76,7 +78,8 @@ async function tokensPerSecond(dir: string, ep: string): Promise<number> {
       for (let i = 1; i < V; i++) if (last[i]! > last[best]!) best = i;
       made++;
       past = {};
-      for (let l = 0; l < cfg.n_layer; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`]!;
+      for (let l = 0; l < cfg.n_layer; l++)
+        for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`]!;
       input = [BigInt(best)];
       total++;
     }

@@ -19,10 +19,14 @@ export interface BenchServer {
 export async function startHttpServer(args: string[]): Promise<BenchServer> {
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof), to see where its time goes.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/cli.js'), '--transport', 'http', '--port', '0', '--log-level', 'info', ...args], {
-    env: { ...process.env, ...serverLaunchEnv(process.env) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(ROOT, 'dist/cli.js'), '--transport', 'http', '--port', '0', '--log-level', 'info', ...args],
+    {
+      env: { ...process.env, ...serverLaunchEnv(process.env) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err.slice(-400)}`)), 30_000);

@@ -35,7 +35,11 @@ export async function benchModelgen(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-modelgen-'));
   const result: Record<string, number> = {};
   try {
-    for (const [arch, size] of [['bert', 'minilm-l6'], ['gpt2', 'distilgpt2'], ['whisper', 'whisper-tiny']] as const) {
+    for (const [arch, size] of [
+      ['bert', 'minilm-l6'],
+      ['gpt2', 'distilgpt2'],
+      ['whisper', 'whisper-tiny'],
+    ] as const) {
       const t0 = performance.now();
       const made = makeModel({ arch, size, out: join(dir, size) });
       result[`${size}_build_s`] = (performance.now() - t0) / 1000;

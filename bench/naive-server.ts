@@ -12,7 +12,10 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 env.allowRemoteModels = false;
 env.useFSCache = false;
 const [dir, threads] = process.argv.slice(2);
-const extractor = await pipeline('feature-extraction', dir!, { device: 'cpu', session_options: { intraOpNumThreads: Number(threads ?? 1) } });
+const extractor = await pipeline('feature-extraction', dir!, {
+  device: 'cpu',
+  session_options: { intraOpNumThreads: Number(threads ?? 1) },
+});
 const server = new McpServer({ name: 'naive', version: '1' });
 server.registerTool('embed', { description: 'naive embed', inputSchema: { texts: z.array(z.string()) } }, async ({ texts }) => {
   const out = await extractor(texts, { pooling: 'mean', normalize: true });

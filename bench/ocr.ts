@@ -27,7 +27,10 @@ const PAGES = ['examples/ocr-page.png', 'test/fixtures/media/ocr-sign.png'];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Raw session time (ms) for one page: det, then cls and rec on the boxes det found. */
-async function rawPage(s: { det: ort.InferenceSession; cls: ort.InferenceSession; rec: ort.InferenceSession }, img: ImagePixels): Promise<{ ms: number; lines: number }> {
+async function rawPage(
+  s: { det: ort.InferenceSession; cls: ort.InferenceSession; rec: ort.InferenceSession },
+  img: ImagePixels,
+): Promise<{ ms: number; lines: number }> {
   let ms = 0;
   const time = async (sess: ort.InferenceSession, data: Float32Array, dims: number[]) => {
     const t = performance.now();
@@ -37,12 +40,18 @@ async function rawPage(s: { det: ort.InferenceSession; cls: ort.InferenceSession
   };
   const d = detInput(img);
   const map = await time(s.det, d.data, [1, 3, d.height, d.width]);
-  const boxes = dbBoxes(map.data as Float32Array, d.width, d.height, img.width, img.height, { ...DET_DEFAULTS, unclipRatio: OCR_UNCLIP_RATIO });
+  const boxes = dbBoxes(map.data as Float32Array, d.width, d.height, img.width, img.height, {
+    ...DET_DEFAULTS,
+    unclipRatio: OCR_UNCLIP_RATIO,
+  });
   const frames = boxes.map((b) => cropFrame(b.quad));
   const c = clsInput(img, frames);
   await time(s.cls, c.data, c.dims);
   for (const batch of recBatches(frames)) {
-    const r = recInput(img, batch.map((i) => frames[i]!));
+    const r = recInput(
+      img,
+      batch.map((i) => frames[i]!),
+    );
     await time(s.rec, r.data, r.dims);
   }
   return { ms, lines: boxes.length };
@@ -58,7 +67,20 @@ export async function benchOcr(): Promise<Record<string, number>> {
   };
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['dist/cli.js', '--offline', '--threads', '1', '--tools', 'ocr', '--keep-alive', 'never', '--cache-size', '0', '--log-level', 'warn'],
+    args: [
+      'dist/cli.js',
+      '--offline',
+      '--threads',
+      '1',
+      '--tools',
+      'ocr',
+      '--keep-alive',
+      'never',
+      '--cache-size',
+      '0',
+      '--log-level',
+      'warn',
+    ],
     cwd: ROOT,
     env: { ...(process.env as Record<string, string>), ...serverLaunchEnv(process.env) },
     stderr: 'ignore',
@@ -88,7 +110,9 @@ export async function benchOcr(): Promise<Record<string, number>> {
     }
     const s = median(server);
     const rw = median(raw);
-    process.stderr.write(`ocr ${page}: ${img.width}x${img.height}, ${lines} lines; server p50 ${s.toFixed(1)} ms, raw det+cls+rec p50 ${rw.toFixed(1)} ms, ratio ${(s / rw).toFixed(3)}\n`);
+    process.stderr.write(
+      `ocr ${page}: ${img.width}x${img.height}, ${lines} lines; server p50 ${s.toFixed(1)} ms, raw det+cls+rec p50 ${rw.toFixed(1)} ms, ratio ${(s / rw).toFixed(3)}\n`,
+    );
     out[`${name}_server_ms`] = s;
     out[`${name}_raw_ms`] = rw;
     out[`${name}_ratio`] = s / rw;

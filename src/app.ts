@@ -48,9 +48,17 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs: config.skillsDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
-  const backendOptions = { offline: config.offline, cacheDir: config.cacheDir, useFsCache: o.useFsCache ?? true, hubEndpoint: config.hubEndpoint };
+  const backendOptions = {
+    offline: config.offline,
+    cacheDir: config.cacheDir,
+    useFsCache: o.useFsCache ?? true,
+    hubEndpoint: config.hubEndpoint,
+  };
   const backend =
-    o.backend ?? (config.inferenceThread === 'worker' ? new WorkerBackend(backendOptions) : new RouterBackend([new TransformersBackend(backendOptions), new OnnxBackend()]));
+    o.backend ??
+    (config.inferenceThread === 'worker'
+      ? new WorkerBackend(backendOptions)
+      : new RouterBackend([new TransformersBackend(backendOptions), new OnnxBackend()]));
   const metrics = new RuntimeMetrics();
   const breakers = new Breakers({ resetTimeoutMs: config.breakerResetMs });
   const cache = new ResponseCache({ maxBytes: config.cacheBytes, ttlMs: config.cacheTtlMs });
@@ -83,14 +91,36 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   // One decoding thread per spare core, at most two: decoding is bursty and models need the cores.
   const mediaDecoders = new MediaDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
-  const batchConcurrency = config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
-  const executor = new Executor(loader, registry, { maxConcurrency: config.maxConcurrency, maxQueue: config.maxQueue, batchConcurrency, modelRateLimit: config.modelRateLimit, breakers, metrics });
+  const batchConcurrency =
+    config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
+  const executor = new Executor(loader, registry, {
+    maxConcurrency: config.maxConcurrency,
+    maxQueue: config.maxQueue,
+    batchConcurrency,
+    modelRateLimit: config.modelRateLimit,
+    breakers,
+    metrics,
+  });
   for (const name of config.preload) {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }
   const benchmark = new Benchmarker({ config, registry, backend, loader });
   return {
-    deps: { config, logger, registry, loader, executor, hardware, metrics, benchmark, breakers, cache, mediaBudget, mediaDecoders, results: new ToolResults() },
+    deps: {
+      config,
+      logger,
+      registry,
+      loader,
+      executor,
+      hardware,
+      metrics,
+      benchmark,
+      breakers,
+      cache,
+      mediaBudget,
+      mediaDecoders,
+      results: new ToolResults(),
+    },
     close: async () => {
       breakers.shutdown();
       await mediaDecoders.close();

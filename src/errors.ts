@@ -28,7 +28,8 @@ export const ERROR_CATALOG = {
   input_too_large: {
     retryable: false,
     http: 413,
-    meaning: 'Too many items, an item too long for the documented limits, a prompt longer than the model\'s context, or a request body over --max-body-size.',
+    meaning:
+      "Too many items, an item too long for the documented limits, a prompt longer than the model's context, or a request body over --max-body-size.",
     action: 'Split the request or shorten the inputs.',
   },
   unknown_tool: {
@@ -46,7 +47,7 @@ export const ERROR_CATALOG = {
   unsupported_task: {
     retryable: false,
     http: 400,
-    meaning: 'The model exists but does not serve this tool\'s task.',
+    meaning: "The model exists but does not serve this tool's task.",
     action: 'Use a model whose skill lists the task.',
   },
   model_not_found: {
@@ -58,14 +59,16 @@ export const ERROR_CATALOG = {
   hub_unreachable: {
     retryable: true,
     http: 503,
-    meaning: 'The model is not on disk and the model hub could not be reached to download it (DNS, connection or network failure). The model itself may be fine.',
-    action: 'Retry when online; or place the model under --models-dir as org/name/ and run with --offline; or set --hub-endpoint (HF_ENDPOINT) to a reachable mirror.',
+    meaning:
+      'The model is not on disk and the model hub could not be reached to download it (DNS, connection or network failure). The model itself may be fine.',
+    action:
+      'Retry when online; or place the model under --models-dir as org/name/ and run with --offline; or set --hub-endpoint (HF_ENDPOINT) to a reachable mirror.',
   },
   model_load_failed: {
     retryable: false,
     http: 500,
     meaning: 'The model files exist but could not be loaded (corrupt or incompatible ONNX, bad config).',
-    action: 'Replace the model files; the message carries the loader\'s reason.',
+    action: "Replace the model files; the message carries the loader's reason.",
   },
   insufficient_memory: {
     retryable: false,
@@ -94,7 +97,8 @@ export const ERROR_CATALOG = {
   media_too_large: {
     retryable: false,
     http: 413,
-    meaning: 'The media exceeds a documented limit: bytes (--max-media-size), image pixels (--max-image-pixels), aspect ratio (100:1) or audio length (--max-audio-duration).',
+    meaning:
+      'The media exceeds a documented limit: bytes (--max-media-size), image pixels (--max-image-pixels), aspect ratio (100:1) or audio length (--max-audio-duration).',
     action: 'Downscale, trim or split the input, or raise the limit.',
   },
   silent_audio: {
@@ -106,13 +110,15 @@ export const ERROR_CATALOG = {
   path_not_allowed: {
     retryable: false,
     http: 403,
-    meaning: 'A local media path is not a readable regular file inside the allowed folders (--allow-dir), after resolving .. and symlinks. Missing and outside get one answer; FIFOs, sockets and devices are refused.',
+    meaning:
+      'A local media path is not a readable regular file inside the allowed folders (--allow-dir), after resolving .. and symlinks. Missing and outside get one answer; FIFOs, sockets and devices are refused.',
     action: 'Use a file under an allowed folder, or start the server with --allow-dir for its folder.',
   },
   url_not_allowed: {
     retryable: false,
     http: 403,
-    meaning: 'Media URLs are disabled (--allow-urls), or the URL is not http(s), or it resolves to a loopback, private or link-local address.',
+    meaning:
+      'Media URLs are disabled (--allow-urls), or the URL is not http(s), or it resolves to a loopback, private or link-local address.',
     action: 'Send the bytes as base64 instead, or enable --allow-urls for public addresses.',
   },
   fetch_failed: {
@@ -124,7 +130,8 @@ export const ERROR_CATALOG = {
   unauthorized: {
     retryable: false,
     http: 401,
-    meaning: 'HTTP credentials are missing or wrong: no API key or bearer token, an unknown key, or a token that fails verification (signature, algorithm, expiry, issuer, audience).',
+    meaning:
+      'HTTP credentials are missing or wrong: no API key or bearer token, an unknown key, or a token that fails verification (signature, algorithm, expiry, issuer, audience).',
     action: 'Send Authorization: Bearer <key or token> (or X-API-Key) with valid credentials.',
   },
   not_found: {
@@ -142,13 +149,15 @@ export const ERROR_CATALOG = {
   forbidden: {
     retryable: false,
     http: 403,
-    meaning: 'The credentials lack the scope this call needs (models:admin for load/unload/benchmark, models:infer for inference, models:read for resources and logging/setLevel, metrics:read for /metrics), or a Host or Origin header was refused.',
+    meaning:
+      'The credentials lack the scope this call needs (models:admin for load/unload/benchmark, models:infer for inference, models:read for resources and logging/setLevel, metrics:read for /metrics), or a Host or Origin header was refused.',
     action: 'Use a key or token with the needed scope.',
   },
   rate_limited: {
     retryable: true,
     http: 429,
-    meaning: 'Too many JSON-RPC messages for this key or client, too many sessions or failed authentications from it, or too many requests for this model in the current window.',
+    meaning:
+      'Too many JSON-RPC messages for this key or client, too many sessions or failed authentications from it, or too many requests for this model in the current window.',
     action: 'Retry after the hinted delay.',
   },
   model_unavailable: {
@@ -227,12 +236,20 @@ export interface ErrorData {
 /** The plain-data form of anything thrown. */
 export function toErrorData(e: unknown): ErrorData {
   const err = toServerError(e);
-  return { code: err.code, message: err.message, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}), ...(err.details ? { details: err.details } : {}) };
+  return {
+    code: err.code,
+    message: err.message,
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    ...(err.details ? { details: err.details } : {}),
+  };
 }
 
 /** The ServerError again, with its retry hint and details. */
 export function fromErrorData(d: ErrorData): ServerError {
-  return new ServerError(d.code, d.message, { ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}), ...(d.details ? { details: d.details } : {}) });
+  return new ServerError(d.code, d.message, {
+    ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}),
+    ...(d.details ? { details: d.details } : {}),
+  });
 }
 
 /** Wraps anything thrown into a ServerError (unknown errors become `internal`). */

@@ -18,9 +18,11 @@ function files(dir: string): string[] {
 const layer = (f: string) => relative('src', f).split('/')[0]!.replace(/\.ts$/, '');
 /** Static imports, `export ... from` re-exports, and dynamic `import('...')` or `require('...')` with a literal specifier. */
 const imports = (f: string) =>
-  [...readFileSync(f, 'utf8').matchAll(/^import\b[^'";]*?['"]([^'"]+)['"]|^export\s+(?:type\s+)?(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s*['"]([^'"]+)['"]|\b(?:import|require|createRequire\([^)]*\))\(\s*['"]([^'"]+)['"]\s*\)/gm)].map(
-    (m) => (m[1] ?? m[2] ?? m[3])!,
-  );
+  [
+    ...readFileSync(f, 'utf8').matchAll(
+      /^import\b[^'";]*?['"]([^'"]+)['"]|^export\s+(?:type\s+)?(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s*from\s*['"]([^'"]+)['"]|\b(?:import|require|createRequire\([^)]*\))\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    ),
+  ].map((m) => (m[1] ?? m[2] ?? m[3])!);
 
 describe('architecture', () => {
   const src = files('src');
@@ -28,7 +30,10 @@ describe('architecture', () => {
   it('sees every kind of import', () => {
     const dir = mkdtempSync(join(tmpdir(), 'arch-'));
     const f = join(dir, 'x.ts');
-    writeFileSync(f, "import a from 'one';\nimport 'two';\nexport { b } from 'three';\nexport * from 'four';\nconst c = await import('five');\nconst r = createRequire(import.meta.url)('seven');\nimport {\n  d,\n} from 'six';\n");
+    writeFileSync(
+      f,
+      "import a from 'one';\nimport 'two';\nexport { b } from 'three';\nexport * from 'four';\nconst c = await import('five');\nconst r = createRequire(import.meta.url)('seven');\nimport {\n  d,\n} from 'six';\n",
+    );
     expect(imports(f).sort()).toEqual(['five', 'four', 'one', 'seven', 'six', 'three', 'two']);
   });
 
@@ -42,7 +47,8 @@ describe('architecture', () => {
   it('only src/media decodes media (sharp, wavefile, the wasm audio decoders, the resampler)', () => {
     for (const f of src) {
       if (layer(f) === 'media') continue;
-      for (const i of imports(f)) expect(i, f).not.toMatch(/^(sharp|wavefile|@alexanderolsen\/libsamplerate-js|mpg123-decoder|@wasm-audio-decoders\/)/);
+      for (const i of imports(f))
+        expect(i, f).not.toMatch(/^(sharp|wavefile|@alexanderolsen\/libsamplerate-js|mpg123-decoder|@wasm-audio-decoders\/)/);
     }
   });
 

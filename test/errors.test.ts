@@ -43,7 +43,13 @@ describe('error catalog', () => {
     const e = new ServerError('overloaded', 'queue full', { retryAfterMs: 1500, details: { queue: 'normal', depth: 1024 } });
     const back = fromErrorData(structuredClone(toErrorData(e)));
     expect(back).toBeInstanceOf(ServerError);
-    expect(back).toMatchObject({ code: 'overloaded', message: 'queue full', retryable: true, retryAfterMs: 1500, details: { queue: 'normal', depth: 1024 } });
+    expect(back).toMatchObject({
+      code: 'overloaded',
+      message: 'queue full',
+      retryable: true,
+      retryAfterMs: 1500,
+      details: { queue: 'normal', depth: 1024 },
+    });
     expect(toErrorData(new Error('boom'))).toEqual({ code: 'internal', message: 'boom' });
   });
 

@@ -35,7 +35,11 @@ function main(): void {
     fail(`${(e as Error).message}; ${USAGE}`);
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\nsizes: ${Object.entries(ARCHS).map(([a, s]) => `${a}=${Object.keys(s.sizes).join('/')}`).join(' ')}\n`);
+    process.stdout.write(
+      `${USAGE}\nsizes: ${Object.entries(ARCHS)
+        .map(([a, s]) => `${a}=${Object.keys(s.sizes).join('/')}`)
+        .join(' ')}\n`,
+    );
     return;
   }
   if (!values.arch) fail(`--arch is required; ${USAGE}`);

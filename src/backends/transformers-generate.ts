@@ -104,8 +104,16 @@ async function leanGenerate(
   let input = prompt;
   while (out.length < maxNew) {
     const total = all.length;
-    const feeds: Record<string, unknown> = { input_ids: int64(input, [1, input.length]), attention_mask: int64(new Array<bigint>(total).fill(1n), [1, total]), ...past };
-    if (d.positions) feeds.position_ids = int64(input.map((_, i) => BigInt(total - input.length + i)), [1, input.length]);
+    const feeds: Record<string, unknown> = {
+      input_ids: int64(input, [1, input.length]),
+      attention_mask: int64(new Array<bigint>(total).fill(1n), [1, total]),
+      ...past,
+    };
+    if (d.positions)
+      feeds.position_ids = int64(
+        input.map((_, i) => BigInt(total - input.length + i)),
+        [1, input.length],
+      );
     const r = await d.session.run(feeds);
     const logits = r.logits!;
     const vocab = logits.dims.at(-1)!;
@@ -213,7 +221,8 @@ class StopCriteria extends StoppingCriteria {
 }
 
 function eosIds(p: GenPipeline): Set<number> {
-  const e = p.model.generation_config?.eos_token_id ?? (p.model.config.eos_token_id as number | number[] | undefined) ?? p.tokenizer.eos_token_id;
+  const e =
+    p.model.generation_config?.eos_token_id ?? (p.model.config.eos_token_id as number | number[] | undefined) ?? p.tokenizer.eos_token_id;
   return new Set((Array.isArray(e) ? e : e === undefined ? [] : [e]).map(Number));
 }
 
@@ -241,13 +250,22 @@ function roomFor(p: GenPipeline, promptTokens: number, maxNewTokens: number, seq
   const ctx = seq2seq ? undefined : contextLength(p);
   if (ctx === undefined) return maxNewTokens;
   if (promptTokens >= ctx) {
-    throw new ServerError('input_too_large', `the prompt is ${promptTokens} tokens; this model's context holds ${ctx} tokens (prompt and new tokens together); shorten it`);
+    throw new ServerError(
+      'input_too_large',
+      `the prompt is ${promptTokens} tokens; this model's context holds ${ctx} tokens (prompt and new tokens together); shorten it`,
+    );
   }
   return Math.min(maxNewTokens, ctx - promptTokens);
 }
 
 /** Trims a row's new tokens at EOS and stop strings, decodes it, and says why it ended. */
-function finish(p: GenPipeline, newIds: number[], params: GenInput['params'], promptTokens: number, stoppedBy: StopCriteria['stoppedBy']): GenerateOutput {
+function finish(
+  p: GenPipeline,
+  newIds: number[],
+  params: GenInput['params'],
+  promptTokens: number,
+  stoppedBy: StopCriteria['stoppedBy'],
+): GenerateOutput {
   const eos = eosIds(p);
   let tokenIds = newIds;
   const eosAt = tokenIds.findIndex((t) => eos.has(t));
@@ -267,7 +285,8 @@ function finish(p: GenPipeline, newIds: number[], params: GenInput['params'], pr
 }
 
 function requireTemplate(p: GenPipeline): void {
-  if (!p.tokenizer.chat_template) throw new ServerError('invalid_input', 'this model has no chat template; send `prompt` instead of `messages`');
+  if (!p.tokenizer.chat_template)
+    throw new ServerError('invalid_input', 'this model has no chat template; send `prompt` instead of `messages`');
 }
 
 /** Runs one generation request, or a batch of greedy prompts (`input.prompts`). */
@@ -289,7 +308,9 @@ export async function generate(p: GenPipeline, input: GenInput, seq2seq: boolean
     ? new TextStreamer(p.tokenizer as never, { skip_prompt: true, skip_special_tokens: true, callback_function: input.onText })
     : undefined;
   const seed = params.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const sampler = params.doSample ? new SeededSampler({ temperature: params.temperature, topK: params.topK, topP: params.topP, seed }) : undefined;
+  const sampler = params.doSample
+    ? new SeededSampler({ temperature: params.temperature, topK: params.topK, topP: params.topP, seed })
+    : undefined;
   const lean = seq2seq ? undefined : leanDecoder(p);
   const mask = enc.attention_mask?.data as BigInt64Array | undefined;
   if (lean && enc.input_ids!.dims[0] === 1 && promptTokens > 0 && (!mask || mask.every((x) => x === 1n))) {
@@ -316,7 +337,11 @@ async function generateBatch(p: GenPipeline, input: GenInput, seq2seq: boolean):
   const prompts = input.prompts!;
   const chat = prompts.some((x) => x.messages);
   if (chat) requireTemplate(p);
-  const texts = prompts.map((x) => (x.messages ? (p.tokenizer.apply_chat_template(x.messages, { add_generation_prompt: true, tokenize: false }) as string) : (x.prompt ?? '')));
+  const texts = prompts.map((x) =>
+    x.messages
+      ? (p.tokenizer.apply_chat_template(x.messages, { add_generation_prompt: true, tokenize: false }) as string)
+      : (x.prompt ?? ''),
+  );
   if (!seq2seq) (p.tokenizer as unknown as { padding_side: string }).padding_side = 'left';
   // Chat templates already contain their special tokens.
   const enc = p.tokenizer(texts, { padding: true, add_special_tokens: !chat });

@@ -13,7 +13,6 @@ import type { DetectOutput, ImageClassifyOutput, ImagePixels, MediaTaskInput, Ta
 /** A pipeline called as a function (its signature differs per task). */
 export type CallablePipeline = ((input: unknown, ...args: unknown[]) => Promise<unknown>) & { model: { config: Record<string, unknown> } };
 
-
 export function isMediaPipelineTask(task: string): task is (typeof MEDIA_PIPELINE_TASKS)[number] {
   return (MEDIA_PIPELINE_TASKS as readonly string[]).includes(task);
 }
@@ -39,7 +38,11 @@ export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskI
       return { labels: out.map((o) => ({ label: o.label, score: r4(o.score) })) } satisfies ImageClassifyOutput;
     }
     case 'object-detection': {
-      const out = (await p(raw(input.image), { threshold: input.threshold, percentage: false })) as Array<{ label: string; score: number; box: Record<'xmin' | 'ymin' | 'xmax' | 'ymax', number> }>;
+      const out = (await p(raw(input.image), { threshold: input.threshold, percentage: false })) as Array<{
+        label: string;
+        score: number;
+        box: Record<'xmin' | 'ymin' | 'xmax' | 'ymax', number>;
+      }>;
       const { width: W, height: H } = input.image;
       const clampBox = (b: Record<'xmin' | 'ymin' | 'xmax' | 'ymax', number>) => ({
         xmin: r2(Math.min(Math.max(b.xmin, 0), W)),
@@ -47,7 +50,9 @@ export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskI
         xmax: r2(Math.min(Math.max(b.xmax, 0), W)),
         ymax: r2(Math.min(Math.max(b.ymax, 0), H)),
       });
-      return { objects: out.map((o) => ({ label: o.label, score: r4(o.score), box: clampBox(o.box) })).sort((a, b) => b.score - a.score) } satisfies DetectOutput;
+      return {
+        objects: out.map((o) => ({ label: o.label, score: r4(o.score), box: clampBox(o.box) })).sort((a, b) => b.score - a.score),
+      } satisfies DetectOutput;
     }
     case 'automatic-speech-recognition': {
       const opts: Record<string, unknown> = {
@@ -63,12 +68,17 @@ export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskI
         out = (await p(input.audio.samples, opts)) as typeof out;
       } catch (e) {
         const msg = (e as Error).message;
-        if (/language/i.test(msg) && input.language) throw new ServerError('invalid_input', `language ${echo(input.language)} is not supported by this model: ${msg}`);
+        if (/language/i.test(msg) && input.language)
+          throw new ServerError('invalid_input', `language ${echo(input.language)} is not supported by this model: ${msg}`);
         throw e;
       }
       return {
         text: out.text.trim(),
-        chunks: (out.chunks ?? []).map((c) => ({ text: c.text.trim(), start: c.timestamp[0] === null ? null : r2(c.timestamp[0]), end: c.timestamp[1] === null ? null : r2(c.timestamp[1]) })),
+        chunks: (out.chunks ?? []).map((c) => ({
+          text: c.text.trim(),
+          start: c.timestamp[0] === null ? null : r2(c.timestamp[0]),
+          end: c.timestamp[1] === null ? null : r2(c.timestamp[1]),
+        })),
       } satisfies TranscribeOutput;
     }
     default:

@@ -6,10 +6,21 @@
 import type { Device, Task } from '../skills/schema.js';
 
 /** Vision and audio pipeline tasks (backends/transformers-media.ts). */
-export const MEDIA_PIPELINE_TASKS = ['image-classification', 'zero-shot-image-classification', 'object-detection', 'automatic-speech-recognition'] as const;
+export const MEDIA_PIPELINE_TASKS = [
+  'image-classification',
+  'zero-shot-image-classification',
+  'object-detection',
+  'automatic-speech-recognition',
+] as const;
 
 /** Tasks the transformers.js backend serves. */
-export const TRANSFORMERS_TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation', ...MEDIA_PIPELINE_TASKS];
+export const TRANSFORMERS_TASKS: readonly Task[] = [
+  'feature-extraction',
+  'text-classification',
+  'text-generation',
+  'text2text-generation',
+  ...MEDIA_PIPELINE_TASKS,
+];
 
 /** transformers.js devices available on this platform (it supports cuda/webgpu/cpu on Linux). */
 export function platformDevices(): Device[] {

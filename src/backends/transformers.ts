@@ -34,7 +34,10 @@ type TensorLike = { dims: readonly number[]; data: unknown };
 
 type AnyPipeline = {
   tokenizer: ((texts: string | string[], opts: Record<string, unknown>) => Record<string, Tensor>) & Record<string, unknown>;
-  model: ((inputs: Record<string, Tensor>) => Promise<Record<string, TensorLike>>) & { config: Record<string, unknown>; sessions?: Record<string, OrtSession> };
+  model: ((inputs: Record<string, Tensor>) => Promise<Record<string, TensorLike>>) & {
+    config: Record<string, unknown>;
+    sessions?: Record<string, OrtSession>;
+  };
   dispose(): Promise<void>;
 };
 
@@ -55,7 +58,8 @@ function maskCounts(mask: TensorLike): number[] {
  */
 function runEncoder(p: AnyPipeline, enc: Record<string, Tensor>): Promise<Record<string, TensorLike>> {
   const session = p.model.sessions?.model;
-  if (!session || Object.keys(p.model.sessions!).length !== 1 || !session.inputNames.every((n) => enc[n] !== undefined)) return p.model(enc);
+  if (!session || Object.keys(p.model.sessions!).length !== 1 || !session.inputNames.every((n) => enc[n] !== undefined))
+    return p.model(enc);
   const feeds: Record<string, unknown> = {};
   for (const n of session.inputNames) feeds[n] = (enc[n] as unknown as { ort_tensor: unknown }).ort_tensor;
   return session.run(feeds);
@@ -78,7 +82,8 @@ async function forward(p: AnyPipeline, texts: string[]) {
 async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
   const { enc, out, finish } = await forward(p, input.texts);
   const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
-  if (!hidden || hidden.dims.length !== 3) throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
+  if (!hidden || hidden.dims.length !== 3)
+    throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
   const [B, S, H] = hidden.dims as [number, number, number];
   const hs = hidden.data as Float32Array;
   const mask = enc.attention_mask!.data as BigInt64Array;
@@ -134,12 +139,14 @@ async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-
 }
 
 /** Network failures (fetch and socket errors), as opposed to a model that is missing or broken. */
-const NETWORK_FAILURE = /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|network/i;
+const NETWORK_FAILURE =
+  /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|network/i;
 
 /** The message and its causes' messages, joined (fetch hides the socket error in `cause`). */
 function fullMessage(e: unknown): string {
   const parts: string[] = [];
-  for (let c = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++) parts.push(c instanceof Error ? `${c.message} ${(c as { code?: string }).code ?? ''}` : String(c));
+  for (let c = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++)
+    parts.push(c instanceof Error ? `${c.message} ${(c as { code?: string }).code ?? ''}` : String(c));
   return parts.join(' ');
 }
 
@@ -154,7 +161,11 @@ function loadError(req: LoadRequest, e: unknown, hub: string): ServerError {
       { cause: e, retryAfterMs: 30_000 },
     );
   }
-  if (/could not locate file|not found locally|file not found|ENOENT|Unauthorized access to file|local_files_only|allowRemoteModels/i.test(msg)) {
+  if (
+    /could not locate file|not found locally|file not found|ENOENT|Unauthorized access to file|local_files_only|allowRemoteModels/i.test(
+      msg,
+    )
+  ) {
     return new ServerError('model_not_found', `model files for "${req.source}" are missing: ${msg.split('\n')[0]}`, { cause: e });
   }
   return new ServerError('model_load_failed', `could not load "${req.source}" on ${req.device}: ${msg.split('\n')[0]}`, { cause: e });
@@ -179,7 +190,8 @@ export class TransformersBackend implements Backend {
   }
 
   async load(req: LoadRequest): Promise<ModelHandle> {
-    if (!TRANSFORMERS_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`);
+    if (!TRANSFORMERS_TASKS.includes(req.task))
+      throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${req.task}`);
     const dtype: Dtype = req.dtype ?? 'fp32';
     let p: AnyPipeline | undefined;
     try {
@@ -210,8 +222,10 @@ export class TransformersBackend implements Backend {
         try {
           if (input.task === 'feature-extraction') return (await embed(p, input)) as TaskOutput<I>;
           if (input.task === 'text-classification') return (await classify(p, input)) as TaskOutput<I>;
-          if (input.task === 'text-generation' || input.task === 'text2text-generation') return (await generate(p as never, input, req.task === 'text2text-generation')) as TaskOutput<I>;
-          if (isMediaPipelineTask(input.task)) return (await runMediaPipeline(p as unknown as CallablePipeline, input as never)) as TaskOutput<I>;
+          if (input.task === 'text-generation' || input.task === 'text2text-generation')
+            return (await generate(p as never, input, req.task === 'text2text-generation')) as TaskOutput<I>;
+          if (isMediaPipelineTask(input.task))
+            return (await runMediaPipeline(p as unknown as CallablePipeline, input as never)) as TaskOutput<I>;
           throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${input.task}`);
         } catch (e) {
           if (e instanceof ServerError) throw e;

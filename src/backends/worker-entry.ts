@@ -40,7 +40,11 @@ async function run(id: number, input: ToWorker & { type: 'run' } extends { input
   aborts.set(id, ac);
   try {
     if (!handle) throw new Error('model not loaded');
-    const full = { ...input, signal: ac.signal, ...(stream ? { onText: (piece: string) => send({ type: 'text', id, piece }) } : {}) } as TaskInput;
+    const full = {
+      ...input,
+      signal: ac.signal,
+      ...(stream ? { onText: (piece: string) => send({ type: 'text', id, piece }) } : {}),
+    } as TaskInput;
     const output = await handle.run(full);
     const transfer = 'vectors' in output ? output.vectors.map((v) => v.buffer as ArrayBuffer) : [];
     send({ type: 'result', id, output }, transfer);

@@ -16,7 +16,6 @@ import { ONNX_TASKS } from './onnx/tasks.js';
 import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
 import type { FromWorker, ToWorker, WireInput, WorkerInit } from './worker-protocol.js';
 
-
 /**
  * The image buffer an input hands to the worker instead of copying it: cloning a large image
  * stalls the main thread. Only a buffer the pixels own whole, allocated by JavaScript (the media
@@ -106,12 +105,19 @@ export class WorkerBackend implements Backend {
         }
       });
       worker.on('error', (e) => {
-        const err = new ServerError(ready ? 'inference_failed' : 'model_load_failed', `model worker for "${req.source}" failed: ${e.message}`, { cause: e });
+        const err = new ServerError(
+          ready ? 'inference_failed' : 'model_load_failed',
+          `model worker for "${req.source}" failed: ${e.message}`,
+          { cause: e },
+        );
         if (!ready) rejectLoad(err);
         failAll(err);
       });
       worker.on('exit', (code) => {
-        const err = new ServerError(ready ? 'inference_failed' : 'model_load_failed', `model worker for "${req.source}" exited (code ${code})`);
+        const err = new ServerError(
+          ready ? 'inference_failed' : 'model_load_failed',
+          `model worker for "${req.source}" exited (code ${code})`,
+        );
         if (!ready) rejectLoad(err);
         failAll(err);
         disposed?.();
@@ -134,7 +140,10 @@ export class WorkerBackend implements Backend {
               onText,
               cleanup: () => signal?.removeEventListener('abort', onAbort),
             });
-            worker.postMessage({ type: 'run', id, input: rest as WireInput, stream: onText !== undefined } satisfies ToWorker, movablePixels(rest));
+            worker.postMessage(
+              { type: 'run', id, input: rest as WireInput, stream: onText !== undefined } satisfies ToWorker,
+              movablePixels(rest),
+            );
             if (signal?.aborted) onAbort();
           });
         },

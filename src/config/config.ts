@@ -13,13 +13,31 @@ import { LOG_LEVELS } from '../logger.js';
 import { parseBytes, parseDuration } from './units.js';
 
 /** Tool names the server can expose (`--tools` picks a subset). */
-export const TOOL_NAMES = ['embed', 'similarity', 'classify', 'generate', 'detect', 'ocr', 'transcribe', 'detect_speech', 'load_model', 'unload_model', 'benchmark_model'] as const;
+export const TOOL_NAMES = [
+  'embed',
+  'similarity',
+  'classify',
+  'generate',
+  'detect',
+  'ocr',
+  'transcribe',
+  'detect_speech',
+  'load_model',
+  'unload_model',
+  'benchmark_model',
+] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 /** Devices a user may force with `--device`. */
 export const DEVICE_NAMES = ['auto', 'cpu', 'cuda', 'webgpu', 'coreml', 'dml'] as const;
 
-const csv = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const csv = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 
 const ConfigSchema = z.object({
   transport: z.enum(['stdio', 'http', 'both']).default('stdio'),
@@ -60,7 +78,11 @@ const ConfigSchema = z.object({
   corsOrigins: z.array(z.string()).default([]),
   /** Stateful sessions at most, and their idle timeout (ms). */
   maxSessions: z.number().int().min(1).default(256),
-  sessionIdleMs: z.number().int().min(1000).default(30 * 60_000),
+  sessionIdleMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(30 * 60_000),
   /** Stateful sessions one client (key, token subject or address) may hold. Default 16. */
   maxSessionsPerClient: z.number().int().min(1).default(16),
   /** Failed authentications per client address per minute before it is refused outright. Default 10. */
@@ -69,7 +91,11 @@ const ConfigSchema = z.object({
    * Largest accepted HTTP request body and stdio message (bytes). Default 28 MiB: one base64 media input at the
    * default 20 MiB media limit (base64 is 4/3 of the bytes) plus the rest of the call.
    */
-  maxBodyBytes: z.number().int().min(1024).default(28 * 2 ** 20),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(28 * 2 ** 20),
   /** Requests running longer are answered 504 (ms). Default 5 minutes. */
   requestTimeoutMs: z.number().int().min(1000).default(300_000),
   /** Time given to requests in flight on SIGTERM/SIGINT before exiting (ms). Default 30 s. */
@@ -88,7 +114,11 @@ const ConfigSchema = z.object({
   /** Where inference runs: a worker thread per model (default), or the main thread. */
   inferenceThread: z.enum(['worker', 'main']).default('worker'),
   /** Memory for loaded models, bytes. Default: 50% of RAM. */
-  memoryBudget: z.number().int().positive().default(() => Math.floor(totalmem() * DEFAULT_BUDGET_FRACTION)),
+  memoryBudget: z
+    .number()
+    .int()
+    .positive()
+    .default(() => Math.floor(totalmem() * DEFAULT_BUDGET_FRACTION)),
   /** Idle time before a model is unloaded, ms; -1 = never, 0 = right after use. Default 5 minutes. */
   keepAliveMs: z.number().int().min(-1).default(300_000),
   /** Skills to load at startup. */
@@ -114,7 +144,11 @@ const ConfigSchema = z.object({
     /** Let URLs reach loopback, private and link-local addresses. Default off (SSRF guard). */
     allowPrivateUrls: z.boolean().default(false),
     /** Largest media input, bytes (decoded base64, file or download). Default 20 MiB. */
-    maxBytes: z.number().int().min(1).default(20 * 2 ** 20),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(20 * 2 ** 20),
     /** Largest image, pixels (width x height). Default 25 megapixels. */
     maxPixels: z.number().int().min(1).default(25_000_000),
     /** Longest audio, seconds. Default 1 hour. */
@@ -123,7 +157,11 @@ const ConfigSchema = z.object({
      * Decoded media held in memory at once, bytes (images and audio waiting in the queue count);
      * calls beyond it wait for room. Default 256 MiB.
      */
-    memoryBytes: z.number().int().min(1).default(256 * 2 ** 20),
+    memoryBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(256 * 2 ** 20),
     /** Timeout of one URL download (ms). Default 15 s. */
     urlTimeoutMs: z.number().int().min(100).default(15_000),
   }),
@@ -363,7 +401,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   let transport = v.transport ?? E('TRANSPORT');
   if (transport === undefined && (v.port !== undefined || v.host !== undefined) && !call) {
     transport = 'http';
-    notes.push(`--${v.port !== undefined ? 'port' : 'host'} given without --transport: serving HTTP (use --transport both to keep stdio too)`);
+    notes.push(
+      `--${v.port !== undefined ? 'port' : 'host'} given without --transport: serving HTTP (use --transport both to keep stdio too)`,
+    );
   }
   // One `call` prints its result; the server's info lines would only bury it.
   const logLevel = v['log-level'] ?? E('LOG_LEVEL') ?? (call ? 'warn' : undefined);

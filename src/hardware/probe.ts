@@ -181,7 +181,11 @@ export function probeHardware(i: ProbeInputs = hostInputs()): HardwareInfo {
 
   const rocmPresent = i.exists('/dev/kfd') || i.exists('/opt/rocm');
   const rocm: AcceleratorInfo = rocmPresent
-    ? { present: true, runtime: 'unsupported', detail: 'ROCm needs an onnxruntime build with the ROCm/MIGraphX provider; the prebuilt onnxruntime-node has none' }
+    ? {
+        present: true,
+        runtime: 'unsupported',
+        detail: 'ROCm needs an onnxruntime build with the ROCm/MIGraphX provider; the prebuilt onnxruntime-node has none',
+      }
     : absent;
   if (rocmPresent) notes.push(`AMD ROCm present: ${rocm.detail}`);
 
@@ -195,7 +199,9 @@ export function probeHardware(i: ProbeInputs = hostInputs()): HardwareInfo {
     : { ...absent, targets };
 
   const qnnPresent = /qualcomm|snapdragon/i.test(i.cpuModel) || i.listDir('/dev').some((d) => d.startsWith('fastrpc'));
-  const qnn: AcceleratorInfo = qnnPresent ? { present: true, runtime: 'unsupported', detail: 'QNN needs an onnxruntime build with the QNN provider' } : absent;
+  const qnn: AcceleratorInfo = qnnPresent
+    ? { present: true, runtime: 'unsupported', detail: 'QNN needs an onnxruntime build with the QNN provider' }
+    : absent;
 
   if (i.platform === 'win32') usable.push('dml');
   const webgpuBuild = (i.platform === 'linux' && i.arch === 'x64') || i.platform === 'darwin' || i.platform === 'win32';

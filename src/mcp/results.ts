@@ -78,7 +78,11 @@ export function fromSdkMessage(message: string): ServerError {
 }
 
 /** Wraps a tool handler so any throw becomes an error result (logged as an error for model and server faults). */
-export function guarded<A, X>(logger: Logger, tool: string, fn: (args: A, extra: X) => Promise<CallToolResult>): (args: A, extra: X) => Promise<CallToolResult> {
+export function guarded<A, X>(
+  logger: Logger,
+  tool: string,
+  fn: (args: A, extra: X) => Promise<CallToolResult>,
+): (args: A, extra: X) => Promise<CallToolResult> {
   return async (args, extra) => {
     try {
       return await fn(args, extra);

@@ -40,6 +40,9 @@ export function hasScope(scopes: readonly string[], scope: string): boolean {
 export function requireScope(authInfo: { scopes: string[] } | undefined, scope: string): void {
   if (!authInfo) return;
   if (!hasScope(authInfo.scopes, scope)) {
-    throw new ServerError('forbidden', `this call needs the "${scope}" scope; the credentials have: ${authInfo.scopes.join(' ') || 'none'}`);
+    throw new ServerError(
+      'forbidden',
+      `this call needs the "${scope}" scope; the credentials have: ${authInfo.scopes.join(' ') || 'none'}`,
+    );
   }
 }

@@ -12,7 +12,6 @@ import { registerResources } from './resources/index.js';
 import { fail, fromSdkMessage } from './results.js';
 import { registerTools } from './tools/index.js';
 
-
 /** A server and how to close it. */
 export interface CreatedServer {
   server: McpServer;
@@ -21,7 +20,7 @@ export interface CreatedServer {
 
 const INSTRUCTIONS =
   'Local Hugging Face models as tools. Use `similarity` to rank texts (not `embed`), `classify` for labels, ' +
-  '`generate` for text. Each tool\'s `model` argument lists the models available; read hf://models for details. ' +
+  "`generate` for text. Each tool's `model` argument lists the models available; read hf://models for details. " +
   'Errors carry a stable `code`; retry only when `retryable` is true.';
 
 export function createServer(deps: ServerDeps): CreatedServer {

@@ -127,8 +127,16 @@ function readOggHeader(b: Uint8Array): AudioHeader {
 const MPEG_RATES: Record<number, readonly number[]> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
 /** kbit/s by [MPEG-1?][layer][index]; index 0 is free format, 15 is invalid. */
 const MPEG_BITRATES = {
-  v1: { 3: [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448], 2: [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384], 1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] },
-  v2: { 3: [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256], 2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160], 1: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160] },
+  v1: {
+    3: [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    2: [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    1: [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  },
+  v2: {
+    3: [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+    2: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    1: [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+  },
 } as const;
 
 /** One MPEG audio frame header. `bytes` is 0 for free-format frames, whose length is not stated. */
@@ -153,7 +161,12 @@ function mpegFrame(b: Uint8Array, at: number): MpegFrame | undefined {
   const pad = (b[at + 2]! >> 1) & 1;
   const kbps = (version === 3 ? MPEG_BITRATES.v1 : MPEG_BITRATES.v2)[layerBits as 1 | 2 | 3][brIdx]!;
   const samples = layer === 1 ? 384 : layer === 3 && version !== 3 ? 576 : 1152;
-  const bytes = kbps === 0 ? 0 : layer === 1 ? (Math.floor((12000 * kbps) / sampleRate) + pad) * 4 : Math.floor(((samples / 8) * 1000 * kbps) / sampleRate) + pad;
+  const bytes =
+    kbps === 0
+      ? 0
+      : layer === 1
+        ? (Math.floor((12000 * kbps) / sampleRate) + pad) * 4
+        : Math.floor(((samples / 8) * 1000 * kbps) / sampleRate) + pad;
   return { sampleRate, mono: b[at + 3]! >> 6 === 3, samples, bytes, version };
 }
 
@@ -188,7 +201,7 @@ function readMp3Header(b: Uint8Array): AudioHeader {
   }
   if (first.bytes === 0) return { format: 'mp3', sampleRate, channels: mono ? 1 : 2, seconds: undefined };
   let samples = 0;
-  for (let p = at; p < b.length - 4; ) {
+  for (let p = at; p < b.length - 4;) {
     const f = mpegFrame(b, p);
     if (f && f.bytes > 0) {
       samples += f.samples;

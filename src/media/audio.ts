@@ -177,7 +177,11 @@ class Collector {
 }
 
 /** Reads interleaved PCM or float WAV sample bytes a block at a time. */
-async function decodeWavPcm(bytes: Uint8Array, l: { audioFormat: number; bitsPerSample: number; blockAlign: number; channels: number; dataOffset: number; dataBytes: number }, sink: Collector): Promise<void> {
+async function decodeWavPcm(
+  bytes: Uint8Array,
+  l: { audioFormat: number; bitsPerSample: number; blockAlign: number; channels: number; dataOffset: number; dataBytes: number },
+  sink: Collector,
+): Promise<void> {
   const { channels: nch, blockAlign, bitsPerSample: bits } = l;
   const isFloat = l.audioFormat === 3;
   const width = Math.ceil(bits / 8);
@@ -191,7 +195,7 @@ async function decodeWavPcm(bytes: Uint8Array, l: { audioFormat: number; bitsPer
     if (isFloat) return bits === 32 ? dv.getFloat32(o, true) : dv.getFloat64(o, true);
     if (width === 1) return (dv.getUint8(o) - 128) / 128;
     if (width === 2) return dv.getInt16(o, true) / scale;
-    if (width === 3) return ((dv.getUint8(o) | (dv.getUint8(o + 1) << 8) | (dv.getInt8(o + 2) << 16)) / scale);
+    if (width === 3) return (dv.getUint8(o) | (dv.getUint8(o + 1) << 8) | (dv.getInt8(o + 2) << 16)) / scale;
     return dv.getInt32(o, true) / scale;
   };
   for (let f0 = 0; f0 < total; f0 += WAV_FRAMES) {
@@ -217,7 +221,11 @@ async function decodeWav(bytes: Uint8Array, sink: Collector): Promise<void> {
   else if (l.audioFormat === 6) w.fromALaw();
   else w.fromMuLaw();
   const pcm = (w.data as { samples: Uint8Array }).samples;
-  return decodeWavPcm(pcm, { audioFormat: 1, bitsPerSample: 16, blockAlign: 2 * l.channels, channels: l.channels, dataOffset: 0, dataBytes: pcm.length }, sink);
+  return decodeWavPcm(
+    pcm,
+    { audioFormat: 1, bitsPerSample: 16, blockAlign: 2 * l.channels, channels: l.channels, dataOffset: 0, dataBytes: pcm.length },
+    sink,
+  );
 }
 
 /** What the wasm audio decoders return per call. */
@@ -242,12 +250,13 @@ async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Arra
   let errors = 0;
   const take = async (r: WasmDecoded) => {
     errors += r.errors.length;
-    if (r.samplesDecoded > 0 && r.sampleRate !== header.sampleRate) throw new HeaderError(`the stream changes rate from ${header.sampleRate} to ${r.sampleRate} Hz`);
+    if (r.samplesDecoded > 0 && r.sampleRate !== header.sampleRate)
+      throw new HeaderError(`the stream changes rate from ${header.sampleRate} to ${r.sampleRate} Hz`);
     await sink.push(r.channelData, r.samplesDecoded);
   };
   try {
     let feed: number = FEED.start;
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const before = sink.frames;
       await take(await d.decode(bytes.subarray(at, at + feed)));
       at += feed;
@@ -284,7 +293,8 @@ export function probeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'aud
   if (bytes.length === 0) throw new ServerError('invalid_media', `${field} is empty`);
   const format = sniffAudio(bytes);
   if (format === 'opus') throw new ServerError('unsupported_media', `${field} is Ogg Opus; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
-  if (!format) throw new ServerError('unsupported_media', `${field} is not a recognised audio file; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
+  if (!format)
+    throw new ServerError('unsupported_media', `${field} is not a recognised audio file; accepted formats: WAV, MP3, Ogg Vorbis, FLAC`);
   let header: AudioHeader;
   try {
     header = readAudioHeader(bytes, format);
@@ -293,9 +303,13 @@ export function probeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'aud
   }
   const { sampleRate: rate, channels } = header;
   if (!(rate >= SOURCE_RATES.min && rate <= SOURCE_RATES.max)) {
-    throw new ServerError('unsupported_media', `${field} declares a ${rate} Hz sample rate; accepted: ${SOURCE_RATES.min} to ${SOURCE_RATES.max} Hz`);
+    throw new ServerError(
+      'unsupported_media',
+      `${field} declares a ${rate} Hz sample rate; accepted: ${SOURCE_RATES.min} to ${SOURCE_RATES.max} Hz`,
+    );
   }
-  if (!(channels >= 1 && channels <= MAX_CHANNELS)) throw new ServerError('unsupported_media', `${field} declares ${channels} channels; accepted: 1 to ${MAX_CHANNELS}`);
+  if (!(channels >= 1 && channels <= MAX_CHANNELS))
+    throw new ServerError('unsupported_media', `${field} declares ${channels} channels; accepted: 1 to ${MAX_CHANNELS}`);
   if (header.seconds !== undefined && header.seconds > cfg.maxAudioSeconds) throw tooLong(field, header.seconds, cfg);
   // A length the header does not state is reserved at the limit: the decode may produce that much.
   const seconds = Math.min(cfg.maxAudioSeconds, header.seconds === undefined ? cfg.maxAudioSeconds : header.seconds * DECLARED_SLACK + 1);
@@ -303,22 +317,37 @@ export function probeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'aud
 }
 
 function tooLong(field: string, seconds: number, cfg: Config['media']): ServerError {
-  return new ServerError('media_too_large', `${field} is ${seconds.toFixed(1)} s long, over the ${cfg.maxAudioSeconds} s limit (--max-audio-duration)`);
+  return new ServerError(
+    'media_too_large',
+    `${field} is ${seconds.toFixed(1)} s long, over the ${cfg.maxAudioSeconds} s limit (--max-audio-duration)`,
+  );
 }
 
 /**
  * Decodes `bytes` to 16 kHz mono under the media limits (the header is checked first unless
  * given). `signal` stops the work between pieces (deadline or cancellation), rethrowing its reason.
  */
-export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field = 'audio', signal?: AbortSignal, checked?: AudioHeader): Promise<DecodedAudio> {
+export async function decodeAudio(
+  bytes: Uint8Array,
+  cfg: Config['media'],
+  field = 'audio',
+  signal?: AbortSignal,
+  checked?: AudioHeader,
+): Promise<DecodedAudio> {
   const header = checked ?? probeAudio(bytes, cfg, field);
   const { format, sampleRate: rate, channels } = header;
   const bad = (why: string) => new ServerError('invalid_media', `${field} could not be decoded as ${format.toUpperCase()}: ${why}`);
   const resampler = await streamResampler(rate, TARGET_RATE);
   try {
     const declared = header.seconds === undefined ? Infinity : Math.ceil((header.seconds * DECLARED_SLACK + 1) * rate);
-    const sink = new Collector(rate, Math.floor(cfg.maxAudioSeconds * rate), resampler, (sec) => tooLong(field, sec, cfg), signal, declared, () =>
-      bad(`it decodes to more than the ${header.seconds!.toFixed(1)} s its header declares`),
+    const sink = new Collector(
+      rate,
+      Math.floor(cfg.maxAudioSeconds * rate),
+      resampler,
+      (sec) => tooLong(field, sec, cfg),
+      signal,
+      declared,
+      () => bad(`it decodes to more than the ${header.seconds!.toFixed(1)} s its header declares`),
     );
     try {
       if (format === 'wav') await decodeWav(bytes, sink);
@@ -330,7 +359,15 @@ export async function decodeAudio(bytes: Uint8Array, cfg: Config['media'], field
     }
     if (sink.frames === 0) throw new ServerError('invalid_media', `${field} holds no audio samples`);
     const samples = sink.samples();
-    return { samples, sampleRate: TARGET_RATE, duration: samples.length / TARGET_RATE, format, sourceRate: rate, sourceChannels: channels, peak: sink.peak };
+    return {
+      samples,
+      sampleRate: TARGET_RATE,
+      duration: samples.length / TARGET_RATE,
+      format,
+      sourceRate: rate,
+      sourceChannels: channels,
+      peak: sink.peak,
+    };
   } finally {
     resampler.free();
   }

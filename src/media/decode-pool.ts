@@ -18,8 +18,7 @@ import type { DecodedImage, ImageHeader } from './image.js';
 
 /** A decode request, as it crosses to the thread. */
 export type DecodeJob = { id: number; bytes: Uint8Array; media: Config['media']; field: string } & (
-  | { kind: 'audio'; header: AudioHeader }
-  | { kind: 'image'; header: ImageHeader }
+  { kind: 'audio'; header: AudioHeader } | { kind: 'image'; header: ImageHeader }
 );
 
 /** The thread's answer. */

@@ -19,7 +19,12 @@ async function decode(job: DecodeJob): Promise<[DecodeReply, ArrayBuffer[]]> {
     const audio = await decodeAudio(job.bytes, job.media, job.field, undefined, job.header);
     return [{ id: job.id, audio }, [audio.samples.buffer as ArrayBuffer]];
   }
-  const image = await decodeImage(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.media, job.field, job.header);
+  const image = await decodeImage(
+    Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength),
+    job.media,
+    job.field,
+    job.header,
+  );
   const owned = new Uint8Array(image.data.length);
   owned.set(image.data);
   return [{ id: job.id, image: { ...image, data: owned } }, [owned.buffer]];

@@ -61,7 +61,15 @@ function guardedLookup(field: string): LookupFunction {
       if (err) return callback(err, '', 0);
       const list = addresses as unknown as LookupAddress[];
       const bad = list.find((a) => !isPublicAddress(a.address));
-      if (bad) return callback(refused(field, `${hostname} resolves to ${bad.address}, a non-public address (see --allow-private-urls)`) as NodeJS.ErrnoException, '', 0);
+      if (bad)
+        return callback(
+          refused(
+            field,
+            `${hostname} resolves to ${bad.address}, a non-public address (see --allow-private-urls)`,
+          ) as NodeJS.ErrnoException,
+          '',
+          0,
+        );
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
       callback(null, list[0]!.address, list[0]!.family);
     });
@@ -69,7 +77,12 @@ function guardedLookup(field: string): LookupFunction {
 }
 
 /** Downloads `url` under the media limits. */
-export async function fetchMedia(url: string, cfg: MediaConfig, field: string, signal?: AbortSignal): Promise<{ bytes: Buffer; declaredType?: string | undefined }> {
+export async function fetchMedia(
+  url: string,
+  cfg: MediaConfig,
+  field: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: Buffer; declaredType?: string | undefined }> {
   if (!cfg.allowUrls) throw refused(field, 'media URLs are disabled; start the server with --allow-urls, or send the bytes as base64');
   const timeout = AbortSignal.timeout(cfg.urlTimeoutMs);
   const all = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -106,35 +119,48 @@ interface Response {
 function request(u: URL, cfg: MediaConfig, field: string, signal: AbortSignal): Promise<Response> {
   const mod = u.protocol === 'https:' ? https : http;
   return new Promise<Response>((resolve, reject) => {
-    const req = mod.get(u, { signal, ...(cfg.allowPrivateUrls ? {} : { lookup: guardedLookup(field) }), headers: { 'user-agent': 'hf-model-server', accept: '*/*' } }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location) {
-        res.resume();
-        return resolve({ redirect: res.headers.location });
-      }
-      if (status < 200 || status >= 300) {
-        res.resume();
-        return reject(new ServerError('fetch_failed', `${field}: ${u.origin}${u.pathname} answered HTTP ${status}`));
-      }
-      const declared = Number(res.headers['content-length'] ?? NaN);
-      if (declared > cfg.maxBytes) {
-        res.destroy();
-        return reject(new ServerError('media_too_large', `${field}: the download is ${declared} bytes, over the ${cfg.maxBytes}-byte limit (--max-media-size)`));
-      }
-      const chunks: Buffer[] = [];
-      let n = 0;
-      res.on('data', (c: Buffer) => {
-        n += c.length;
-        if (n > cfg.maxBytes) {
-          res.destroy();
-          reject(new ServerError('media_too_large', `${field}: the download passed the ${cfg.maxBytes}-byte limit (--max-media-size)`));
-          return;
+    const req = mod.get(
+      u,
+      {
+        signal,
+        ...(cfg.allowPrivateUrls ? {} : { lookup: guardedLookup(field) }),
+        headers: { 'user-agent': 'hf-model-server', accept: '*/*' },
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location) {
+          res.resume();
+          return resolve({ redirect: res.headers.location });
         }
-        chunks.push(c);
-      });
-      res.on('end', () => resolve({ body: Buffer.concat(chunks), type: res.headers['content-type'] }));
-      res.on('error', (e) => reject(wrap(e, field, signal)));
-    });
+        if (status < 200 || status >= 300) {
+          res.resume();
+          return reject(new ServerError('fetch_failed', `${field}: ${u.origin}${u.pathname} answered HTTP ${status}`));
+        }
+        const declared = Number(res.headers['content-length'] ?? NaN);
+        if (declared > cfg.maxBytes) {
+          res.destroy();
+          return reject(
+            new ServerError(
+              'media_too_large',
+              `${field}: the download is ${declared} bytes, over the ${cfg.maxBytes}-byte limit (--max-media-size)`,
+            ),
+          );
+        }
+        const chunks: Buffer[] = [];
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+          if (n > cfg.maxBytes) {
+            res.destroy();
+            reject(new ServerError('media_too_large', `${field}: the download passed the ${cfg.maxBytes}-byte limit (--max-media-size)`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ body: Buffer.concat(chunks), type: res.headers['content-type'] }));
+        res.on('error', (e) => reject(wrap(e, field, signal)));
+      },
+    );
     req.on('error', (e) => reject(wrap(e, field, signal)));
   });
 }

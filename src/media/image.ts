@@ -56,10 +56,16 @@ export async function probeImage(bytes: Buffer, cfg: Config['media'], field = 'i
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
   if (w * h > cfg.maxPixels) {
-    throw new ServerError('media_too_large', `${field} is ${w}x${h} = ${w * h} pixels, over the ${cfg.maxPixels}-pixel limit (--max-image-pixels)`);
+    throw new ServerError(
+      'media_too_large',
+      `${field} is ${w}x${h} = ${w * h} pixels, over the ${cfg.maxPixels}-pixel limit (--max-image-pixels)`,
+    );
   }
   if (w > 0 && h > 0 && Math.max(w, h) / Math.min(w, h) > MAX_ASPECT) {
-    throw new ServerError('media_too_large', `${field} is ${w}x${h}, more than ${MAX_ASPECT} times longer than it is wide; crop or split it`);
+    throw new ServerError(
+      'media_too_large',
+      `${field} is ${w}x${h}, more than ${MAX_ASPECT} times longer than it is wide; crop or split it`,
+    );
   }
   return { width: w, height: h, format };
 }

@@ -49,7 +49,8 @@ export function decodeBase64(text: string, cfg: MediaConfig, field: string): Buf
 export function decodeDataUri(uri: string, cfg: MediaConfig, field: string): MediaBytes {
   const m = /^data:([^,;]*)((?:;[^,;]*)*),(.*)$/s.exec(uri);
   if (!m) throw new ServerError('invalid_media', `${field} is not a valid data: URI`);
-  if (!m[2]!.split(';').includes('base64')) throw new ServerError('invalid_media', `${field}: only base64 data: URIs are accepted (data:<type>;base64,...)`);
+  if (!m[2]!.split(';').includes('base64'))
+    throw new ServerError('invalid_media', `${field}: only base64 data: URIs are accepted (data:<type>;base64,...)`);
   return { bytes: decodeBase64(m[3]!, cfg, field), kind: 'data-uri', declaredType: m[1] || undefined };
 }
 
@@ -100,8 +101,15 @@ export async function readAllowedFile(path: string, cfg: MediaConfig, field: str
   const root = roots.find((r) => inside(r, real));
   if (root === undefined) throw refused();
   // Hidden files and folders (.ssh, .env, .git ...) hold secrets, not media.
-  if (relative(root, real).split(sep).some((part) => part.startsWith('.'))) {
-    throw new ServerError('path_not_allowed', `${field}: ${echo(path)} is hidden (a name starting with "."); hidden files and folders are not read`);
+  if (
+    relative(root, real)
+      .split(sep)
+      .some((part) => part.startsWith('.'))
+  ) {
+    throw new ServerError(
+      'path_not_allowed',
+      `${field}: ${echo(path)} is hidden (a name starting with "."); hidden files and folders are not read`,
+    );
   }
   const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch(() => {
     throw refused();

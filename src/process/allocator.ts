@@ -44,7 +44,9 @@ export function relaunchWithAllocatorTuning(): Promise<never> {
       env: { ...process.env, ...ALLOCATOR_ENV },
     });
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
-    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 1)));
+    child.on('exit', (code, signal) =>
+      process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 1)),
+    );
     child.on('error', () => process.exit(1));
   });
 }

@@ -69,9 +69,13 @@ export class Breakers {
       if ((e as { code?: string }).code === 'EOPENBREAKER') {
         const reset = this.o.resetTimeoutMs ?? 30_000;
         const retryAfterMs = Math.max(100, b.openedAt + reset - Date.now());
-        throw new ServerError('model_unavailable', `model "${model}" is failing and temporarily unavailable; retry in about ${Math.ceil(retryAfterMs / 1000)} s`, {
-          retryAfterMs,
-        });
+        throw new ServerError(
+          'model_unavailable',
+          `model "${model}" is failing and temporarily unavailable; retry in about ${Math.ceil(retryAfterMs / 1000)} s`,
+          {
+            retryAfterMs,
+          },
+        );
       }
       throw e;
     }

@@ -95,7 +95,9 @@ export class Batcher<U, R> {
       const batchesAhead = Math.ceil((this.depth + units.length) / this.o.maxBatchSize);
       const retryAfterMs = Math.max(50, Math.round(batchesAhead * (this.avgBatchMs || 50)));
       return Promise.reject(
-        new ServerError('overloaded', `queue full (${this.depth} queued, limit ${this.o.maxQueue}); retry in about ${retryAfterMs} ms`, { retryAfterMs }),
+        new ServerError('overloaded', `queue full (${this.depth} queued, limit ${this.o.maxQueue}); retry in about ${retryAfterMs} ms`, {
+          retryAfterMs,
+        }),
       );
     }
     const priority = opts.priority ?? 'normal';
@@ -193,7 +195,12 @@ export class Batcher<U, R> {
     this.running++;
     const started = this.now();
     const key = batch[0]!.key;
-    this.o.onBatch?.({ key, size: batch.length, tokens: batch.reduce((a, b) => a + b.tokens, 0), waitsMs: batch.map((b) => started - b.enqueuedAt) });
+    this.o.onBatch?.({
+      key,
+      size: batch.length,
+      tokens: batch.reduce((a, b) => a + b.tokens, 0),
+      waitsMs: batch.map((b) => started - b.enqueuedAt),
+    });
     void this.execute(key, batch).finally(() => {
       const ms = this.now() - started;
       this.avgBatchMs = this.avgBatchMs === 0 ? ms : 0.8 * this.avgBatchMs + 0.2 * ms;
@@ -208,7 +215,13 @@ export class Batcher<U, R> {
    */
   private async execute(key: string, batch: Array<Item<U, R>>): Promise<void> {
     try {
-      this.deliver(batch, await this.o.run(key, batch.map((b) => b.unit)));
+      this.deliver(
+        batch,
+        await this.o.run(
+          key,
+          batch.map((b) => b.unit),
+        ),
+      );
     } catch (e) {
       const groups = new Map<Request<R>, Array<Item<U, R>>>();
       for (const it of batch) groups.set(it.req, [...(groups.get(it.req) ?? []), it]);
@@ -218,7 +231,13 @@ export class Batcher<U, R> {
       }
       for (const items of groups.values()) {
         try {
-          this.deliver(items, await this.o.run(key, items.map((b) => b.unit)));
+          this.deliver(
+            items,
+            await this.o.run(
+              key,
+              items.map((b) => b.unit),
+            ),
+          );
         } catch (e2) {
           this.failAll(items, e2);
         }
@@ -227,7 +246,8 @@ export class Batcher<U, R> {
   }
 
   private deliver(items: Array<Item<U, R>>, results: R[]): void {
-    if (results.length !== items.length) throw new ServerError('internal', `batch returned ${results.length} results for ${items.length} inputs`);
+    if (results.length !== items.length)
+      throw new ServerError('internal', `batch returned ${results.length} results for ${items.length} inputs`);
     items.forEach((it, i) => {
       if (it.req.settled) return;
       it.req.results[it.index] = results[i]!;

@@ -105,7 +105,15 @@ export class Benchmarker {
       }
       try {
         const t0 = performance.now();
-        const h = await this.d.backend.load({ source, revision: skill.model.revision, task, device, dtype, threads: this.d.config.threads, files: skill.model.files });
+        const h = await this.d.backend.load({
+          source,
+          revision: skill.model.revision,
+          task,
+          device,
+          dtype,
+          threads: this.d.config.threads,
+          files: skill.model.files,
+        });
         res.loadMs = Math.round(performance.now() - t0);
         try {
           const inp = input(task, batch);

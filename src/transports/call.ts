@@ -20,7 +20,8 @@ export async function callOnce(app: App, tool: string, args: string): Promise<Ca
   } catch (e) {
     throw new ServerError('invalid_input', `arguments are not valid JSON: ${(e as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ServerError('invalid_input', 'arguments must be a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ServerError('invalid_input', 'arguments must be a JSON object');
   const { client, close } = await connectInMemory(app, 'hf-model-server-call');
   try {
     const { tools } = await client.listTools();
@@ -30,7 +31,10 @@ export async function callOnce(app: App, tool: string, args: string): Promise<Ca
     const known = Object.keys(target.inputSchema.properties ?? {});
     const unknown = Object.keys(parsed as object).filter((k) => !known.includes(k));
     if (unknown.length > 0) {
-      throw new ServerError('invalid_input', `unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => echo(k)).join(', ')} for ${tool}; valid: ${known.join(', ')}`);
+      throw new ServerError(
+        'invalid_input',
+        `unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => echo(k)).join(', ')} for ${tool}; valid: ${known.join(', ')}`,
+      );
     }
     return (await client.callTool({ name: tool, arguments: parsed as Record<string, unknown> })) as CallToolResult;
   } finally {

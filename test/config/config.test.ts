@@ -8,10 +8,35 @@ describe('parseCli', () => {
   it('reads defaults, environment and flags (flags win)', () => {
     const d = parseCli([], {}).config;
     expect(d).toMatchObject({ transport: 'stdio', offline: false, device: 'auto', logLevel: 'info', tools: [...TOOL_NAMES] });
-    expect(d.media).toMatchObject({ allowDirs: [process.cwd()], allowUrls: false, allowPrivateUrls: false, maxBytes: 20 * 2 ** 20, maxPixels: 25_000_000, maxAudioSeconds: 3600 });
-    const m = parseCli(['--allow-dir', '/data', '--allow-dir', '/srv/media', '--allow-urls', '--max-media-size', '5MB', '--max-image-pixels', '1000000', '--max-audio-duration', '10m'], {}).config.media;
+    expect(d.media).toMatchObject({
+      allowDirs: [process.cwd()],
+      allowUrls: false,
+      allowPrivateUrls: false,
+      maxBytes: 20 * 2 ** 20,
+      maxPixels: 25_000_000,
+      maxAudioSeconds: 3600,
+    });
+    const m = parseCli(
+      [
+        '--allow-dir',
+        '/data',
+        '--allow-dir',
+        '/srv/media',
+        '--allow-urls',
+        '--max-media-size',
+        '5MB',
+        '--max-image-pixels',
+        '1000000',
+        '--max-audio-duration',
+        '10m',
+      ],
+      {},
+    ).config.media;
     expect(m).toMatchObject({ allowDirs: ['/data', '/srv/media'], allowUrls: true, maxBytes: 5e6, maxPixels: 1e6, maxAudioSeconds: 600 });
-    expect(parseCli([], { HF_MODEL_SERVER_ALLOW_DIR: '/x,/y', HF_MODEL_SERVER_ALLOW_URLS: '1' }).config.media).toMatchObject({ allowDirs: ['/x', '/y'], allowUrls: true });
+    expect(parseCli([], { HF_MODEL_SERVER_ALLOW_DIR: '/x,/y', HF_MODEL_SERVER_ALLOW_URLS: '1' }).config.media).toMatchObject({
+      allowDirs: ['/x', '/y'],
+      allowUrls: true,
+    });
     const e = parseCli(['--log-level', 'debug'], {
       HF_MODEL_SERVER_OFFLINE: '1',
       HF_MODEL_SERVER_TOOLS: 'embed,similarity',
@@ -20,7 +45,14 @@ describe('parseCli', () => {
       HF_MODEL_SERVER_SKILLS_DIR: '/a,/b',
       HF_MODEL_SERVER_THREADS: '1',
     }).config;
-    expect(e).toMatchObject({ offline: true, tools: ['embed', 'similarity'], logLevel: 'debug', modelsDir: '/models', skillsDirs: ['/a', '/b'], threads: 1 });
+    expect(e).toMatchObject({
+      offline: true,
+      tools: ['embed', 'similarity'],
+      logLevel: 'debug',
+      modelsDir: '/models',
+      skillsDirs: ['/a', '/b'],
+      threads: 1,
+    });
   });
 
   it('is frozen', () => {

@@ -22,7 +22,10 @@ function host(files: Record<string, string>, dirs: Record<string, string[]> = {}
   };
 }
 
-const NVIDIA = { '/proc/driver/nvidia/version': 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue', '/proc/driver/nvidia/gpus/0000:01:00.0/information': 'Model: \t NVIDIA H100 80GB HBM3\n' };
+const NVIDIA = {
+  '/proc/driver/nvidia/version': 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue',
+  '/proc/driver/nvidia/gpus/0000:01:00.0/information': 'Model: \t NVIDIA H100 80GB HBM3\n',
+};
 
 describe('selectDevices', () => {
   it('prefers cuda then falls back to cpu', () => {
@@ -44,14 +47,26 @@ describe('selectDevices', () => {
 
 describe('probeHardware', () => {
   it('CUDA present without provider libraries: cpu only, with a note on how to fix', () => {
-    const hw = probeHardware(host(NVIDIA, { '/proc/driver/nvidia/gpus': ['0000:01:00.0'], '/ort': ['libonnxruntime.so.1', 'onnxruntime_binding.node'] }));
-    expect(hw.nvidia).toMatchObject({ present: true, runtime: 'unsupported', driver: '550.54.15', gpus: [{ name: 'NVIDIA H100 80GB HBM3' }] });
+    const hw = probeHardware(
+      host(NVIDIA, { '/proc/driver/nvidia/gpus': ['0000:01:00.0'], '/ort': ['libonnxruntime.so.1', 'onnxruntime_binding.node'] }),
+    );
+    expect(hw.nvidia).toMatchObject({
+      present: true,
+      runtime: 'unsupported',
+      driver: '550.54.15',
+      gpus: [{ name: 'NVIDIA H100 80GB HBM3' }],
+    });
     expect(hw.runtime.usable).toEqual(['webgpu', 'cpu']);
     expect(selectDevices({ usable: hw.runtime.usable })).toEqual(['cpu']);
     expect(hw.runtime.notes.join()).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
   });
   it('CUDA with provider libraries is usable', () => {
-    const hw = probeHardware(host(NVIDIA, { '/proc/driver/nvidia/gpus': ['0000:01:00.0'], '/ort': ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'] }));
+    const hw = probeHardware(
+      host(NVIDIA, {
+        '/proc/driver/nvidia/gpus': ['0000:01:00.0'],
+        '/ort': ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'],
+      }),
+    );
     expect(hw.runtime.usable).toEqual(['cuda', 'webgpu', 'cpu']);
     expect(selectDevices({ usable: hw.runtime.usable })).toEqual(['cuda', 'cpu']);
   });
@@ -60,7 +75,11 @@ describe('probeHardware', () => {
       ...host({}),
       run: (cmd) => (cmd === 'nvidia-smi' ? 'NVIDIA H200, 143771, 0, 580.159.03\n' : undefined),
     });
-    expect(hw.nvidia).toMatchObject({ present: true, driver: '580.159.03', gpus: [{ name: 'NVIDIA H200', memoryTotalBytes: 143771 * 2 ** 20 }] });
+    expect(hw.nvidia).toMatchObject({
+      present: true,
+      driver: '580.159.03',
+      gpus: [{ name: 'NVIDIA H200', memoryTotalBytes: 143771 * 2 ** 20 }],
+    });
   });
   it('ROCm is reported but needs a custom build', () => {
     const hw = probeHardware(host({ '/dev/kfd': '' }));
@@ -80,10 +99,21 @@ describe('probeHardware', () => {
     expect(selectDevices({ usable: hw.runtime.usable, forced: 'webgpu' })).toEqual(['webgpu', 'cpu']);
   });
   it('Intel hosts report OpenVINO targets that need a custom build', () => {
-    const hw = probeHardware(host({ '/sys/class/drm/card0/device/vendor': '0x8086\n' }, { '/sys/class/drm': ['card0', 'renderD128'] }, { cpuModel: 'Intel(R) Xeon(R)' }));
+    const hw = probeHardware(
+      host(
+        { '/sys/class/drm/card0/device/vendor': '0x8086\n' },
+        { '/sys/class/drm': ['card0', 'renderD128'] },
+        { cpuModel: 'Intel(R) Xeon(R)' },
+      ),
+    );
     expect(hw.openvino).toMatchObject({ present: true, runtime: 'unsupported', targets: ['CPU', 'GPU'] });
   });
   it('reads SIMD flags from /proc/cpuinfo', () => {
-    expect(probeHardware(host({ '/proc/cpuinfo': 'flags\t\t: fpu sse4_2 avx avx2 fma\n' })).cpu.flags).toEqual(['sse4_2', 'avx', 'avx2', 'fma']);
+    expect(probeHardware(host({ '/proc/cpuinfo': 'flags\t\t: fpu sse4_2 avx avx2 fma\n' })).cpu.flags).toEqual([
+      'sse4_2',
+      'avx',
+      'avx2',
+      'fma',
+    ]);
   });
 });

@@ -97,7 +97,8 @@ export class FakeBackend implements Backend {
           });
           return { labels, tokens: input.texts.map((t) => t.split(/\s+/).length + 2) } as TaskOutput<I>;
         }
-        if (input.task !== 'text-generation' && input.task !== 'text2text-generation') throw new ServerError('unsupported_task', `the fake backend does not serve ${input.task}`);
+        if (input.task !== 'text-generation' && input.task !== 'text2text-generation')
+          throw new ServerError('unsupported_task', `the fake backend does not serve ${input.task}`);
         const n = input.params.maxNewTokens;
         const one = (prompt: string) => {
           const tokenIds = Array.from({ length: n }, (_, i) => i + 1 + prompt.length);

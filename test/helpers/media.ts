@@ -19,20 +19,30 @@ export const TRUTH = JSON.parse(readFileSync('test/fixtures/media/truth.json', '
 /** A 16-bit mono WAV of `samples` at `rate`. */
 export function wav(samples: Float32Array | number[], rate = 16000): Buffer {
   const w = new wavefile.WaveFile();
-  w.fromScratch(1, rate, '16', Int16Array.from(samples, (v) => Math.round(Math.max(-1, Math.min(1, v)) * 32767)));
+  w.fromScratch(
+    1,
+    rate,
+    '16',
+    Int16Array.from(samples, (v) => Math.round(Math.max(-1, Math.min(1, v)) * 32767)),
+  );
   return Buffer.from(w.toBuffer());
 }
 
 /** A noise-like test signal (deterministic). */
 export function signal(seconds: number, rate = 16000): Float32Array {
-  return Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => 0.3 * Math.sin(i * 0.05) * Math.sin(i * 0.0007) + 0.05 * Math.sin(i * 1.3));
+  return Float32Array.from(
+    { length: Math.round(seconds * rate) },
+    (_, i) => 0.3 * Math.sin(i * 0.05) * Math.sin(i * 0.0007) + 0.05 * Math.sin(i * 1.3),
+  );
 }
 
 /** A PNG of a horizontal gradient. */
 export async function png(width: number, height: number): Promise<Buffer> {
   const data = Buffer.alloc(width * height * 3);
   for (let i = 0; i < width * height; i++) data.fill(Math.round(((i % width) / width) * 255), i * 3, i * 3 + 3);
-  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -40,7 +50,11 @@ export async function png(width: number, height: number): Promise<Buffer> {
  * pitch the fixture generator used (first line at y=20, `pitch` px per line), and a pixel is ink
  * when it differs from the background by more than 60 in some channel.
  */
-export async function inkBoxes(file: string, lines: number, pitch: number): Promise<Array<{ xmin: number; ymin: number; xmax: number; ymax: number }>> {
+export async function inkBoxes(
+  file: string,
+  lines: number,
+  pitch: number,
+): Promise<Array<{ xmin: number; ymin: number; xmax: number; ymax: number }>> {
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const bg = [data[0]!, data[1]!, data[2]!];
   const out = [];
@@ -110,7 +124,8 @@ export function flacBomb(o: { rate: number; frames: number; declaredSamples?: nu
   info.writeUInt32BE(hi >>> 0, 14);
   info.writeUInt32BE(total % 2 ** 32, 18);
   // The frame's own rate code (a decoder may not take it from STREAMINFO); 0 = from STREAMINFO.
-  const rateCode = ({ 8000: 4, 16000: 5, 22050: 6, 24000: 7, 32000: 8, 44100: 9, 48000: 10, 96000: 11 } as Record<number, number>)[o.rate] ?? 0;
+  const rateCode =
+    ({ 8000: 4, 16000: 5, 22050: 6, 24000: 7, 32000: 8, 44100: 9, 48000: 10, 96000: 11 } as Record<number, number>)[o.rate] ?? 0;
   const frames: Buffer[] = [];
   for (let n = 0; n < o.frames; n++) {
     // sync + fixed blocking, block size code 15 (32768), the rate, mono, 16-bit

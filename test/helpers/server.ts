@@ -95,7 +95,14 @@ export interface Harness {
 export async function startServer(overrides: Parameters<typeof makeConfig>[0] = {}): Promise<Harness> {
   const modelsDir = makeModelsDir();
   // The response cache is off here so every call really runs; test/server/resilience.test.ts covers it.
-  const config = makeConfig({ offline: true, modelsDir, skillsDirs: [makeSkillsDir(testSkills())], threads: 1, cacheBytes: 0, ...overrides });
+  const config = makeConfig({
+    offline: true,
+    modelsDir,
+    skillsDirs: [makeSkillsDir(testSkills())],
+    threads: 1,
+    cacheBytes: 0,
+    ...overrides,
+  });
   const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
   const { client, close } = await connectInMemory(app);
   // Listing the tools makes the client validate every structured result against its tool's

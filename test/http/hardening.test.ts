@@ -30,16 +30,41 @@ const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 
 /** A server on the fake backend (runs take `runDelayMs`), so timing is the test's to choose. */
 async function start(over: Parameters<typeof makeConfig>[0] = {}, runDelayMs = 0) {
-  const skill = { name: 'emb', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'fake', model: { id: fakeModelDir() } };
-  const gen = { name: 'gen', family: 'gpt2', architecture: 'decoder-only', tasks: ['text-generation'], description: 'fake', model: { id: fakeModelDir() } };
-  const config = makeConfig({ transport: 'http', port: 0, skillsDirs: [makeSkillsDir({ 'e.json': skill, 'g.json': gen })], cacheBytes: 0, ...over });
+  const skill = {
+    name: 'emb',
+    family: 'bert',
+    architecture: 'encoder-only',
+    tasks: ['feature-extraction'],
+    description: 'fake',
+    model: { id: fakeModelDir() },
+  };
+  const gen = {
+    name: 'gen',
+    family: 'gpt2',
+    architecture: 'decoder-only',
+    tasks: ['text-generation'],
+    description: 'fake',
+    model: { id: fakeModelDir() },
+  };
+  const config = makeConfig({
+    transport: 'http',
+    port: 0,
+    skillsDirs: [makeSkillsDir({ 'e.json': skill, 'g.json': gen })],
+    cacheBytes: 0,
+    ...over,
+  });
   const app = createApp(config, { logger: pino({ level: 'silent' }), backend: new FakeBackend({ runDelayMs }), builtinSkillsDir: null });
   const http = await startHttp(app);
   running.push({ app, http });
   return { app, http };
 }
 
-const INIT = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const INIT = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -54,7 +79,10 @@ async function connect(url: string, headers: Record<string, string> = {}) {
 }
 
 const jwt = (claims: Record<string, unknown>, o: { alg?: string; exp?: boolean } = {}) => {
-  let t = new SignJWT(claims).setProtectedHeader({ alg: o.alg ?? 'HS256' }).setSubject('tester').setIssuedAt();
+  let t = new SignJWT(claims)
+    .setProtectedHeader({ alg: o.alg ?? 'HS256' })
+    .setSubject('tester')
+    .setIssuedAt();
   if (o.exp !== false) t = t.setExpirationTime('5m');
   return t.sign(new TextEncoder().encode(SECRET));
 };
@@ -62,7 +90,12 @@ const jwt = (claims: Record<string, unknown>, o: { alg?: string; exp?: boolean }
 describe('rate limits count what is done', () => {
   it('a JSON-RPC batch costs one per message: 100 messages in one POST are refused under a limit of 5', async () => {
     const { http } = await start({ stateless: true, rateLimit: 5 });
-    const batch = Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['x'] } } }));
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i + 1,
+      method: 'tools/call',
+      params: { name: 'embed', arguments: { texts: ['x'] } },
+    }));
     const { res, text } = await post(http.url, batch);
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBeTruthy();
@@ -109,7 +142,16 @@ describe('sessions', () => {
     }
     // Only the last three of this client's sessions are alive.
     const alive = await Promise.all(
-      ids.map(async (sid) => (await post(http.url, { jsonrpc: '2.0', id: 9, method: 'tools/list' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' })).res.status),
+      ids.map(
+        async (sid) =>
+          (
+            await post(
+              http.url,
+              { jsonrpc: '2.0', id: 9, method: 'tools/list' },
+              { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+            )
+          ).res.status,
+      ),
     );
     expect(alive.filter((s) => s === 200)).toHaveLength(3);
     expect(alive.slice(-3)).toEqual([200, 200, 200]);
@@ -132,11 +174,15 @@ describe('scopes', () => {
     expect(metrics.status).toBe(403);
 
     const reader = await connect(http.url, { authorization: `Bearer ${await jwt({ scope: 'models:read' })}` });
-    expect(JSON.parse(((await reader.readResource({ uri: "hf://models" })).contents[0] as { text: string }).text).skills.length).toBeGreaterThan(0);
+    expect(
+      JSON.parse(((await reader.readResource({ uri: 'hf://models' })).contents[0] as { text: string }).text).skills.length,
+    ).toBeGreaterThan(0);
     const denied = await reader.callTool({ name: 'embed', arguments: { texts: ['x'] } });
     expect(denied.isError).toBe(true);
     await reader.close();
-    const scraper = await fetch(http.url.replace('/mcp', '/metrics'), { headers: { authorization: `Bearer ${await jwt({ scope: 'metrics:read' })}` } });
+    const scraper = await fetch(http.url.replace('/mcp', '/metrics'), {
+      headers: { authorization: `Bearer ${await jwt({ scope: 'metrics:read' })}` },
+    });
     expect(scraper.status).toBe(200);
   });
 });
@@ -189,8 +235,14 @@ describe('requests the server gives up on', () => {
     const { http } = await start({ requestTimeoutMs: 1000 });
     const init = await post(http.url, INIT);
     const sid = init.res.headers.get('mcp-session-id')!;
-    await post(http.url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
-    const stream = await fetch(http.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } });
+    await post(
+      http.url,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+    );
+    const stream = await fetch(http.url, {
+      headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+    });
     expect(stream.status).toBe(200);
     const reader = stream.body!.getReader();
     let text = '';

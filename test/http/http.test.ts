@@ -49,7 +49,11 @@ describe('streamable HTTP', () => {
     const r = await client.callTool({ name: 'similarity', arguments: similarity });
     expect((r.structuredContent as { results: Array<{ index: number }> }).results[0]!.index).toBe(1);
     const progress: unknown[] = [];
-    const g = await client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 4 } }, undefined, { onprogress: (p) => progress.push(p) });
+    const g = await client.callTool(
+      { name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 4 } },
+      undefined,
+      { onprogress: (p) => progress.push(p) },
+    );
     expect(g.isError).toBeFalsy();
     expect(progress.length).toBeGreaterThan(0);
     const hw = await client.readResource({ uri: 'hf://hardware' });
@@ -63,7 +67,9 @@ describe('streamable HTTP', () => {
     const r = await client.callTool({ name: 'similarity', arguments: similarity });
     expect(r.isError).toBeFalsy();
     const progress: unknown[] = [];
-    await client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hi', max_new_tokens: 3 } }, undefined, { onprogress: (p) => progress.push(p) });
+    await client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hi', max_new_tokens: 3 } }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
     expect(progress.length).toBeGreaterThan(0);
     const res = await fetch(http.url, { method: 'GET', headers: { accept: 'text/event-stream' } });
     expect(res.status).toBe(405);
@@ -91,7 +97,16 @@ describe('streamable HTTP', () => {
     const port = http.port;
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { host: 'evil.example.com', 'content-type': 'application/json' } }, (res) => resolve(res.statusCode ?? 0));
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/mcp',
+          method: 'POST',
+          headers: { host: 'evil.example.com', 'content-type': 'application/json' },
+        },
+        (res) => resolve(res.statusCode ?? 0),
+      );
       req.end('{}');
     });
     expect(status).toBe(403);
@@ -108,7 +123,9 @@ describe('streamable HTTP', () => {
     const client = await connect(http.url);
     const count = async () => {
       const text = await (await fetch(http.url.replace('/mcp', '/metrics'))).text();
-      const line = text.split('\n').find((l) => l.startsWith('model_requests_total{') && l.includes('model="all-minilm-l6-v2"') && l.includes('status="ok"'));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('model_requests_total{') && l.includes('model="all-minilm-l6-v2"') && l.includes('status="ok"'));
       return line ? Number(line.split(' ').pop()) : 0;
     };
     const before = await count();
@@ -116,7 +133,15 @@ describe('streamable HTTP', () => {
     await client.callTool({ name: 'similarity', arguments: similarity });
     expect(await count()).toBe(before + 2);
     const text = await (await fetch(http.url.replace('/mcp', '/metrics'))).text();
-    for (const name of ['model_request_duration_seconds', 'model_tokens_processed_total', 'hardware_memory_used_bytes', 'queue_depth', 'models_loaded', 'batch_size', 'model_phase_duration_seconds']) {
+    for (const name of [
+      'model_request_duration_seconds',
+      'model_tokens_processed_total',
+      'hardware_memory_used_bytes',
+      'queue_depth',
+      'models_loaded',
+      'batch_size',
+      'model_phase_duration_seconds',
+    ]) {
       expect(text).toContain(name);
     }
     expect((await fetch(http.url.replace('/mcp', '/health'))).status).toBe(200);
@@ -128,7 +153,10 @@ describe('streamable HTTP', () => {
 describe('CORS and sessions', () => {
   it('answers preflights for allowed origins only; a full session store makes room by closing its least recently used idle session', async () => {
     const { http } = await start({ corsOrigins: ['https://app.example.com'], maxSessions: 1 });
-    const pre = await fetch(http.url, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+    const pre = await fetch(http.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     const bad = await fetch(http.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com' } });
@@ -162,7 +190,14 @@ describe('logging', () => {
   it('the audit log records auth failures and admin actions with a key id, never the key', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
-    const config = makeConfig({ transport: 'http', port: 0, offline: true, modelsDir: makeModelsDir(), threads: 1, apiKeys: ['super-secret-key'] });
+    const config = makeConfig({
+      transport: 'http',
+      port: 0,
+      offline: true,
+      modelsDir: makeModelsDir(),
+      threads: 1,
+      apiKeys: ['super-secret-key'],
+    });
     const app = createApp(config, { logger, useFsCache: false });
     const http = await startHttp(app);
     running.push({ app, http });
@@ -181,7 +216,12 @@ describe('logging', () => {
 describe('JWT scopes', () => {
   const secret = 'a-shared-secret-of-32-bytes-long!!';
   const token = (scope: string, sub = 'agent-1') =>
-    new SignJWT({ scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    new SignJWT({ scope })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
 
   it('a token with models:admin may load models; one with only models:infer may not, but may infer', async () => {
     const { http } = await start({ jwtSecret: secret });
@@ -193,7 +233,9 @@ describe('JWT scopes', () => {
     expect(errorOf(denied as never)).toMatchObject({ code: 'forbidden', retryable: false });
     const none = await connect(http.url, { authorization: `Bearer ${await token('')}` });
     expect(errorOf((await none.callTool({ name: 'similarity', arguments: similarity })) as never).code).toBe('forbidden');
-    const forged = new SignJWT({ scope: 'models:admin' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('some-other-secret-32-bytes-long!!!'));
+    const forged = new SignJWT({ scope: 'models:admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('some-other-secret-32-bytes-long!!!'));
     await expect(connect(http.url, { authorization: `Bearer ${await forged}` })).rejects.toThrow(/invalid token/);
     for (const c of [admin, user, none]) await c.close();
   });
@@ -208,7 +250,12 @@ describe('rate limiting', () => {
         fetch(http.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'r', version: '1' } } }),
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'r', version: '1' } },
+          }),
         });
       for (let i = 0; i < 3; i++) expect((await post('k1')).status).toBe(200);
       const limited = await post('k1');
@@ -227,7 +274,11 @@ describe('rate limiting', () => {
     const client = await connect(http.url);
     expect((await client.callTool({ name: 'similarity', arguments: similarity })).isError).toBeFalsy();
     expect((await client.callTool({ name: 'similarity', arguments: similarity })).isError).toBeFalsy();
-    const e = errorOf((await client.callTool({ name: 'similarity', arguments: similarity })) as never) as { code: string; retryable: boolean; retry_after_ms?: number };
+    const e = errorOf((await client.callTool({ name: 'similarity', arguments: similarity })) as never) as {
+      code: string;
+      retryable: boolean;
+      retry_after_ms?: number;
+    };
     expect(e).toMatchObject({ code: 'rate_limited', retryable: true });
     expect(e.retry_after_ms).toBeGreaterThan(0);
     await client.close();
@@ -236,7 +287,9 @@ describe('rate limiting', () => {
 
 describe('bind safety and keys', () => {
   it('refuses 0.0.0.0 without auth unless --insecure, and says why', () => {
-    expect(bindSafetyError({ host: '0.0.0.0', apiKeys: [], insecure: false })).toMatch(/refusing to listen on 0.0.0.0 without authentication/);
+    expect(bindSafetyError({ host: '0.0.0.0', apiKeys: [], insecure: false })).toMatch(
+      /refusing to listen on 0.0.0.0 without authentication/,
+    );
     expect(bindSafetyError({ host: '0.0.0.0', apiKeys: ['k'], insecure: false })).toBeUndefined();
     expect(bindSafetyError({ host: '0.0.0.0', apiKeys: [], insecure: true })).toBeUndefined();
     expect(bindSafetyError({ host: '127.0.0.1', apiKeys: [], insecure: false })).toBeUndefined();

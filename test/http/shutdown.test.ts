@@ -17,7 +17,11 @@ const CLI = ['--import', 'tsx', join(process.cwd(), 'src/cli.ts')];
 describe('process lifecycle', () => {
   it('SIGTERM under load: every request in flight completes, then the process exits 0', async () => {
     const env = { ...process.env, HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')) };
-    const child = spawn(process.execPath, [...CLI, '--transport', 'http', '--port', '0', '--offline', '--models-dir', makeModelsDir(), '--threads', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [...CLI, '--transport', 'http', '--port', '0', '--offline', '--models-dir', makeModelsDir(), '--threads', '1'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let err = '';
     const url = await new Promise<string>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no listen line: ${err.slice(-500)}`)), 30_000);
@@ -33,18 +37,40 @@ describe('process lifecycle', () => {
     const post = (body: unknown, sid?: string) =>
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(sid ? { 'mcp-session-id': sid } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(sid ? { 'mcp-session-id': sid } : {}),
+        },
         body: JSON.stringify(body),
       });
-    const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const init = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     const sid = init.headers.get('mcp-session-id')!;
     await init.text();
     await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sid);
     // Load the model first so the slow part is inference.
-    await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['warm'] } } }, sid)).text();
-    const texts = Array.from({ length: 256 }, (_, i) => `sentence number ${i} about the weather and a model server that reads long documents for agents`);
+    await (
+      await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['warm'] } } }, sid)
+    ).text();
+    const texts = Array.from(
+      { length: 256 },
+      (_, i) => `sentence number ${i} about the weather and a model server that reads long documents for agents`,
+    );
     const inFlight = [3, 4, 5, 6].map((id) =>
-      post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'embed', arguments: { texts: texts.map((t) => `${t} ${id}`), encoding: 'base64' } } }, sid).then((r) => r.text()),
+      post(
+        {
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'embed', arguments: { texts: texts.map((t) => `${t} ${id}`), encoding: 'base64' } },
+        },
+        sid,
+      ).then((r) => r.text()),
     );
     await new Promise((r) => setTimeout(r, 150));
     child.kill('SIGTERM');

@@ -20,7 +20,21 @@ const media = (o: Partial<ReturnType<typeof makeConfig>['media']> = {}) => makeC
 describe('SSRF guard', () => {
   it('classifies addresses', () => {
     for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(isPublicAddress(a), a).toBe(true);
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fc00::1', '::ffff:10.0.0.1', '224.0.0.1', 'nonsense']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.0.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fe80::1',
+      'fc00::1',
+      '::ffff:10.0.0.1',
+      '224.0.0.1',
+      'nonsense',
+    ]) {
       expect(isPublicAddress(a), a).toBe(false);
     }
   });
@@ -77,10 +91,12 @@ describe('audio decoding', () => {
   });
 
   it('refuses audio over the duration limit', async () => {
-    await expect(decodeAudio(readFileSync('test/fixtures/media/tone.flac'), media({ maxAudioSeconds: 1 }))).rejects.toMatchObject({ code: 'media_too_large' });
+    await expect(decodeAudio(readFileSync('test/fixtures/media/tone.flac'), media({ maxAudioSeconds: 1 }))).rejects.toMatchObject({
+      code: 'media_too_large',
+    });
   });
 
-  it("resampling removes content above the new Nyquist frequency", async () => {
+  it('resampling removes content above the new Nyquist frequency', async () => {
     const x = Float32Array.from({ length: 44100 }, (_, i) => Math.sin((2 * Math.PI * 12000 * i) / 44100));
     const y = await resample(x, 44100, 16000);
     expect(y.length).toBe(16000);
@@ -93,7 +109,8 @@ describe('DB geometry and VAD segmentation', () => {
   it('fits the minimum-area rectangle of a rotated rectangle', () => {
     const a = (30 * Math.PI) / 180;
     const pts: Array<[number, number]> = [];
-    for (let u = 0; u <= 100; u += 5) for (let v = 0; v <= 20; v += 5) pts.push([50 + u * Math.cos(a) - v * Math.sin(a), 50 + u * Math.sin(a) + v * Math.cos(a)]);
+    for (let u = 0; u <= 100; u += 5)
+      for (let v = 0; v <= 20; v += 5) pts.push([50 + u * Math.cos(a) - v * Math.sin(a), 50 + u * Math.sin(a) + v * Math.cos(a)]);
     const r = minAreaRect(convexHull(pts));
     expect(Math.max(r.w, r.h)).toBeCloseTo(100, 5);
     expect(Math.min(r.w, r.h)).toBeCloseTo(20, 5);

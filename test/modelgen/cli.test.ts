@@ -21,14 +21,19 @@ describe('make-model CLI', () => {
     const r = makeModelCli(['--arch', 'bert', '--size', 'tiny', '--out', out]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/wrote bert\/tiny/);
-    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']) expect(statSync(join(out, f)).size).toBeGreaterThan(0);
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'])
+      expect(statSync(join(out, f)).size).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).model_max_length).toBe(128);
   });
 
   const bad: Array<[string, string[], RegExp]> = [
     ['unknown arch', ['--arch', 'resnet', '--out', '/tmp/x'], /unknown arch "resnet"; valid: bert, /],
     ['unknown size', ['--arch', 'bert', '--size', 'huge', '--out', '/tmp/x'], /unknown size "huge" for bert; valid: tiny, minilm-l6/],
-    ['hidden not divisible by heads', ['--arch', 'bert', '--hidden', '30', '--heads', '4', '--out', '/tmp/x'], /hidden \(30\) must be divisible by heads \(4\)/],
+    [
+      'hidden not divisible by heads',
+      ['--arch', 'bert', '--hidden', '30', '--heads', '4', '--out', '/tmp/x'],
+      /hidden \(30\) must be divisible by heads \(4\)/,
+    ],
     ['missing --out', ['--arch', 'bert'], /--out is required/],
     ['unknown option', ['--arch', 'bert', '--out', '/tmp/x', '--bogus'], /Unknown option '--bogus'/],
     ['non-numeric dimension', ['--arch', 'gpt2', '--set', 'layers=two', '--out', '/tmp/x'], /layers must be a positive integer/],
@@ -56,7 +61,13 @@ describe('real-shape sizes', () => {
     const dir = ensureModel({ arch: 'bert', size: 'minilm-l6' });
     const seconds = (performance.now() - t0) / 1000;
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(cfg).toMatchObject({ vocab_size: 30522, hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 1536 });
+    expect(cfg).toMatchObject({
+      vocab_size: 30522,
+      hidden_size: 384,
+      num_hidden_layers: 6,
+      num_attention_heads: 12,
+      intermediate_size: 1536,
+    });
     const mb = statSync(join(dir, 'onnx/model.onnx')).size / 1e6;
     expect(mb).toBeGreaterThan(80);
     expect(mb).toBeLessThan(100);

@@ -15,7 +15,8 @@ function image(w: number, h: number, seed = 1): RawImage {
   return new RawImage(d, w, h, 3);
 }
 
-const labelsOf = (dir: string): string[] => Object.values(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).id2label as Record<string, string>);
+const labelsOf = (dir: string): string[] =>
+  Object.values(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).id2label as Record<string, string>);
 
 describe('generated models in transformers.js pipelines (offline)', () => {
   it('feature-extraction with mean pooling + normalize gives unit vectors', async () => {

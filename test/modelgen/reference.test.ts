@@ -28,8 +28,14 @@ describe('tiny bert', () => {
 
   it('ORT last_hidden_state equals the reference within 1e-4', async () => {
     const s = await ort.InferenceSession.create(join(fixture('bert'), 'onnx/model.onnx'));
-    const ids = [[101, 500, 731, 299, 102], [101, 640, 102, 0, 0]];
-    const mask = [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]];
+    const ids = [
+      [101, 500, 731, 299, 102],
+      [101, 640, 102, 0, 0],
+    ];
+    const mask = [
+      [1, 1, 1, 1, 1],
+      [1, 1, 1, 0, 0],
+    ];
     const out = await s.run({ input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64(ids.map((r) => r.map(() => 0))) });
     const hs = out.last_hidden_state!.data as Float32Array;
     const per = 5 * dims.hidden;
@@ -46,9 +52,18 @@ describe('tiny bert', () => {
     const s = await ort.InferenceSession.create(join(fixture('bert'), 'onnx/model.onnx'));
     const alone = await s.run({ input_ids: i64([[101, 640, 102]]), attention_mask: i64([[1, 1, 1]]), token_type_ids: i64([[0, 0, 0]]) });
     const batch = await s.run({
-      input_ids: i64([[101, 500, 731, 299, 102], [101, 640, 102, 0, 0]]),
-      attention_mask: i64([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]),
-      token_type_ids: i64([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]),
+      input_ids: i64([
+        [101, 500, 731, 299, 102],
+        [101, 640, 102, 0, 0],
+      ]),
+      attention_mask: i64([
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0],
+      ]),
+      token_type_ids: i64([
+        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+      ]),
     });
     const a = alone.last_hidden_state!.data as Float32Array;
     const b = (batch.last_hidden_state!.data as Float32Array).subarray(5 * dims.hidden, 5 * dims.hidden + 3 * dims.hidden);
@@ -65,12 +80,19 @@ describe('tiny gpt2', () => {
 
   it('ORT logits equal the reference within 1e-4 (left-padded batch, empty cache)', async () => {
     const s = await ort.InferenceSession.create(join(fixture('gpt2'), 'onnx/model.onnx'));
-    const ids = [[eos, eos, 300, 41, 77], [12, 200, 300, 41, 77]];
-    const mask = [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]];
+    const ids = [
+      [eos, eos, 300, 41, 77],
+      [12, 200, 300, 41, 77],
+    ];
+    const mask = [
+      [0, 0, 1, 1, 1],
+      [1, 1, 1, 1, 1],
+    ];
     const dH = dims.hidden / dims.heads;
     const feeds: Record<string, ort.Tensor> = { input_ids: i64(ids), attention_mask: i64(mask), position_ids: i64(mask.map(positionIds)) };
     for (let l = 0; l < dims.layers; l++) {
-      for (const kv of ['key', 'value']) feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [2, dims.heads, 0, dH]);
+      for (const kv of ['key', 'value'])
+        feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [2, dims.heads, 0, dH]);
     }
     const out = await s.run(feeds);
     expect(out.logits!.dims).toEqual([2, 5, dims.vocab]);
@@ -95,7 +117,16 @@ describe('tiny gpt2', () => {
     const gen1 = (await model.generate({ ...one, max_new_tokens: steps, do_sample: false })) as { tolist(): bigint[][] };
     const ids1 = Array.from(one.input_ids.data as BigInt64Array, Number);
     const got1 = gen1.tolist()[0]!.map(Number).slice(ids1.length);
-    expect(got1).toEqual(gpt2GreedyReference(weights, dims, ids1, ids1.map(() => 1), steps, eos));
+    expect(got1).toEqual(
+      gpt2GreedyReference(
+        weights,
+        dims,
+        ids1,
+        ids1.map(() => 1),
+        steps,
+        eos,
+      ),
+    );
     // Batched, left-padded prompts of different lengths.
     tok.padding_side = 'left';
     const batch = tok(['Hello world', 'A model server lets agents use tools'], { padding: true });

@@ -21,14 +21,32 @@ afterEach(async () => {
   cleanup = [];
 });
 
-
 async function fakeApp(cfg: Parameters<typeof makeConfig>[0], runDelayMs: number) {
   const skills = makeSkillsDir({
-    'a.json': { name: 'slow', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'slow', model: { id: fakeModelDir() }, batch: { max_batch_size: 1, max_batch_tokens: 1000, max_wait_ms: 0 } },
-    'b.json': { name: 'other', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'other', model: { id: fakeModelDir() } },
+    'a.json': {
+      name: 'slow',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'slow',
+      model: { id: fakeModelDir() },
+      batch: { max_batch_size: 1, max_batch_tokens: 1000, max_wait_ms: 0 },
+    },
+    'b.json': {
+      name: 'other',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'other',
+      model: { id: fakeModelDir() },
+    },
   });
   const backend = new FakeBackend({ runDelayMs });
-  const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
+  const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), {
+    logger: pino({ level: 'silent' }),
+    backend,
+    builtinSkillsDir: null,
+  });
   cleanup.push(() => app.close());
   return { app, backend };
 }
@@ -47,7 +65,11 @@ describe('deadlines and vanished clients', () => {
     const client = await inMemory(app);
     await client.callTool({ name: 'embed', arguments: { model: 'slow', texts: ['warm'] } });
     const busy = client.callTool({ name: 'embed', arguments: { model: 'slow', texts: ['busy'] } });
-    const late = await client.callTool({ name: 'embed', arguments: { model: 'slow', texts: ['queued-too-long'] }, _meta: { timeout_ms: 40 } });
+    const late = await client.callTool({
+      name: 'embed',
+      arguments: { model: 'slow', texts: ['queued-too-long'] },
+      _meta: { timeout_ms: 40 },
+    });
     expect(errorOf(late as never)).toMatchObject({ code: 'timeout', retryable: true });
     await busy;
     await new Promise((r) => setTimeout(r, 200));
@@ -62,15 +84,29 @@ describe('deadlines and vanished clients', () => {
     const post = (body: unknown, sid?: string, signal?: AbortSignal) =>
       fetch(http.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(sid ? { 'mcp-session-id': sid } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(sid ? { 'mcp-session-id': sid } : {}),
+        },
         body: JSON.stringify(body),
         ...(signal ? { signal } : {}),
       });
-    const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    const init = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    });
     const sid = init.headers.get('mcp-session-id')!;
     await init.text();
     await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sid);
-    const call = (id: number, text: string, signal?: AbortSignal) => post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'embed', arguments: { model: 'slow', texts: [text] } } }, sid, signal);
+    const call = (id: number, text: string, signal?: AbortSignal) =>
+      post(
+        { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'embed', arguments: { model: 'slow', texts: [text] } } },
+        sid,
+        signal,
+      );
     await (await call(2, 'warm')).text();
     const busy = call(3, 'busy').then((r) => r.text());
     await new Promise((r) => setTimeout(r, 20));
@@ -93,7 +129,13 @@ describe('generation limits and aborts (generated GPT-2)', () => {
   it('max_time stops between tokens and returns what was generated', async () => {
     h = await startServer();
     await h.call('generate', { model: 'distilgpt2', prompt: 'warm', max_new_tokens: 2 });
-    const r = await h.call('generate', { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 100, max_time: 0.001, return_token_ids: true });
+    const r = await h.call('generate', {
+      model: 'distilgpt2',
+      prompt: 'Hello',
+      max_new_tokens: 100,
+      max_time: 0.001,
+      return_token_ids: true,
+    });
     const out = r.structuredContent as { finish_reason: string; token_ids: number[] };
     expect(out.finish_reason).toBe('max_time');
     expect(out.token_ids.length).toBeLessThan(100);
@@ -119,7 +161,16 @@ describe('generation limits and aborts (generated GPT-2)', () => {
 
 describe('model files and memory', () => {
   function skillFor(name: string, dir: string) {
-    return { [`${name}.json`]: { name, family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: name, model: { id: dir } } };
+    return {
+      [`${name}.json`]: {
+        name,
+        family: 'bert',
+        architecture: 'encoder-only',
+        tasks: ['feature-extraction'],
+        description: name,
+        model: { id: dir },
+      },
+    };
   }
 
   it('deleted or corrupted after load: keeps serving from memory; a reload reports the fault; others unaffected', async () => {

@@ -13,7 +13,10 @@ describe('rejection guard', () => {
       Promise.reject(new Error('forgotten failure in some code path'));
       setTimeout(() => process.stdout.write('STILL_ALIVE\\n'), 50);
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: process.cwd(),
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/"event":"unhandled_rejection"/);
     expect(r.stdout).toMatch(/forgotten failure in some code path/);

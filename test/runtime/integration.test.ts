@@ -54,10 +54,27 @@ describe('4 MiniLM-shaped models under a budget that fits 2', () => {
       await p.dispose();
     }
     const skills = Object.fromEntries(
-      dirs.map((d, i) => [`m${i}.json`, { name: `mini-${i}`, family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: `seed ${SEEDS[i]}`, model: { id: d } }]),
+      dirs.map((d, i) => [
+        `m${i}.json`,
+        {
+          name: `mini-${i}`,
+          family: 'bert',
+          architecture: 'encoder-only',
+          tasks: ['feature-extraction'],
+          description: `seed ${SEEDS[i]}`,
+          model: { id: d },
+        },
+      ]),
     );
     const fileBytes = statSync(join(dirs[0]!, 'onnx', 'model.onnx')).size;
-    const config = makeConfig({ offline: true, skillsDirs: [makeSkillsDir(skills)], threads: 1, memoryBudget: Math.floor(fileBytes * 2.5), keepAliveMs: -1, cacheBytes: 0 });
+    const config = makeConfig({
+      offline: true,
+      skillsDirs: [makeSkillsDir(skills)],
+      threads: 1,
+      memoryBudget: Math.floor(fileBytes * 2.5),
+      keepAliveMs: -1,
+      cacheBytes: 0,
+    });
     const backend = new CountingBackend(new TransformersBackend({ offline: true, cacheDir: '/nonexistent', useFsCache: false }));
     const app = createApp(config, { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null, rss: () => 0 });
     const { server, close } = createServer(app.deps);
@@ -104,7 +121,11 @@ describe('dispose', () => {
     // With glibc's default allocator settings, as the CLI runs by default (src/process/allocator.ts).
     const env = { ...process.env };
     for (const k of ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_ARENA_MAX']) delete env[k];
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd(), env });
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: process.cwd(),
+      env,
+    });
     expect(r.status, r.stderr).toBe(0);
     const cycles = JSON.parse(r.stdout) as Array<[number, number]>;
     const fileBytes = statSync(join(dir, 'onnx', 'model.onnx')).size;

@@ -27,12 +27,26 @@ function modelDir(bytes: number): string {
   return dir;
 }
 
-function setup(opts: { budget: number; sizes: Record<string, number>; keepAliveMs?: number; pin?: string[]; backend?: FakeBackendOptions; usable?: Device[] }) {
+function setup(opts: {
+  budget: number;
+  sizes: Record<string, number>;
+  keepAliveMs?: number;
+  pin?: string[];
+  backend?: FakeBackendOptions;
+  usable?: Device[];
+}) {
   const dirs: Record<string, string> = {};
   const skills: Record<string, unknown> = {};
   for (const [name, size] of Object.entries(opts.sizes)) {
     dirs[name] = modelDir(size);
-    skills[`${name}.json`] = { name, family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: name, model: { id: dirs[name] } };
+    skills[`${name}.json`] = {
+      name,
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: name,
+      model: { id: dirs[name] },
+    };
   }
   const registry = loadRegistry({ builtinDir: null, userDirs: [makeSkillsDir(skills)] });
   const backend = new FakeBackend(opts.backend);
@@ -44,7 +58,11 @@ function setup(opts: { budget: number; sizes: Record<string, number>; keepAliveM
 }
 
 const use = async (loader: ModelLoader, name: string) => (await loader.acquire(name, 'feature-extraction')).release();
-const loadedNames = (loader: ModelLoader) => loader.list().map((m) => m.model).sort();
+const loadedNames = (loader: ModelLoader) =>
+  loader
+    .list()
+    .map((m) => m.model)
+    .sort();
 
 afterEach(() => vi.useRealTimers());
 
@@ -137,7 +155,12 @@ describe('ModelLoader', () => {
   });
 
   it('falls back to the next device when session creation fails', async () => {
-    const { loader, backend } = setup({ budget: 1000 * MB, sizes: { a: 10 * MB }, backend: { devices: ['cuda', 'cpu'], failDevices: new Set(['cuda']) }, usable: ['cuda', 'cpu'] });
+    const { loader, backend } = setup({
+      budget: 1000 * MB,
+      sizes: { a: 10 * MB },
+      backend: { devices: ['cuda', 'cpu'], failDevices: new Set(['cuda']) },
+      usable: ['cuda', 'cpu'],
+    });
     await use(loader, 'a');
     expect(loader.list()[0]!.device).toBe('cpu');
     expect(backend.loads[0]).toMatch(/@cpu$/);

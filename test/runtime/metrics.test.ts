@@ -22,7 +22,12 @@ describe('RuntimeMetrics', () => {
     expect(await value(m, 'model_tokens_processed_total', { model: 'a' })).toBe(23);
     expect((await m.duration.get()).values.find((v) => v.metricName === 'model_request_duration_seconds_sum')?.value).toBeCloseTo(0.004, 6);
     const phases = (await m.phase.get()).values.filter((v) => v.metricName === 'model_phase_duration_seconds_count');
-    expect(Object.fromEntries(phases.map((v) => [v.labels.phase, v.value]))).toEqual({ tokenize: 1, inference: 1, postprocess: 1, queue_wait: 3 });
+    expect(Object.fromEntries(phases.map((v) => [v.labels.phase, v.value]))).toEqual({
+      tokenize: 1,
+      inference: 1,
+      postprocess: 1,
+      queue_wait: 3,
+    });
     expect((await m.batchSize.get()).values.find((v) => v.metricName === 'batch_size_sum')?.value).toBe(3);
   });
 

@@ -25,8 +25,20 @@ const cases: Array<[string, string, Record<string, unknown>, string, RegExp?]> =
   ['too many texts', 'embed', { texts: Array.from({ length: 9 }, (_, i) => `t${i}`) }, 'input_too_large', /limit is 8/],
   ['a text too long', 'embed', { texts: ['x'.repeat(201)] }, 'input_too_large', /limit is 200/],
   ['dimensions above the model size', 'embed', { texts: ['a'], dimensions: 4096 }, 'invalid_input', /384/],
-  ['an unknown model', 'embed', { texts: ['a'], model: 'no-such-model' }, 'unknown_model', /unknown model "no-such-model"; valid: all-minilm-l6-v2/],
-  ['a model that does not serve the task', 'embed', { texts: ['a'], model: 'distilbert-sst2' }, 'unsupported_task', /serves text-classification/],
+  [
+    'an unknown model',
+    'embed',
+    { texts: ['a'], model: 'no-such-model' },
+    'unknown_model',
+    /unknown model "no-such-model"; valid: all-minilm-l6-v2/,
+  ],
+  [
+    'a model that does not serve the task',
+    'embed',
+    { texts: ['a'], model: 'distilbert-sst2' },
+    'unsupported_task',
+    /serves text-classification/,
+  ],
   ['a wrong-task model for generate', 'generate', { prompt: 'a', model: 'all-minilm-l6-v2' }, 'unsupported_task'],
   ['loading an unknown model', 'load_model', { model: 'nope' }, 'unknown_model'],
   ['a non-string model', 'embed', { texts: ['a'], model: 42 }, 'invalid_input'],
@@ -37,8 +49,19 @@ const cases: Array<[string, string, Record<string, unknown>, string, RegExp?]> =
   ['classify with text and texts', 'classify', { text: 'a', texts: ['b'] }, 'invalid_input'],
   ['generate with no prompt', 'generate', { model: 'distilgpt2' }, 'invalid_input'],
   ['generate over max_new_tokens', 'generate', { model: 'distilgpt2', prompt: 'hi', max_new_tokens: 65 }, 'invalid_input'],
-  ['chat messages for a model without a template', 'generate', { model: 'distilgpt2', messages: [{ role: 'user', content: 'hi' }] }, 'invalid_input', /chat template/],
-  ['too many chat messages', 'generate', { model: 'tiny-chat', messages: Array.from({ length: 5 }, () => ({ role: 'user', content: 'hi' })) }, 'input_too_large'],
+  [
+    'chat messages for a model without a template',
+    'generate',
+    { model: 'distilgpt2', messages: [{ role: 'user', content: 'hi' }] },
+    'invalid_input',
+    /chat template/,
+  ],
+  [
+    'too many chat messages',
+    'generate',
+    { model: 'tiny-chat', messages: Array.from({ length: 5 }, () => ({ role: 'user', content: 'hi' })) },
+    'input_too_large',
+  ],
   ['a bad role', 'generate', { model: 'tiny-chat', messages: [{ role: 'robot', content: 'hi' }] }, 'invalid_input'],
   ['an unknown tool', 'transcribe_everything', {}, 'unknown_tool'],
 ];
@@ -64,7 +87,11 @@ describe('bad input', () => {
 
   it('concurrent bad and good requests: the good ones all succeed', async () => {
     const calls = Array.from({ length: 12 }, (_, i) =>
-      i % 3 === 0 ? h.call('embed', { texts: [] }) : i % 3 === 1 ? h.call('embed', { texts: ['a'], model: 'broken-embedder' }) : h.call('embed', { texts: [`text ${i}`] }),
+      i % 3 === 0
+        ? h.call('embed', { texts: [] })
+        : i % 3 === 1
+          ? h.call('embed', { texts: ['a'], model: 'broken-embedder' })
+          : h.call('embed', { texts: [`text ${i}`] }),
     );
     const rs = await Promise.all(calls);
     rs.forEach((r, i) => expect(Boolean(r.isError)).toBe(i % 3 !== 2));

@@ -11,7 +11,6 @@ import { makeConfig } from '../../src/config/config.js';
 import { FakeBackend, fakeModelDir, type FakeBackendOptions } from '../helpers/fake-backend.js';
 import { connectInMemory, errorOf, makeSkillsDir } from '../helpers/server.js';
 
-
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanup) await c();
@@ -20,10 +19,22 @@ afterEach(async () => {
 
 async function start(backendOpts: FakeBackendOptions, cfg: Parameters<typeof makeConfig>[0] = {}) {
   const skills = makeSkillsDir({
-    'e.json': { name: 'fake-embed', family: 'bert', architecture: 'encoder-only', tasks: ['feature-extraction'], description: 'fake', model: { id: fakeModelDir() }, batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 } },
+    'e.json': {
+      name: 'fake-embed',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'fake',
+      model: { id: fakeModelDir() },
+      batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 },
+    },
   });
   const backend = new FakeBackend(backendOpts);
-  const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
+  const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), {
+    logger: pino({ level: 'silent' }),
+    backend,
+    builtinSkillsDir: null,
+  });
   const { client, close } = await connectInMemory(app);
   cleanup.push(async () => {
     await close();
@@ -33,7 +44,11 @@ async function start(backendOpts: FakeBackendOptions, cfg: Parameters<typeof mak
 }
 
 const embed = (client: Client, text: string, opts: { signal?: AbortSignal; priority?: string } = {}) =>
-  client.callTool({ name: 'embed', arguments: { texts: [text] }, ...(opts.priority ? { _meta: { priority: opts.priority } } : {}) }, undefined, opts.signal ? { signal: opts.signal } : {});
+  client.callTool(
+    { name: 'embed', arguments: { texts: [text] }, ...(opts.priority ? { _meta: { priority: opts.priority } } : {}) },
+    undefined,
+    opts.signal ? { signal: opts.signal } : {},
+  );
 
 describe('engine through MCP', () => {
   it('a cancelled request is removed from the queue before it runs', async () => {
@@ -73,11 +88,7 @@ describe('engine through MCP', () => {
     await embed(client, 'warm');
     const running = embed(client, 'running');
     await new Promise((r) => setTimeout(r, 5));
-    const calls = [
-      embed(client, 'low-1', { priority: 'low' }),
-      embed(client, 'normal-1'),
-      embed(client, 'high-1', { priority: 'high' }),
-    ];
+    const calls = [embed(client, 'low-1', { priority: 'low' }), embed(client, 'normal-1'), embed(client, 'high-1', { priority: 'high' })];
     await Promise.all([running, ...calls]);
     const batches = backend.calls.filter((c) => c.input.task === 'feature-extraction').map((c) => (c.input as { texts: string[] }).texts);
     const next = batches[batches.findIndex((t) => t.includes('running')) + 1]!;
@@ -97,7 +108,9 @@ describe('engine through MCP', () => {
   it('load_model reports load progress notifications', async () => {
     const { client } = await start({ loadDelayMs: 5 });
     const progress: Array<{ progress: number; message?: string }> = [];
-    const r = await client.callTool({ name: 'load_model', arguments: { model: 'fake-embed' } }, undefined, { onprogress: (p) => progress.push(p) });
+    const r = await client.callTool({ name: 'load_model', arguments: { model: 'fake-embed' } }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
     expect(r.isError).toBeFalsy();
     expect(progress.length).toBeGreaterThan(0);
     expect(progress[0]!.message).toMatch(/loading model/);

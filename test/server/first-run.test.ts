@@ -71,7 +71,9 @@ describe('local paths', () => {
     }
     const none = await startServer({ media: { allowDirs: [] } });
     try {
-      expect(errorOf(await none.call('ocr', { image: join(root, 'c.png') })).message).toMatch(/--allow-dir DIR \(or HF_MODEL_SERVER_ALLOW_DIR/);
+      expect(errorOf(await none.call('ocr', { image: join(root, 'c.png') })).message).toMatch(
+        /--allow-dir DIR \(or HF_MODEL_SERVER_ALLOW_DIR/,
+      );
     } finally {
       await none.close();
     }

@@ -30,7 +30,11 @@ describe('generation past the context', () => {
 
   it('max_new_tokens beyond the room left is clamped: the answer ends as length at the context', async () => {
     for (const meta of [{}, { cache: false }]) {
-      const r = await h.client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hello there', max_new_tokens: 2048 }, _meta: meta });
+      const r = await h.client.callTool({
+        name: 'generate',
+        arguments: { model: 'distilgpt2', prompt: 'Hello there', max_new_tokens: 2048 },
+        _meta: meta,
+      });
       expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
       const g = r.structuredContent as Gen;
       expect(g.usage.total_tokens).toBeLessThanOrEqual(128);
@@ -39,7 +43,9 @@ describe('generation past the context', () => {
   });
 
   it('the batched path (several prompts at once) is clamped the same way', async () => {
-    const out = await Promise.all(['One', 'Two two', 'Three three three'].map((prompt) => h.call('generate', { model: 'distilgpt2', prompt, max_new_tokens: 500 })));
+    const out = await Promise.all(
+      ['One', 'Two two', 'Three three three'].map((prompt) => h.call('generate', { model: 'distilgpt2', prompt, max_new_tokens: 500 })),
+    );
     for (const r of out) {
       expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
       expect((r.structuredContent as Gen).usage.total_tokens).toBeLessThanOrEqual(128);

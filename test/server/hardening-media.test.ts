@@ -59,7 +59,9 @@ describe('audio that asks for more than it is', () => {
   });
 
   it('a header declaring more than the duration limit is refused before decoding', async () => {
-    const e = errorOf(await h.call('detect_speech', { audio_base64: b64(flacBomb({ rate: 16000, frames: 2, declaredSamples: 16000 * 600 })) }));
+    const e = errorOf(
+      await h.call('detect_speech', { audio_base64: b64(flacBomb({ rate: 16000, frames: 2, declaredSamples: 16000 * 600 })) }),
+    );
     expect(e.code).toBe('media_too_large');
     expect(e.message).toMatch(/600\.0 s long/);
   });
@@ -180,7 +182,13 @@ describe('SSRF: IPv6 forms that embed IPv4', () => {
   afterAll(async () => urls?.close());
 
   it('are judged by the embedded address and refused before any connection', async () => {
-    for (const host of ['[::127.0.0.1]', '[::ffff:10.0.0.1]', '[64:ff9b::192.168.1.1]', '[2002:7f00:1::1]', '[2001:0:808:808::80ff:fefe]']) {
+    for (const host of [
+      '[::127.0.0.1]',
+      '[::ffff:10.0.0.1]',
+      '[64:ff9b::192.168.1.1]',
+      '[2002:7f00:1::1]',
+      '[2001:0:808:808::80ff:fefe]',
+    ]) {
       const e = errorOf(await urls.call('ocr', { image: `http://${host}/a.png` }));
       expect(e.code, host).toBe('url_not_allowed');
     }

@@ -11,7 +11,6 @@ import { makeConfig } from '../../src/config/config.js';
 import { FakeBackend, fakeModelDir } from '../helpers/fake-backend.js';
 import { connectInMemory, errorOf, makeSkillsDir } from '../helpers/server.js';
 
-
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanup) await c();
@@ -19,10 +18,25 @@ afterEach(async () => {
 });
 
 async function start(cfg: Parameters<typeof makeConfig>[0]) {
-  const skill = (name: string, task: string) => ({ name, family: 'bert', architecture: 'encoder-only', tasks: [task], description: name, model: { id: fakeModelDir() } });
-  const skills = makeSkillsDir({ 'a.json': skill('embed-a', 'feature-extraction'), 'b.json': skill('embed-b', 'feature-extraction'), 'g.json': skill('gen', 'text-generation') });
+  const skill = (name: string, task: string) => ({
+    name,
+    family: 'bert',
+    architecture: 'encoder-only',
+    tasks: [task],
+    description: name,
+    model: { id: fakeModelDir() },
+  });
+  const skills = makeSkillsDir({
+    'a.json': skill('embed-a', 'feature-extraction'),
+    'b.json': skill('embed-b', 'feature-extraction'),
+    'g.json': skill('gen', 'text-generation'),
+  });
   const backend = new FakeBackend({ poison: 'POISON' });
-  const app: App = createApp(makeConfig({ skillsDirs: [skills], ...cfg }), { logger: pino({ level: 'silent' }), backend, builtinSkillsDir: null });
+  const app: App = createApp(makeConfig({ skillsDirs: [skills], ...cfg }), {
+    logger: pino({ level: 'silent' }),
+    backend,
+    builtinSkillsDir: null,
+  });
   const { client, close } = await connectInMemory(app);
   cleanup.push(async () => {
     await close();
@@ -65,7 +79,8 @@ describe('circuit breaker', () => {
 describe('response cache', () => {
   it('serves repeated deterministic calls from the cache, with an opt-out and a hit ratio', async () => {
     const { client, backend, app } = await start({ cacheBytes: 1e6 });
-    const call = (meta?: Record<string, unknown>) => client.callTool({ name: 'embed', arguments: { model: 'embed-a', texts: ['same text'] }, ...(meta ? { _meta: meta } : {}) });
+    const call = (meta?: Record<string, unknown>) =>
+      client.callTool({ name: 'embed', arguments: { model: 'embed-a', texts: ['same text'] }, ...(meta ? { _meta: meta } : {}) });
     const first = await call();
     const second = await call();
     expect(second.structuredContent).toEqual(first.structuredContent);
@@ -83,7 +98,8 @@ describe('response cache', () => {
 
   it('caches greedy and seeded generation, never unseeded sampling', async () => {
     const { client, backend } = await start({ cacheBytes: 1e6 });
-    const gen = (extra: Record<string, unknown>) => client.callTool({ name: 'generate', arguments: { model: 'gen', prompt: 'hi', max_new_tokens: 3, ...extra } });
+    const gen = (extra: Record<string, unknown>) =>
+      client.callTool({ name: 'generate', arguments: { model: 'gen', prompt: 'hi', max_new_tokens: 3, ...extra } });
     await gen({});
     await gen({});
     expect(backend.calls).toHaveLength(1);

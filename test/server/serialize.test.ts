@@ -19,7 +19,13 @@ const reference = (m: JSONRPCMessage) => `${JSON.stringify(m)}\n`;
 
 describe('serializeLine', () => {
   it('writes an embedding result byte for byte as JSON.stringify, after the SDK re-parses it', () => {
-    const structured = { model: 'm', dims: 4, encoding: 'float', embeddings: [toJsonFloats(new Float32Array([0.1, -0.25, 1e-7, 3]))], usage: { prompt_tokens: 3, total_tokens: 3 } };
+    const structured = {
+      model: 'm',
+      dims: 4,
+      encoding: 'float',
+      embeddings: [toJsonFloats(new Float32Array([0.1, -0.25, 1e-7, 3]))],
+      usage: { prompt_tokens: 3, total_tokens: 3 },
+    };
     const parsed = CallToolResultSchema.parse(ok(structured)); // what the SDK server hands the transport
     expect(parsed.structuredContent).not.toBe(structured); // a copy, so the reuse must match it by values
     expect(results.jsonOf(parsed.structuredContent!)).toBe(JSON.stringify(structured)); // and it is reused
@@ -29,15 +35,26 @@ describe('serializeLine', () => {
   });
 
   it('matches JSON.stringify for arbitrary structured results, tricky strings included', () => {
-    const tricky = fc.oneof(fc.string(), fc.constantFrom('"structuredContent":"\u0000structuredContent\u0000"', '\u0000structuredContent\u0000', '\\"}', '\n'));
+    const tricky = fc.oneof(
+      fc.string(),
+      fc.constantFrom('"structuredContent":"\u0000structuredContent\u0000"', '\u0000structuredContent\u0000', '\\"}', '\n'),
+    );
     fc.assert(
-      fc.property(fc.dictionary(tricky, fc.oneof(tricky, fc.double(), fc.array(fc.double()), fc.dictionary(tricky, tricky)), { minKeys: 1 }), fc.integer(), (structured, id) => {
-        const result = ok(structured as Record<string, unknown>);
-        for (const r of [result, CallToolResultSchema.parse(result), { ...result, _meta: { note: '"structuredContent":"\u0000structuredContent\u0000"' } }]) {
-          const m = reply(id, r);
-          expect(serializeLine(m)).toBe(reference(m));
-        }
-      }),
+      fc.property(
+        fc.dictionary(tricky, fc.oneof(tricky, fc.double(), fc.array(fc.double()), fc.dictionary(tricky, tricky)), { minKeys: 1 }),
+        fc.integer(),
+        (structured, id) => {
+          const result = ok(structured as Record<string, unknown>);
+          for (const r of [
+            result,
+            CallToolResultSchema.parse(result),
+            { ...result, _meta: { note: '"structuredContent":"\u0000structuredContent\u0000"' } },
+          ]) {
+            const m = reply(id, r);
+            expect(serializeLine(m)).toBe(reference(m));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -50,7 +50,12 @@ beforeAll(async () => {
   child = spawn(process.execPath, CLI, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
-  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  send({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
   await reply(1);
   send({ jsonrpc: '2.0', method: 'notifications/initialized' });
 }, 60_000);
@@ -59,9 +64,16 @@ afterAll(() => child?.kill());
 describe('stdio: large and invalid messages', () => {
   it('an 8 MiB PNG as base64 (11 MiB line, under the body limit) is served', async () => {
     const side = 1700;
-    const image = await sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    const image = await sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     expect(image.length).toBeGreaterThan(8 * 2 ** 20);
-    send({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'classify', arguments: { image_base64: image.toString('base64'), model: 'vit-base-patch16-224' } }, id: 2 });
+    send({
+      jsonrpc: '2.0',
+      method: 'tools/call',
+      params: { name: 'classify', arguments: { image_base64: image.toString('base64'), model: 'vit-base-patch16-224' } },
+      id: 2,
+    });
     const r = await reply(2);
     expect((r.result as { isError?: boolean }).isError, JSON.stringify(r).slice(0, 300)).toBeFalsy();
   });

@@ -40,9 +40,13 @@ describe('stdio transport (child process)', () => {
     const e = await client.callTool({ name: 'embed', arguments: { texts: ['hello world'] } });
     expect((e.structuredContent as { dims: number }).dims).toBe(384);
     const progress: unknown[] = [];
-    const g = await client.callTool({ name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 5 } }, undefined, {
-      onprogress: (p) => progress.push(p),
-    });
+    const g = await client.callTool(
+      { name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 5 } },
+      undefined,
+      {
+        onprogress: (p) => progress.push(p),
+      },
+    );
     expect(g.isError).toBeFalsy();
     expect(progress.length).toBeGreaterThan(0);
     const bad = await client.callTool({ name: 'embed', arguments: { texts: [] } });
@@ -58,10 +62,20 @@ describe('stdout purity', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
-    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['a b c'] } } });
-    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hi', max_new_tokens: 3 }, _meta: { progressToken: 'p1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'generate', arguments: { model: 'distilgpt2', prompt: 'Hi', max_new_tokens: 3 }, _meta: { progressToken: 'p1' } },
+    });
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'embed', arguments: { texts: ['x'], model: 'broken-embedder' } } });
     send({ jsonrpc: '2.0', id: 5, method: 'resources/read', params: { uri: 'hf://models' } });
     await new Promise<void>((resolve, reject) => {
@@ -89,7 +103,10 @@ describe('stdout purity', () => {
 
 describe('CLI commands', () => {
   it('call <tool> prints the JSON result and exits 0', () => {
-    const r = spawnSync(process.execPath, [...CLI, 'call', 'similarity', JSON.stringify({ query: 'hello', documents: ['x', 'hello'] })], { env, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...CLI, 'call', 'similarity', JSON.stringify({ query: 'hello', documents: ['x', 'hello'] })], {
+      env,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).results[0].index).toBe(1);
   });

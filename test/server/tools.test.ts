@@ -23,7 +23,19 @@ describe('tools/list', () => {
   it('lists the text tools with input and output schemas', async () => {
     const { tools } = await h.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['benchmark_model', 'classify', 'detect', 'detect_speech', 'embed', 'generate', 'load_model', 'ocr', 'similarity', 'transcribe', 'unload_model']);
+    expect(names).toEqual([
+      'benchmark_model',
+      'classify',
+      'detect',
+      'detect_speech',
+      'embed',
+      'generate',
+      'load_model',
+      'ocr',
+      'similarity',
+      'transcribe',
+      'unload_model',
+    ]);
     for (const t of tools) {
       expect(t.description!.length).toBeGreaterThan(20);
       expect(t.inputSchema.type).toBe('object');
@@ -86,7 +98,12 @@ describe('embed', () => {
 
 describe('similarity', () => {
   it('ranks an exact duplicate of the query first', async () => {
-    const documents = ['Good morning and good night.', 'The weather is nice today.', 'Speech recognition turns audio into text.', 'A model server lets agents use local models.'];
+    const documents = [
+      'Good morning and good night.',
+      'The weather is nice today.',
+      'Speech recognition turns audio into text.',
+      'A model server lets agents use local models.',
+    ];
     const r = await h.call('similarity', { query: 'The weather is nice today.', documents });
     const out = r.structuredContent as { results: Array<{ index: number; score: number; document: string }> };
     expect(out.results.map((x) => x.index).sort()).toEqual([0, 1, 2, 3]);
@@ -97,7 +114,13 @@ describe('similarity', () => {
   });
 
   it('scores pairs and honours top_k', async () => {
-    const r = await h.call('similarity', { pairs: [['a cat', 'a dog'], ['same text', 'same text']], top_k: 1 });
+    const r = await h.call('similarity', {
+      pairs: [
+        ['a cat', 'a dog'],
+        ['same text', 'same text'],
+      ],
+      top_k: 1,
+    });
     const out = r.structuredContent as { results: Array<{ index: number; score: number }> };
     expect(out.results).toHaveLength(1);
     expect(out.results[0]!.index).toBe(1);
@@ -130,17 +153,32 @@ describe('generate', () => {
       { onprogress: (p) => progress.push(p) },
     );
     expect(r.isError).toBeFalsy();
-    const out = r.structuredContent as { text: string; token_ids: number[]; finish_reason: string; usage: { prompt_tokens: number; completion_tokens: number } };
+    const out = r.structuredContent as {
+      text: string;
+      token_ids: number[];
+      finish_reason: string;
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
     const tok = await AutoTokenizer.from_pretrained(fixture('gpt2'));
     const ids = Array.from(tok(prompt).input_ids.data as BigInt64Array, Number);
-    const ref = gpt2GreedyReference(made.weights.model!, dims, ids, ids.map(() => 1), 10, dims.vocab - 1);
+    const ref = gpt2GreedyReference(
+      made.weights.model!,
+      dims,
+      ids,
+      ids.map(() => 1),
+      10,
+      dims.vocab - 1,
+    );
     expect(out.token_ids).toEqual(ref.filter((t) => t !== dims.vocab - 1));
     expect(out.usage.prompt_tokens).toBe(ids.length);
     expect(out.usage.completion_tokens).toBe(out.token_ids.length);
     expect(out.finish_reason).toBe(ref.length === 10 && !ref.includes(dims.vocab - 1) ? 'length' : 'stop');
     expect(progress.length).toBeGreaterThan(0);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.progress).toBeGreaterThan(progress[i - 1]!.progress);
-    const streamed = progress.filter((p) => !p.message?.startsWith('loading model:')).map((p) => p.message ?? '').join('');
+    const streamed = progress
+      .filter((p) => !p.message?.startsWith('loading model:'))
+      .map((p) => p.message ?? '')
+      .join('');
     expect(streamed.length).toBeGreaterThan(0);
     expect(out.text.startsWith(streamed.trimEnd()) || streamed.startsWith(out.text)).toBe(true);
   });
@@ -153,16 +191,32 @@ describe('generate', () => {
     );
     outs.forEach((r, i) => {
       const ids = Array.from(tok(prompts[i]!).input_ids.data as BigInt64Array, Number);
-      const ref = gpt2GreedyReference(made.weights.model!, dims, ids, ids.map(() => 1), 6, dims.vocab - 1).filter((t) => t !== dims.vocab - 1);
+      const ref = gpt2GreedyReference(
+        made.weights.model!,
+        dims,
+        ids,
+        ids.map(() => 1),
+        6,
+        dims.vocab - 1,
+      ).filter((t) => t !== dims.vocab - 1);
       expect((r.structuredContent as { token_ids: number[] }).token_ids).toEqual(ref);
     });
-    const sizes = (await h.app.deps.metrics.batchSize.get()).values.filter((v) => v.labels.model === 'distilgpt2' && v.metricName === 'batch_size_sum');
-    const counts = (await h.app.deps.metrics.batchSize.get()).values.filter((v) => v.labels.model === 'distilgpt2' && v.metricName === 'batch_size_count');
+    const sizes = (await h.app.deps.metrics.batchSize.get()).values.filter(
+      (v) => v.labels.model === 'distilgpt2' && v.metricName === 'batch_size_sum',
+    );
+    const counts = (await h.app.deps.metrics.batchSize.get()).values.filter(
+      (v) => v.labels.model === 'distilgpt2' && v.metricName === 'batch_size_count',
+    );
     expect(sizes[0]!.value / counts[0]!.value).toBeGreaterThan(1); // some requests shared a batch
   });
 
   it('renders chat messages with the chat template', async () => {
-    const r = await h.call('generate', { model: 'tiny-chat', messages: [{ role: 'user', content: 'hello' }], max_new_tokens: 4, return_token_ids: true });
+    const r = await h.call('generate', {
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'hello' }],
+      max_new_tokens: 4,
+      return_token_ids: true,
+    });
     const out = r.structuredContent as { usage: { prompt_tokens: number }; token_ids: number[] };
     const tok = await AutoTokenizer.from_pretrained(fixture('gpt2'));
     const rendered = '<|user|>\nhello\n<|assistant|>\n';
@@ -170,7 +224,15 @@ describe('generate', () => {
   });
 
   it('seeded sampling is reproducible and stop strings end generation', async () => {
-    const args = { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 12, do_sample: true, temperature: 1.5, seed: 7, return_token_ids: true };
+    const args = {
+      model: 'distilgpt2',
+      prompt: 'Hello',
+      max_new_tokens: 12,
+      do_sample: true,
+      temperature: 1.5,
+      seed: 7,
+      return_token_ids: true,
+    };
     const a = (await h.call('generate', args)).structuredContent as { token_ids: number[]; text: string };
     const b = (await h.call('generate', args)).structuredContent as { token_ids: number[] };
     const c = (await h.call('generate', { ...args, seed: 8 })).structuredContent as { token_ids: number[] };
@@ -189,8 +251,14 @@ describe('load_model / unload_model', () => {
     expect(l.structuredContent).toMatchObject({ model: 'distilbert-sst2', status: 'loaded', device: 'cpu', dtype: 'fp32' });
     const loaded = JSON.parse(((await h.client.readResource({ uri: 'hf://models/loaded' })).contents[0] as { text: string }).text);
     expect(loaded.models.map((m: { model: string }) => m.model)).toContain('distilbert-sst2');
-    expect((await h.call('unload_model', { model: 'distilbert-sst2' })).structuredContent).toEqual({ model: 'distilbert-sst2', result: 'unloaded' });
-    expect((await h.call('unload_model', { model: 'distilbert-sst2' })).structuredContent).toEqual({ model: 'distilbert-sst2', result: 'not_loaded' });
+    expect((await h.call('unload_model', { model: 'distilbert-sst2' })).structuredContent).toEqual({
+      model: 'distilbert-sst2',
+      result: 'unloaded',
+    });
+    expect((await h.call('unload_model', { model: 'distilbert-sst2' })).structuredContent).toEqual({
+      model: 'distilbert-sst2',
+      result: 'not_loaded',
+    });
   });
 });
 
@@ -198,7 +266,9 @@ describe('benchmark_model', () => {
   it('measures latency and throughput per device, and reports unusable devices', async () => {
     const r = await h.call('benchmark_model', { model: 'distilbert-sst2', iterations: 3, batch_size: 2, devices: ['cpu', 'rocm'] });
     expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-    const out = r.structuredContent as { results: Array<{ device: string; ok: boolean; error?: string; latencyMs?: { p50: number }; throughput?: number; unit?: string }> };
+    const out = r.structuredContent as {
+      results: Array<{ device: string; ok: boolean; error?: string; latencyMs?: { p50: number }; throughput?: number; unit?: string }>;
+    };
     const cpu = out.results.find((x) => x.device === 'cpu')!;
     expect(cpu.ok).toBe(true);
     expect(cpu.latencyMs!.p50).toBeGreaterThan(0);
@@ -207,7 +277,9 @@ describe('benchmark_model', () => {
     const rocm = out.results.find((x) => x.device === 'rocm')!;
     expect(rocm.ok).toBe(false);
     expect(rocm.error).toMatch(/not usable here; usable: .*cpu/);
-    const g = (await h.call('benchmark_model', { model: 'distilgpt2', iterations: 2, devices: ['cpu'] })).structuredContent as { results: Array<{ unit: string; ok: boolean }> };
+    const g = (await h.call('benchmark_model', { model: 'distilgpt2', iterations: 2, devices: ['cpu'] })).structuredContent as {
+      results: Array<{ unit: string; ok: boolean }>;
+    };
     expect(g.results[0]).toMatchObject({ ok: true, unit: 'tokens/s' });
   });
 });

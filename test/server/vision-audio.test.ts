@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Harness } from '../helpers/server.js';
 import { PAGE, SIGN, SPEECH, TRUTH, inkBoxes, png, signal, squash, wav } from '../helpers/media.js';
 
-type Line = { text: string; confidence: number; box: { xmin: number; ymin: number; xmax: number; ymax: number }; polygon: number[][]; rotated: boolean };
+type Line = {
+  text: string;
+  confidence: number;
+  box: { xmin: number; ymin: number; xmax: number; ymax: number };
+  polygon: number[][];
+  rotated: boolean;
+};
 
 let h: Harness;
 beforeAll(async () => {
@@ -152,7 +158,14 @@ describe('speech', () => {
   }, 60_000);
 
   it('transcribe 60 s of audio: chunked windows, timestamps within the audio', async () => {
-    const out = sc(await h.call('transcribe', { audio_base64: wav(signal(60)).toString('base64'), max_new_tokens: 4, language: 'en', task: 'translate' }));
+    const out = sc(
+      await h.call('transcribe', {
+        audio_base64: wav(signal(60)).toString('base64'),
+        max_new_tokens: 4,
+        language: 'en',
+        task: 'translate',
+      }),
+    );
     expect(out.duration).toBeCloseTo(60, 1);
     for (const s of out.segments as Array<{ start: number | null; end: number | null }>) {
       if (s.start !== null) expect(s.start).toBeLessThanOrEqual(60.01);

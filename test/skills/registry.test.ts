@@ -25,7 +25,17 @@ describe('skills registry', () => {
     expect(r.invalid).toEqual([]);
     const names = r.skills.map((s) => s.skill.name);
     expect(names).toEqual(
-      expect.arrayContaining(['all-minilm-l6-v2', 'distilbert-sst2', 'qwen2.5-0.5b-instruct', 'distilgpt2', 'flan-t5-small', 'vit-base-patch16-224', 'detr-resnet-50', 'clip-vit-base-patch32', 'whisper-tiny']),
+      expect.arrayContaining([
+        'all-minilm-l6-v2',
+        'distilbert-sst2',
+        'qwen2.5-0.5b-instruct',
+        'distilgpt2',
+        'flan-t5-small',
+        'vit-base-patch16-224',
+        'detr-resnet-50',
+        'clip-vit-base-patch32',
+        'whisper-tiny',
+      ]),
     );
     expect(r.defaultFor('feature-extraction')?.skill.name).toBe('all-minilm-l6-v2');
     expect(r.defaultFor('text-generation')?.skill.name).toBe('qwen2.5-0.5b-instruct');

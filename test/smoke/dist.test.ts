@@ -17,21 +17,30 @@ import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
 import { PAGE, SIGN, SPEECH, TRUTH, squash } from '../helpers/media.js';
 
 const CLI = join(process.cwd(), 'dist/cli.js');
-const AUDIO = ['test/fixtures/media/tone.mp3', 'test/fixtures/media/tone.ogg', 'test/fixtures/media/tone.flac', 'test/fixtures/media/tone-44k-stereo.wav', SPEECH];
+const AUDIO = [
+  'test/fixtures/media/tone.mp3',
+  'test/fixtures/media/tone.ogg',
+  'test/fixtures/media/tone.flac',
+  'test/fixtures/media/tone-44k-stereo.wav',
+  SPEECH,
+];
 const IMAGES = [PAGE, SIGN];
 
 function newest(dir: string): number {
-  return Math.max(...readdirSync(dir).map((f) => {
-    const p = join(dir, f);
-    const s = statSync(p);
-    return s.isDirectory() ? newest(p) : s.mtimeMs;
-  }));
+  return Math.max(
+    ...readdirSync(dir).map((f) => {
+      const p = join(dir, f);
+      const s = statSync(p);
+      return s.isDirectory() ? newest(p) : s.mtimeMs;
+    }),
+  );
 }
 
 let env: Record<string, string>;
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
-  if (newest('src') > statSync(CLI).mtimeMs && newest('src') > newest('dist')) throw new Error('dist/ is older than src/: run `npm run build`');
+  if (newest('src') > statSync(CLI).mtimeMs && newest('src') > newest('dist'))
+    throw new Error('dist/ is older than src/: run `npm run build`');
   env = {
     ...(process.env as Record<string, string>),
     HF_MODEL_SERVER_OFFLINE: '1',
@@ -62,12 +71,26 @@ describe('built CLI over stdio: every tool', () => {
 
   it('lists every tool', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(['benchmark_model', 'classify', 'detect', 'detect_speech', 'embed', 'generate', 'load_model', 'ocr', 'similarity', 'transcribe', 'unload_model']);
+    expect(names).toEqual([
+      'benchmark_model',
+      'classify',
+      'detect',
+      'detect_speech',
+      'embed',
+      'generate',
+      'load_model',
+      'ocr',
+      'similarity',
+      'transcribe',
+      'unload_model',
+    ]);
   });
 
   it('text tools: embed, similarity, classify, generate', async () => {
     expect((await call('embed', { texts: ['hello world'] })).dims).toBe(384);
-    expect(((await call('similarity', { query: 'hello', documents: ['x y z', 'hello'] })).results as Array<{ index: number }>)[0]!.index).toBe(1);
+    expect(
+      ((await call('similarity', { query: 'hello', documents: ['x y z', 'hello'] })).results as Array<{ index: number }>)[0]!.index,
+    ).toBe(1);
     expect((await call('classify', { text: 'a fine day' })).results).toHaveLength(1);
     const g = await call('generate', { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 4 });
     expect((g.usage as { completion_tokens: number }).completion_tokens).toBeGreaterThan(0);
@@ -105,7 +128,8 @@ describe('built CLI over stdio: every tool', () => {
 });
 
 describe('built CLI: call', () => {
-  const run = (tool: string, args: unknown) => spawnSync(process.execPath, [CLI, 'call', tool, JSON.stringify(args)], { env, encoding: 'utf8', timeout: 60_000 });
+  const run = (tool: string, args: unknown) =>
+    spawnSync(process.execPath, [CLI, 'call', tool, JSON.stringify(args)], { env, encoding: 'utf8', timeout: 60_000 });
 
   it('detect_speech on an MP3 (resampled from 44.1 kHz) succeeds', () => {
     const r = run('detect_speech', { audio: 'test/fixtures/media/tone.mp3' });

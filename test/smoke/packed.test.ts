@@ -24,7 +24,10 @@ function files(dir: string): string[] {
 describe('packed tarball', () => {
   it('installs into an empty folder and runs call ocr', () => {
     const out = mkdtempSync(join(tmpdir(), 'hfms-pack-'));
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { env: clean(), encoding: 'utf8' }).trim().split('\n').pop()!;
+    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { env: clean(), encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop()!;
     const app = mkdtempSync(join(tmpdir(), 'hfms-app-'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
     copyFileSync('examples/ocr-page.png', join(app, 'page.png'));

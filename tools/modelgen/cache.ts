@@ -30,7 +30,8 @@ export function generatorHash(): string {
   if (!hashMemo) {
     const h = createHash('sha256');
     // The generator's sources, plus the shared PRNG its weights come from.
-    for (const f of [...sourceFiles(HERE), resolve(HERE, '..', '..', 'src', 'vectors.ts')]) h.update(f.slice(HERE.length)).update(readFileSync(f));
+    for (const f of [...sourceFiles(HERE), resolve(HERE, '..', '..', 'src', 'vectors.ts')])
+      h.update(f.slice(HERE.length)).update(readFileSync(f));
     hashMemo = h.digest('hex').slice(0, 12);
   }
   return hashMemo;

@@ -45,7 +45,6 @@ export interface MadeModel {
   files: Record<string, number>;
 }
 
-
 /** Validates the arch/size/overrides and returns the resolved dimensions. */
 export function resolveDims(arch: string, size = 'tiny', overrides: Partial<Record<string, number>> = {}): { arch: ArchName; dims: Dims } {
   if (!(arch in ARCHS)) throw new ModelGenError(`unknown arch "${arch}"; valid: ${Object.keys(ARCHS).join(', ')}`);

@@ -54,9 +54,7 @@ function valueInfo(name: string, elemType: DTypeCode, shape: Array<number | stri
     type: {
       tensorType: {
         elemType,
-        ...(shape
-          ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } }
-          : {}),
+        ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}),
       },
     },
   };
@@ -164,7 +162,11 @@ export class GraphBuilder {
     const output = outs.map((o, i) => {
       const outName = this.fresh(`${name}_out${i}_`);
       this.nodes.push({ opType: 'Identity', input: [o.value], output: [outName], name: this.fresh('id') });
-      return valueInfo(outName, o.elemType, Array.from({ length: o.rank }, (_, d) => `${outName}_d${d}`));
+      return valueInfo(
+        outName,
+        o.elemType,
+        Array.from({ length: o.rank }, (_, d) => `${outName}_d${d}`),
+      );
     });
     const graph: IGraph = { name, node: this.nodes, output };
     this.nodes = saved;

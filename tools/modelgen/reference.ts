@@ -60,7 +60,16 @@ function layerNorm(ws: Weights, x: Float64Array, rows: number, dim: number, pref
 }
 
 /** Multi-head attention on [S,H] q and [T,H] k/v with an allow predicate. */
-function attend(q: Float64Array, k: Float64Array, v: Float64Array, S: number, T: number, hidden: number, heads: number, allowed: (i: number, j: number) => boolean): Float64Array {
+function attend(
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  S: number,
+  T: number,
+  hidden: number,
+  heads: number,
+  allowed: (i: number, j: number) => boolean,
+): Float64Array {
   const dH = hidden / heads;
   const out = new Float64Array(S * hidden);
   const scores = new Float64Array(T);

@@ -60,10 +60,12 @@ export function wordPieceVocab(size: number): string[] {
   const letters = 'etaoinshrdlcumwfgypbvkjxqz';
   for (const a of letters) for (const b of letters) add(a + b);
   for (const a of letters) for (const b of letters) add(`##${a}${b}`);
-  for (const a of letters) for (const b of letters) for (const c of letters) {
-    add(a + b + c);
-    add(`##${a}${b}${c}`);
-  }
+  for (const a of letters)
+    for (const b of letters)
+      for (const c of letters) {
+        add(a + b + c);
+        add(`##${a}${b}${c}`);
+      }
   for (let i = 0; vocab.length < size; i++) add(`[extra${i}]`);
   return vocab;
 }
@@ -318,7 +320,19 @@ export function whisperTokenizer(textVocab: number, maxLength: number): Tokenize
   const tok = byteLevelJson(ids, merges, added);
   return {
     vocabSize: next,
-    specials: { eot, sot, langToId, translate, transcribe, startOfLm, startOfPrev, noSpeech, noTimestamps, timestampBegin, vocabSize: next },
+    specials: {
+      eot,
+      sot,
+      langToId,
+      translate,
+      transcribe,
+      startOfLm,
+      startOfPrev,
+      noSpeech,
+      noTimestamps,
+      timestampBegin,
+      vocabSize: next,
+    },
     tokenizer: tok,
     config: {
       tokenizer_class: 'WhisperTokenizer',

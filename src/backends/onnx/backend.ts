@@ -14,7 +14,6 @@ import { detectText, recCharset, recognize, type PaddleSessions } from './paddle
 import { detectSpeech } from './silero-vad.js';
 import { DET_DEFAULTS, ONNX_TASKS } from './tasks.js';
 
-
 /** Creates one session; missing files and bad graphs map to catalogued errors. */
 async function session(req: LoadRequest, role: string): Promise<ort.InferenceSession> {
   const name = req.files?.[role];
@@ -29,7 +28,9 @@ async function session(req: LoadRequest, role: string): Promise<ort.InferenceSes
       ...(req.threads > 0 ? { intraOpNumThreads: req.threads, interOpNumThreads: 1 } : {}),
     });
   } catch (e) {
-    throw new ServerError('model_load_failed', `could not load ${path} on ${req.device}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new ServerError('model_load_failed', `could not load ${path} on ${req.device}: ${(e as Error).message.split('\n')[0]}`, {
+      cause: e,
+    });
   }
 }
 
@@ -48,10 +49,21 @@ async function loadOcr(req: LoadRequest): Promise<{ run: Runner; sessions: ort.I
   };
   const run: Runner = (input) => {
     if (input.task === 'text-detection') {
-      return detectText(ort, s, input.image, { limitSide: DET_DEFAULTS.limitSide, threshold: input.threshold, boxThreshold: input.boxThreshold, unclipRatio: input.unclipRatio });
+      return detectText(ort, s, input.image, {
+        limitSide: DET_DEFAULTS.limitSide,
+        threshold: input.threshold,
+        boxThreshold: input.boxThreshold,
+        unclipRatio: input.unclipRatio,
+      });
     }
     if (input.task === 'ocr') {
-      return recognize(ort, s, input.image, { ...DET_DEFAULTS, boxThreshold: input.boxThreshold, unclipRatio: input.unclipRatio, orientation: input.orientation, minConfidence: input.minConfidence });
+      return recognize(ort, s, input.image, {
+        ...DET_DEFAULTS,
+        boxThreshold: input.boxThreshold,
+        unclipRatio: input.unclipRatio,
+        orientation: input.orientation,
+        minConfidence: input.minConfidence,
+      });
     }
     throw new ServerError('unsupported_task', `an OCR model cannot run ${input.task}`);
   };
@@ -61,7 +73,8 @@ async function loadOcr(req: LoadRequest): Promise<{ run: Runner; sessions: ort.I
 async function loadVad(req: LoadRequest): Promise<{ run: Runner; sessions: ort.InferenceSession[] }> {
   const s = await session(req, 'model');
   const run: Runner = (input) => {
-    if (input.task !== 'voice-activity-detection') throw new ServerError('unsupported_task', `a speech detection model cannot run ${input.task}`);
+    if (input.task !== 'voice-activity-detection')
+      throw new ServerError('unsupported_task', `a speech detection model cannot run ${input.task}`);
     return detectSpeech(ort, s, input.audio.samples, input.vad, input.signal);
   };
   return { run, sessions: [s] };
@@ -76,7 +89,8 @@ export class OnnxBackend implements Backend {
 
   async load(req: LoadRequest): Promise<ModelHandle> {
     if (!ONNX_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the onnxruntime backend does not serve ${req.task}`);
-    let loaded: { run: Runner; sessions: ort.InferenceSession[] } | undefined = req.task === 'voice-activity-detection' ? await loadVad(req) : await loadOcr(req);
+    let loaded: { run: Runner; sessions: ort.InferenceSession[] } | undefined =
+      req.task === 'voice-activity-detection' ? await loadVad(req) : await loadOcr(req);
     req.onProgress?.({ phase: 'ready', progress: 100 });
     return {
       task: req.task,

@@ -6,7 +6,18 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { ImagePixels, OcrLine, OcrOutput, OcrTimings, Quad, TextBox, TextDetectOutput } from '../types.js';
-import { connectedRegions, convexHull, meanInside, minAreaRect, orderQuad, quadBounds, readingOrder, rectCorners, unclip, type Point } from './geometry.js';
+import {
+  connectedRegions,
+  convexHull,
+  meanInside,
+  minAreaRect,
+  orderQuad,
+  quadBounds,
+  readingOrder,
+  rectCorners,
+  unclip,
+  type Point,
+} from './geometry.js';
 import { DET_DEFAULTS, type DetParams } from './tasks.js';
 
 /** The onnxruntime module (passed in: only backends/onnx/backend.ts imports it). */
@@ -77,7 +88,14 @@ export function detInput(img: ImagePixels, limit = DET_DEFAULTS.limitSide): { da
  * DB post-processing: threshold the probability map, take connected regions, fit minimum-area
  * rectangles, score them by mean probability, unclip, and scale back to the image.
  */
-export function dbBoxes(map: Float32Array, mapW: number, mapH: number, imgW: number, imgH: number, p: Omit<DetParams, 'limitSide'>): TextBox[] {
+export function dbBoxes(
+  map: Float32Array,
+  mapW: number,
+  mapH: number,
+  imgW: number,
+  imgH: number,
+  p: Omit<DetParams, 'limitSide'>,
+): TextBox[] {
   const bitmap = new Uint8Array(map.length);
   for (let i = 0; i < map.length; i++) bitmap[i] = map[i]! > p.threshold ? 1 : 0;
   const sx = imgW / mapW;
@@ -211,7 +229,13 @@ export function recInput(img: ImagePixels, frames: CropFrame[]): BatchTensor {
 }
 
 /** CTC greedy decoding of [n, T, C] probabilities over `chars` (index 0 = blank). */
-export function ctcDecode(probs: Float32Array, n: number, steps: number, classes: number, chars: string[]): Array<{ text: string; confidence: number }> {
+export function ctcDecode(
+  probs: Float32Array,
+  n: number,
+  steps: number,
+  classes: number,
+  chars: string[],
+): Array<{ text: string; confidence: number }> {
   const out = [];
   for (let b = 0; b < n; b++) {
     let text = '';
@@ -275,13 +299,21 @@ export async function detectText(O: Ort, s: PaddleSessions, img: ImagePixels, p:
 }
 
 /** Runs detection, orientation and recognition; lines come back in reading order. */
-export async function recognize(O: Ort, s: PaddleSessions, img: ImagePixels, p: DetParams & { orientation: boolean; minConfidence: number }): Promise<OcrOutput> {
+export async function recognize(
+  O: Ort,
+  s: PaddleSessions,
+  img: ImagePixels,
+  p: DetParams & { orientation: boolean; minConfidence: number },
+): Promise<OcrOutput> {
   const t0 = performance.now();
   const det = await detectText(O, s, img, p);
   const timings: OcrTimings = { detMs: det.timings.detMs, clsMs: 0, recMs: 0, totalMs: 0 };
   const flips = det.boxes.map(() => false);
   if (p.orientation && s.cls && det.boxes.length) {
-    const input = clsInput(img, det.boxes.map((b) => cropFrame(b.quad)));
+    const input = clsInput(
+      img,
+      det.boxes.map((b) => cropFrame(b.quad)),
+    );
     const [r, ms] = await timed(s.cls, { [s.cls.inputNames[0]!]: new O.Tensor('float32', input.data, input.dims) });
     timings.clsMs = ms;
     const probs = first(r).data as Float32Array;
@@ -290,7 +322,10 @@ export async function recognize(O: Ort, s: PaddleSessions, img: ImagePixels, p: 
   const frames = det.boxes.map((b, i) => cropFrame(b.quad, flips[i]));
   const texts: Array<{ text: string; confidence: number }> = new Array(frames.length);
   for (const batch of recBatches(frames)) {
-    const input = recInput(img, batch.map((i) => frames[i]!));
+    const input = recInput(
+      img,
+      batch.map((i) => frames[i]!),
+    );
     const [r, ms] = await timed(s.rec, { [s.rec.inputNames[0]!]: new O.Tensor('float32', input.data, input.dims) });
     timings.recMs += ms;
     const out = first(r);

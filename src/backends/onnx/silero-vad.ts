@@ -15,7 +15,12 @@ export const CONTEXT = 64;
 const RATE = 16_000;
 
 /** Speech probability of each window of `samples` (16 kHz mono). */
-export async function speechProbabilities(O: typeof ort, session: ort.InferenceSession, samples: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+export async function speechProbabilities(
+  O: typeof ort,
+  session: ort.InferenceSession,
+  samples: Float32Array,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
   const windows = Math.ceil(samples.length / WINDOW);
   const probs = new Float32Array(windows);
   let state: ort.Tensor = new O.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
@@ -81,7 +86,13 @@ export function segmentSpeech(probs: Float32Array, totalSamples: number, p: VadP
 }
 
 /** Runs VAD over 16 kHz mono samples. */
-export async function detectSpeech(O: typeof ort, session: ort.InferenceSession, samples: Float32Array, p: VadParams, signal?: AbortSignal): Promise<VadOutput> {
+export async function detectSpeech(
+  O: typeof ort,
+  session: ort.InferenceSession,
+  samples: Float32Array,
+  p: VadParams,
+  signal?: AbortSignal,
+): Promise<VadOutput> {
   const probs = await speechProbabilities(O, session, samples, signal);
   return { segments: segmentSpeech(probs, samples.length, p), duration: samples.length / RATE };
 }

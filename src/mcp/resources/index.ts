@@ -60,7 +60,11 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
   server.registerResource(
     'loaded-models',
     'hf://models/loaded',
-    { title: 'Loaded models', description: 'Models in memory: device, dtype, load time, requests in flight.', mimeType: 'application/json' },
+    {
+      title: 'Loaded models',
+      description: 'Models in memory: device, dtype, load time, requests in flight.',
+      mimeType: 'application/json',
+    },
     async (uri, extra) => {
       requireScope(extra.authInfo, READ_SCOPE);
       return json(uri.href, { models: deps.loader.list() });
@@ -70,7 +74,12 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
     'model',
     new ResourceTemplate('hf://models/{name}', {
       list: async () => ({
-        resources: deps.registry.skills.map((s) => ({ uri: `hf://models/${s.skill.name}`, name: s.skill.name, description: s.skill.description, mimeType: 'application/json' })),
+        resources: deps.registry.skills.map((s) => ({
+          uri: `hf://models/${s.skill.name}`,
+          name: s.skill.name,
+          description: s.skill.description,
+          mimeType: 'application/json',
+        })),
       }),
       complete: { name: (prefix) => deps.registry.skills.map((s) => s.skill.name).filter((n) => n.startsWith(prefix)) },
     }),

@@ -18,7 +18,7 @@ export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps):
     'benchmark_model',
     {
       title: 'Benchmark model',
-      description: 'Measure a model\'s latency and throughput on each usable device (loads a temporary copy). For operators.',
+      description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",
       inputSchema: {
         model: modelField(names, 'Skill to benchmark.', false),
         iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device. Default 10.'),
@@ -50,7 +50,11 @@ export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps):
       requireScope(extra.authInfo, ADMIN_SCOPE);
       skillFor(deps.registry, args.model, TASKS);
       deps.logger.info({ model: args.model, admin: 'benchmark_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
-      const results = await deps.benchmark.run(args.model, { iterations: args.iterations, batchSize: args.batch_size, ...(args.devices ? { devices: args.devices } : {}) });
+      const results = await deps.benchmark.run(args.model, {
+        iterations: args.iterations,
+        batchSize: args.batch_size,
+        ...(args.devices ? { devices: args.devices } : {}),
+      });
       return deps.results.ok({ model: args.model, results });
     }),
   );

@@ -10,7 +10,18 @@ import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
+import {
+  READ_ONLY,
+  UsageSchema,
+  checkTexts,
+  loadProgress,
+  modelField,
+  modelsFor,
+  skillFor,
+  priorityOf,
+  cached,
+  withDeadline,
+} from './common.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 
 /** Candidate labels per zero-shot call, at most. */
@@ -44,13 +55,24 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
           .max(MAX_LABELS)
           .optional()
           .describe('Image only: labels to choose from (zero-shot, CLIP-style models), e.g. ["a receipt", "a cat"].'),
-        hypothesis_template: z.string().default('This is a photo of {}.').describe('Zero-shot prompt; {} is replaced by each label. Default "This is a photo of {}.".'),
-        top_k: z.number().int().min(1).max(1000).default(1).describe('Labels to return per input, best first. Default 1 (zero-shot: all candidates).'),
+        hypothesis_template: z
+          .string()
+          .default('This is a photo of {}.')
+          .describe('Zero-shot prompt; {} is replaced by each label. Default "This is a photo of {}.".'),
+        top_k: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(1)
+          .describe('Labels to return per input, best first. Default 1 (zero-shot: all candidates).'),
         model: modelField(models, `Classification model. Default: ${defaults.join('; ')}.`, false).optional(),
       },
       outputSchema: {
         model: z.string().describe('Model used.'),
-        results: z.array(z.object({ labels: z.array(LabelScore).describe('Best first.') })).describe('One entry per input text (or one for the image), in order.'),
+        results: z
+          .array(z.object({ labels: z.array(LabelScore).describe('Best first.') }))
+          .describe('One entry per input text (or one for the image), in order.'),
         usage: UsageSchema.optional(),
       },
       annotations: { title: 'Classify text or images', ...READ_ONLY },
@@ -59,35 +81,53 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
       requireScope(extra.authInfo, INFER_SCOPE);
       const hasText = args.text !== undefined || args.texts !== undefined;
       const hasImage = args.image !== undefined || args.image_base64 !== undefined;
-      if (hasText === hasImage) throw new ServerError('invalid_input', 'give text (`text` or `texts`) or an image (`image` or `image_base64`), not both');
+      if (hasText === hasImage)
+        throw new ServerError('invalid_input', 'give text (`text` or `texts`) or an image (`image` or `image_base64`), not both');
       const run = { priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
       if (hasImage) {
         const zeroShot = args.candidate_labels !== undefined;
         const task = zeroShot ? 'zero-shot-image-classification' : 'image-classification';
         const model = args.model ?? (zeroShot ? zeroShotModels : imageModels)[0];
-        if (!model) throw new ServerError('unsupported_task', `no ${task} model is installed${zeroShot ? '' : '; pass candidate_labels for zero-shot classification'}`);
+        if (!model)
+          throw new ServerError(
+            'unsupported_task',
+            `no ${task} model is installed${zeroShot ? '' : '; pass candidate_labels for zero-shot classification'}`,
+          );
         skillFor(deps.registry, model, [task]);
         return deps.results.ok(
           await cached(deps, extra, 'classify', { ...args, model }, inlineMedia(args.image, args.image_base64), () =>
             withDeadline(deps.config, extra, (signal) =>
               withImage(args, deps, signal, async (image) => {
-              const out = zeroShot
-                ? await deps.executor.run(model, { task: 'zero-shot-image-classification', image, labels: args.candidate_labels!, hypothesisTemplate: args.hypothesis_template }, { ...run, signal })
-                : await deps.executor.run(model, { task: 'image-classification', image, topK: args.top_k }, { ...run, signal });
-              return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
-            })),
+                const out = zeroShot
+                  ? await deps.executor.run(
+                      model,
+                      {
+                        task: 'zero-shot-image-classification',
+                        image,
+                        labels: args.candidate_labels!,
+                        hypothesisTemplate: args.hypothesis_template,
+                      },
+                      { ...run, signal },
+                    )
+                  : await deps.executor.run(model, { task: 'image-classification', image, topK: args.top_k }, { ...run, signal });
+                return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
+              }),
+            ),
           ),
         );
       }
       const model = args.model ?? textModels[0];
       if (!model) throw new ServerError('unsupported_task', 'no text-classification model is installed');
       skillFor(deps.registry, model, ['text-classification']);
-      if ((args.text === undefined) === (args.texts === undefined)) throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
+      if ((args.text === undefined) === (args.texts === undefined))
+        throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
       const texts = args.texts ?? [args.text!];
       checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
       return deps.results.ok(
         await cached(deps, extra, 'classify', { ...args, model }, true, async () => {
-          const out = await withDeadline(deps.config, extra, (signal) => deps.executor.run(model, { task: 'text-classification', texts, topK: args.top_k }, { ...run, signal }));
+          const out = await withDeadline(deps.config, extra, (signal) =>
+            deps.executor.run(model, { task: 'text-classification', texts, topK: args.top_k }, { ...run, signal }),
+          );
           const tokens = out.tokens.reduce((a, b) => a + b, 0);
           return { model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
         }),

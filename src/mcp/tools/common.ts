@@ -42,7 +42,10 @@ export function skillFor(registry: Registry, name: string, tasks: readonly Task[
   const valid = modelsFor(registry, tasks);
   if (!reg) throw new ServerError('unknown_model', `unknown model ${echo(name)}; valid: ${valid.join(', ')}`);
   if (!reg.skill.tasks.some((t) => tasks.includes(t))) {
-    throw new ServerError('unsupported_task', `model "${name}" serves ${reg.skill.tasks.join(', ')}, not ${tasks.join(' / ')}; valid: ${valid.join(', ')}`);
+    throw new ServerError(
+      'unsupported_task',
+      `model "${name}" serves ${reg.skill.tasks.join(', ')}, not ${tasks.join(' / ')}; valid: ${valid.join(', ')}`,
+    );
   }
   return reg.skill;
 }
@@ -87,10 +90,17 @@ export function progressSender(extra: ToolExtra): Progress | undefined {
  * A log message tied to this request (MCP `notifications/message` with the request's id, so it
  * reaches the client even in stateless HTTP); the client's `logging/setLevel` filters it.
  */
-export function requestLog(server: McpServer, extra: ToolExtra, level: 'debug' | 'info' | 'warning' | 'error', data: Record<string, unknown>): void {
+export function requestLog(
+  server: McpServer,
+  extra: ToolExtra,
+  level: 'debug' | 'info' | 'warning' | 'error',
+  data: Record<string, unknown>,
+): void {
   const filter = server.server as unknown as { isMessageIgnored?: (level: string, sessionId?: string) => boolean };
   if (filter.isMessageIgnored?.(level, extra.sessionId)) return;
-  void extra.sendNotification({ method: 'notifications/message', params: { level, logger: 'hf-model-server', data } }).catch(() => undefined);
+  void extra
+    .sendNotification({ method: 'notifications/message', params: { level, logger: 'hf-model-server', data } })
+    .catch(() => undefined);
 }
 
 /**
@@ -113,9 +123,7 @@ export function loadProgress(server: McpServer, extra: ToolExtra, send: Progress
 export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 /** Usage (token counts) output schema. */
-export const UsageSchema = z
-  .object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() })
-  .describe('Tokens processed.');
+export const UsageSchema = z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).describe('Tokens processed.');
 
 /** Request priority from `_meta.priority` (high, normal or low); normal when absent or invalid. */
 export function priorityOf(extra: ToolExtra): Priority {
@@ -152,7 +160,11 @@ export async function cached(
  * deadline; a deadline becomes the retryable `timeout` error. Queued work is dropped and a
  * generation stops between tokens, freeing its slot.
  */
-export async function withDeadline<T>(config: { deadlineMs: number }, extra: ToolExtra, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  config: { deadlineMs: number },
+  extra: ToolExtra,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const asked = Number((extra._meta as Record<string, unknown> | undefined)?.timeout_ms);
   const ms = Number.isFinite(asked) && asked > 0 ? Math.min(asked, config.deadlineMs) : config.deadlineMs;
   const ac = new AbortController();

@@ -33,9 +33,24 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
           .enum(['objects', 'text'])
           .optional()
           .describe(`What to find: objects or text lines. Default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
-        threshold: z.number().min(0).max(1).optional().describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
-        box_threshold: z.number().min(0).max(1).default(DET_DEFAULTS.boxThreshold).describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
-        unclip_ratio: z.number().min(0.5).max(4).default(DET_DEFAULTS.unclipRatio).describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
+        threshold: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
+        box_threshold: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(DET_DEFAULTS.boxThreshold)
+          .describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
+        unclip_ratio: z
+          .number()
+          .min(0.5)
+          .max(4)
+          .default(DET_DEFAULTS.unclipRatio)
+          .describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
         model: modelField(models, 'Detection model (object or text detection).', false).optional(),
       },
       outputSchema: {
@@ -49,7 +64,10 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
               label: z.string().describe('Class name; "text" in text mode.'),
               score: z.number().describe('Confidence, 0..1.'),
               box: Box,
-              polygon: z.array(z.tuple([z.number(), z.number()])).optional().describe('Text mode: the four corners [x, y], clockwise from top-left.'),
+              polygon: z
+                .array(z.tuple([z.number(), z.number()]))
+                .optional()
+                .describe('Text mode: the four corners [x, y], clockwise from top-left.'),
             }),
           )
           .describe('Best first for objects; reading order for text.'),
@@ -61,7 +79,11 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
       let mode = args.mode;
       let model = args.model;
       if (model) {
-        const skill = skillFor(deps.registry, model, mode === 'text' ? ['text-detection'] : mode === 'objects' ? ['object-detection'] : ['object-detection', 'text-detection']);
+        const skill = skillFor(
+          deps.registry,
+          model,
+          mode === 'text' ? ['text-detection'] : mode === 'objects' ? ['object-detection'] : ['object-detection', 'text-detection'],
+        );
         mode ??= skill.tasks.includes('object-detection') ? 'objects' : 'text';
       } else {
         mode ??= objectModels.length ? 'objects' : 'text';
@@ -73,19 +95,26 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
         await cached(deps, extra, 'detect', { ...args, model: name, mode }, inlineMedia(args.image, args.image_base64), () =>
           withDeadline(deps.config, extra, (signal) =>
             withImage(args, deps, signal, async (image) => {
-            const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
-            const head = { model: name, mode, width: image.width, height: image.height };
-            if (mode === 'objects') {
-              const out = await deps.executor.run(name, { task: 'object-detection', image, threshold: args.threshold ?? 0.5 }, run);
-              return { ...head, detections: out.objects };
-            }
-            const out = await deps.executor.run(
-              name,
-              { task: 'text-detection', image, threshold: args.threshold ?? DET_DEFAULTS.threshold, boxThreshold: args.box_threshold, unclipRatio: args.unclip_ratio },
-              run,
-            );
-            return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };
-          })),
+              const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
+              const head = { model: name, mode, width: image.width, height: image.height };
+              if (mode === 'objects') {
+                const out = await deps.executor.run(name, { task: 'object-detection', image, threshold: args.threshold ?? 0.5 }, run);
+                return { ...head, detections: out.objects };
+              }
+              const out = await deps.executor.run(
+                name,
+                {
+                  task: 'text-detection',
+                  image,
+                  threshold: args.threshold ?? DET_DEFAULTS.threshold,
+                  boxThreshold: args.box_threshold,
+                  unclipRatio: args.unclip_ratio,
+                },
+                run,
+              );
+              return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };
+            }),
+          ),
         ),
       );
     }),

@@ -10,7 +10,18 @@ import { normalizeInPlace, toJsonFloats } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
+import {
+  READ_ONLY,
+  UsageSchema,
+  checkTexts,
+  loadProgress,
+  modelField,
+  modelsFor,
+  skillFor,
+  priorityOf,
+  cached,
+  withDeadline,
+} from './common.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -32,14 +43,24 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
     'embed',
     {
       title: 'Embed texts',
-      description: 'Turn texts into embedding vectors. For ranking or comparing texts, prefer `similarity`, which returns scores instead of vectors.',
+      description:
+        'Turn texts into embedding vectors. For ranking or comparing texts, prefer `similarity`, which returns scores instead of vectors.',
       inputSchema: {
-        texts: z.array(z.string()).min(1).describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
+        texts: z
+          .array(z.string())
+          .min(1)
+          .describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
         model: modelField(models, 'Embedding model.'),
         normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
-        pooling: z.enum(['mean', 'cls']).default('mean').describe('How token vectors become one vector: mean over tokens, or the first ([CLS]) token. Default mean.'),
+        pooling: z
+          .enum(['mean', 'cls'])
+          .default('mean')
+          .describe('How token vectors become one vector: mean over tokens, or the first ([CLS]) token. Default mean.'),
         dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
-        encoding: z.enum(['float', 'base64']).default('float').describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded. Default float.'),
+        encoding: z
+          .enum(['float', 'base64'])
+          .default('float')
+          .describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded. Default float.'),
       },
       outputSchema: {
         model: z.string().describe('Model used.'),
@@ -58,9 +79,9 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
         await cached(deps, extra, 'embed', args, true, async () => {
           const out = await withDeadline(deps.config, extra, (signal) =>
             deps.executor.run(
-            args.model,
-            { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+              args.model,
+              { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
+              { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
             ),
           );
           const full = out.vectors[0]?.length ?? 0;

@@ -39,9 +39,21 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
       requireScope(extra.authInfo, ADMIN_SCOPE);
       skillFor(deps.registry, args.model, TASKS);
       const already = deps.loader.status(args.model).status === 'loaded';
-      const info = await deps.loader.load(args.model, { onProgress: loadProgress(server, extra), ...(args.pin !== undefined ? { pin: args.pin } : {}) });
+      const info = await deps.loader.load(args.model, {
+        onProgress: loadProgress(server, extra),
+        ...(args.pin !== undefined ? { pin: args.pin } : {}),
+      });
       deps.logger.info({ model: args.model, admin: 'load_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
-      return deps.results.ok({ model: info.model, status: 'loaded', device: info.device, dtype: info.dtype, source: info.source, load_ms: already ? 0 : info.loadMs, bytes: info.bytes, pinned: info.pinned });
+      return deps.results.ok({
+        model: info.model,
+        status: 'loaded',
+        device: info.device,
+        dtype: info.dtype,
+        source: info.source,
+        load_ms: already ? 0 : info.loadMs,
+        bytes: info.bytes,
+        pinned: info.pinned,
+      });
     }),
   );
 }

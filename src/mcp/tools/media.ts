@@ -14,7 +14,8 @@ import type { MediaBudget } from '../../media/budget.js';
 import { DECODE_BYTES_PER_PIXEL, probeImage } from '../../media/image.js';
 import { decodeBase64, loadMedia } from '../../media/source.js';
 
-const SOURCES = 'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';
+const SOURCES =
+  'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';
 
 /** The image argument pair. */
 export const imageFields = {
@@ -24,12 +25,22 @@ export const imageFields = {
 
 /** The audio argument pair. */
 export const audioFields = {
-  audio: z.string().optional().describe(`Audio to read: ${SOURCES}. Formats: WAV, MP3, Ogg Vorbis, FLAC; any rate and channels (converted to 16 kHz mono).`),
+  audio: z
+    .string()
+    .optional()
+    .describe(`Audio to read: ${SOURCES}. Formats: WAV, MP3, Ogg Vorbis, FLAC; any rate and channels (converted to 16 kHz mono).`),
   audio_base64: z.string().optional().describe('Audio file bytes as base64, instead of `audio`.'),
 };
 
-async function bytesOf(ref: string | undefined, b64: string | undefined, name: string, cfg: Config['media'], signal: AbortSignal): Promise<Buffer> {
-  if ((ref === undefined) === (b64 === undefined)) throw new ServerError('invalid_input', `give exactly one of \`${name}\` or \`${name}_base64\``);
+async function bytesOf(
+  ref: string | undefined,
+  b64: string | undefined,
+  name: string,
+  cfg: Config['media'],
+  signal: AbortSignal,
+): Promise<Buffer> {
+  if ((ref === undefined) === (b64 === undefined))
+    throw new ServerError('invalid_input', `give exactly one of \`${name}\` or \`${name}_base64\``);
   if (b64 !== undefined) return decodeBase64(b64, cfg, `${name}_base64`);
   return (await loadMedia(ref!, cfg, name, signal)).bytes;
 }
@@ -79,7 +90,8 @@ export async function withAudio<T>(
   const release = await deps.mediaBudget.acquire(header.decodeBytes, signal);
   try {
     const a = await deps.mediaDecoders.audio(bytes, cfg, 'audio', header, signal);
-    if (a.peak < SILENCE_PEAK) throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
+    if (a.peak < SILENCE_PEAK)
+      throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
     return await fn(a);
   } finally {
     release();

@@ -19,18 +19,31 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
     'ocr',
     {
       title: 'Read text in an image',
-      description: 'Read the printed text in an image (screenshots, scans, photos of documents or signs). Returns the full text and each line with its confidence and pixel box, in reading order.',
+      description:
+        'Read the printed text in an image (screenshots, scans, photos of documents or signs). Returns the full text and each line with its confidence and pixel box, in reading order.',
       inputSchema: {
         ...imageFields,
         orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading. Default true.'),
-        box_threshold: z.number().min(0).max(1).default(DET_DEFAULTS.boxThreshold).describe('Minimum mean text probability of a detected line. Default 0.6.'),
+        box_threshold: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(DET_DEFAULTS.boxThreshold)
+          .describe('Minimum mean text probability of a detected line. Default 0.6.'),
         unclip_ratio: z
           .number()
           .min(0.5)
           .max(4)
           .default(OCR_UNCLIP_RATIO)
-          .describe('How far line boxes are grown before reading. Default 2.0: the recognizer reads best with some margin (detect uses PaddleOCR\'s 1.5).'),
-        min_confidence: z.number().min(0).max(1).default(0.5).describe('Drop lines read with a lower mean character confidence. Default 0.5.'),
+          .describe(
+            "How far line boxes are grown before reading. Default 2.0: the recognizer reads best with some margin (detect uses PaddleOCR's 1.5).",
+          ),
+        min_confidence: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe('Drop lines read with a lower mean character confidence. Default 0.5.'),
         model: modelField(models, 'OCR model.'),
       },
       outputSchema: {
@@ -43,7 +56,9 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
             z.object({
               text: z.string().describe('The line as read.'),
               confidence: z.number().describe('Mean character confidence, 0..1.'),
-              box: z.object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() }).describe('Axis-aligned box in pixels.'),
+              box: z
+                .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
+                .describe('Axis-aligned box in pixels.'),
               polygon: z.array(z.tuple([z.number(), z.number()])).describe('The four corners [x, y], clockwise from top-left.'),
               rotated: z.boolean().describe('Whether the line was upside down and turned before reading.'),
             }),
@@ -59,19 +74,27 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
         await cached(deps, extra, 'ocr', args, inlineMedia(args.image, args.image_base64), () =>
           withDeadline(deps.config, extra, (signal) =>
             withImage(args, deps, signal, async (image) => {
-            const out = await deps.executor.run(
-              args.model,
-              { task: 'ocr', image, boxThreshold: args.box_threshold, unclipRatio: args.unclip_ratio, orientation: args.orientation, minConfidence: args.min_confidence },
-              { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
-            );
-            return {
-              model: args.model,
-              width: image.width,
-              height: image.height,
-              text: out.lines.map((l) => l.text).join('\n'),
-              lines: out.lines.map((l) => ({ text: l.text, confidence: l.confidence, box: l.box, polygon: l.quad, rotated: l.rotated })),
-            };
-          })),
+              const out = await deps.executor.run(
+                args.model,
+                {
+                  task: 'ocr',
+                  image,
+                  boxThreshold: args.box_threshold,
+                  unclipRatio: args.unclip_ratio,
+                  orientation: args.orientation,
+                  minConfidence: args.min_confidence,
+                },
+                { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+              );
+              return {
+                model: args.model,
+                width: image.width,
+                height: image.height,
+                text: out.lines.map((l) => l.text).join('\n'),
+                lines: out.lines.map((l) => ({ text: l.text, confidence: l.confidence, box: l.box, polygon: l.quad, rotated: l.rotated })),
+              };
+            }),
+          ),
         ),
       );
     }),

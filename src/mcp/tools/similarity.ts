@@ -11,7 +11,18 @@ import { cosine } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, loadProgress, modelField, modelsFor, skillFor, priorityOf, cached, withDeadline } from './common.js';
+import {
+  READ_ONLY,
+  UsageSchema,
+  checkTexts,
+  loadProgress,
+  modelField,
+  modelsFor,
+  skillFor,
+  priorityOf,
+  cached,
+  withDeadline,
+} from './common.js';
 
 export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['feature-extraction']);
@@ -24,7 +35,11 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       inputSchema: {
         query: z.string().min(1).optional().describe('Query text; use with `documents`.'),
         documents: z.array(z.string()).min(1).optional().describe('Documents to rank against `query`.'),
-        pairs: z.array(z.tuple([z.string(), z.string()])).min(1).optional().describe('Instead of query/documents: [a, b] pairs to score.'),
+        pairs: z
+          .array(z.tuple([z.string(), z.string()]))
+          .min(1)
+          .optional()
+          .describe('Instead of query/documents: [a, b] pairs to score.'),
         top_k: z.number().int().min(1).optional().describe('Return only the best K results. Default: all.'),
         return_documents: z.boolean().default(true).describe('Include each document text in the results. Default true.'),
         model: modelField(models, 'Embedding model.'),
@@ -61,18 +76,30 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
         await cached(deps, extra, 'similarity', args, true, async () => {
           const out = await withDeadline(deps.config, extra, (signal) =>
             deps.executor.run(
-            args.model,
-            { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
-            { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
+              args.model,
+              { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
+              { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
             ),
           );
           const v = out.vectors;
           const results = usePairs
-            ? args.pairs!.map((pair, i) => ({ index: i, score: cosine(v[2 * i]!, v[2 * i + 1]!), ...(args.return_documents ? { pair } : {}) }))
-            : args.documents!.map((document, i) => ({ index: i, score: cosine(v[0]!, v[i + 1]!), ...(args.return_documents ? { document } : {}) }));
+            ? args.pairs!.map((pair, i) => ({
+                index: i,
+                score: cosine(v[2 * i]!, v[2 * i + 1]!),
+                ...(args.return_documents ? { pair } : {}),
+              }))
+            : args.documents!.map((document, i) => ({
+                index: i,
+                score: cosine(v[0]!, v[i + 1]!),
+                ...(args.return_documents ? { document } : {}),
+              }));
           results.sort((a, b) => b.score - a.score || a.index - b.index);
           const tokens = out.tokens.reduce((a, b) => a + b, 0);
-          return { model: args.model, results: results.slice(0, args.top_k ?? results.length), usage: { prompt_tokens: tokens, total_tokens: tokens } };
+          return {
+            model: args.model,
+            results: results.slice(0, args.top_k ?? results.length),
+            usage: { prompt_tokens: tokens, total_tokens: tokens },
+          };
         }),
       );
     }),

@@ -61,7 +61,13 @@ export function isLoopback(host: string): boolean {
  * Refuses a non-loopback bind without API keys unless `--insecure`: an exposed model server
  * with no auth lets anyone on the network use the models and the machine.
  */
-export function bindSafetyError(o: { host: string; apiKeys: readonly string[]; insecure: boolean; jwtSecret?: string | undefined; jwksFile?: string | undefined }): string | undefined {
+export function bindSafetyError(o: {
+  host: string;
+  apiKeys: readonly string[];
+  insecure: boolean;
+  jwtSecret?: string | undefined;
+  jwksFile?: string | undefined;
+}): string | undefined {
   if (isLoopback(o.host) || o.apiKeys.length > 0 || o.jwtSecret || o.jwksFile || o.insecure) return undefined;
   return (
     `refusing to listen on ${o.host} without authentication: anyone who can reach it could use the models. ` +

@@ -26,12 +26,19 @@ export class HttpError extends Error {
     this.status = o.status ?? ERROR_CATALOG[code].http;
     this.rpcCode = o.rpcCode ?? -32000;
     this.retryAfterMs = o.retryAfterMs;
-    this.headers = { ...(o.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(o.retryAfterMs / 1000))) } : {}), ...o.headers };
+    this.headers = {
+      ...(o.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(o.retryAfterMs / 1000))) } : {}),
+      ...o.headers,
+    };
   }
 
   /** The JSON-RPC error body: the catalog's code, retryability and hint travel in `data`. */
   body(): unknown {
-    const data = { code: this.code, retryable: ERROR_CATALOG[this.code].retryable, ...(this.retryAfterMs !== undefined ? { retry_after_ms: this.retryAfterMs } : {}) };
+    const data = {
+      code: this.code,
+      retryable: ERROR_CATALOG[this.code].retryable,
+      ...(this.retryAfterMs !== undefined ? { retry_after_ms: this.retryAfterMs } : {}),
+    };
     return { jsonrpc: '2.0', error: { code: this.rpcCode, message: this.message, data }, id: null };
   }
 }
@@ -50,7 +57,10 @@ export function hostAllowed(host: string | undefined, port: number, config: Pick
 /** Refuses a request whose Host is not this server's. */
 export function checkHost(req: IncomingMessage, port: number, config: Pick<Config, 'host' | 'allowedHosts'>): HttpError | undefined {
   if (hostAllowed(req.headers.host, port, config)) return undefined;
-  return new HttpError('forbidden', `Host "${String(req.headers.host).slice(0, 100)}" is not allowed (DNS-rebinding protection); add it with --allowed-hosts`);
+  return new HttpError(
+    'forbidden',
+    `Host "${String(req.headers.host).slice(0, 100)}" is not allowed (DNS-rebinding protection); add it with --allowed-hosts`,
+  );
 }
 
 /** scheme://host:port with the scheme's default port made explicit, or undefined if unparsable. */
@@ -69,7 +79,12 @@ function originKey(origin: string): string | undefined {
  * the request's Host) or listed in --cors-origins (`*` for any). A page on another port of the
  * same host is another origin: it could otherwise drive a no-auth loopback server.
  */
-export function checkOrigin(origin: string | undefined, req: IncomingMessage, config: Pick<Config, 'corsOrigins'>, tls = false): HttpError | undefined {
+export function checkOrigin(
+  origin: string | undefined,
+  req: IncomingMessage,
+  config: Pick<Config, 'corsOrigins'>,
+  tls = false,
+): HttpError | undefined {
   if (!origin) return undefined;
   const own = originKey(`${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`);
   const key = originKey(origin);
@@ -125,9 +140,13 @@ export class MessageRateLimit {
     const r = await this.limiter.get(client);
     const used = r && r.msBeforeNext > 0 ? r.consumedPoints : 0; // an expired window counts nothing
     if (used + messages > this.perMinute) {
-      return new HttpError('rate_limited', `rate limit of ${this.perMinute} messages per minute exceeded (this request carries ${messages})`, {
-        retryAfterMs: r?.msBeforeNext ?? 60_000,
-      });
+      return new HttpError(
+        'rate_limited',
+        `rate limit of ${this.perMinute} messages per minute exceeded (this request carries ${messages})`,
+        {
+          retryAfterMs: r?.msBeforeNext ?? 60_000,
+        },
+      );
     }
     if (consume) await this.limiter.consume(client, messages).catch(() => undefined);
     return undefined;
@@ -149,7 +168,11 @@ export class AuthFailureLimit {
   async blocked(address: string): Promise<HttpError | undefined> {
     const r = await this.limiter.get(address);
     if (!r || r.msBeforeNext <= 0 || r.consumedPoints < this.perMinute) return undefined;
-    return new HttpError('rate_limited', `too many failed authentications from this address; retry in ${Math.ceil(r.msBeforeNext / 1000)} s`, { retryAfterMs: r.msBeforeNext });
+    return new HttpError(
+      'rate_limited',
+      `too many failed authentications from this address; retry in ${Math.ceil(r.msBeforeNext / 1000)} s`,
+      { retryAfterMs: r.msBeforeNext },
+    );
   }
 
   /** Counts a failure. */

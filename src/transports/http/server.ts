@@ -85,9 +85,15 @@ class TrackedTransport extends StreamableHTTPServerTransport {
     for (const id of ids) {
       const method = this.pending.get(id);
       if (method === undefined) continue;
-      const data = { code: err.code, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}) };
+      const data = {
+        code: err.code,
+        retryable: err.retryable,
+        ...(err.retryAfterMs !== undefined ? { retry_after_ms: err.retryAfterMs } : {}),
+      };
       const answer: JSONRPCMessage =
-        method === 'tools/call' ? { jsonrpc: '2.0', id, result: fail(err) } : { jsonrpc: '2.0', id, error: { code: -32000, message: err.message, data } };
+        method === 'tools/call'
+          ? { jsonrpc: '2.0', id, result: fail(err) }
+          : { jsonrpc: '2.0', id, error: { code: -32000, message: err.message, data } };
       await this.send(answer, { relatedRequestId: id }).catch(() => undefined);
       this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: err.code } });
     }
@@ -140,7 +146,11 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const auth = new Authenticator(config);
   const rate = new MessageRateLimit(config.rateLimit);
   const authFailures = new AuthFailureLimit(config.authFailureLimit);
-  const sessions = new SessionStore<Session>({ max: config.maxSessions, perClient: config.maxSessionsPerClient, idleMs: config.sessionIdleMs });
+  const sessions = new SessionStore<Session>({
+    max: config.maxSessions,
+    perClient: config.maxSessionsPerClient,
+    idleMs: config.sessionIdleMs,
+  });
   const audit = logger.child({ audit: true });
   const posts = new Set<InFlight>();
   const streams = new Set<ServerResponse>();
@@ -185,7 +195,13 @@ export async function startHttp(app: App): Promise<HttpServer> {
   };
 
   /** Serves one MCP request on `transport`, answering what is left if the server gives up on it. */
-  const serve = async (transport: TrackedTransport, req: IncomingMessage, res: ServerResponse, body: unknown, flight: InFlight | undefined) => {
+  const serve = async (
+    transport: TrackedTransport,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    flight: InFlight | undefined,
+  ) => {
     if (flight) {
       flight.transport = transport;
       flight.ids = transport.note(messagesIn(body));
@@ -198,7 +214,12 @@ export async function startHttp(app: App): Promise<HttpServer> {
     await transport.handleRequest(req, res, body);
   };
 
-  const mcp = async (req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo | undefined, flight: InFlight | undefined): Promise<void> => {
+  const mcp = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    authInfo: AuthInfo | undefined,
+    flight: InFlight | undefined,
+  ): Promise<void> => {
     if (closing) throw new HttpError('shutting_down', 'server is shutting down', { retryAfterMs: RETRY_HINT_MS });
     const client = clientOf(req, authInfo?.clientId);
     // A client already out of allowance is refused before its body is read or parsed.
@@ -218,13 +239,18 @@ export async function startHttp(app: App): Promise<HttpServer> {
       const method = (m as { method?: unknown } | null)?.method;
       const scope = typeof method === 'string' ? METHOD_SCOPES[method] : undefined;
       if (scope && authInfo && !hasScope(authInfo.scopes, scope)) {
-        throw new HttpError('forbidden', `${method} needs the "${scope}" scope; the credentials have: ${authInfo.scopes.join(' ') || 'none'}`, { rpcCode: -32001 });
+        throw new HttpError(
+          'forbidden',
+          `${method} needs the "${scope}" scope; the credentials have: ${authInfo.scopes.join(' ') || 'none'}`,
+          { rpcCode: -32001 },
+        );
       }
     }
     if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
 
     if (config.stateless) {
-      if (req.method !== 'POST') throw new HttpError('invalid_input', 'stateless mode: only POST is supported', { status: 405, headers: { allow: 'POST' } });
+      if (req.method !== 'POST')
+        throw new HttpError('invalid_input', 'stateless mode: only POST is supported', { status: 405, headers: { allow: 'POST' } });
       const server = createServer(app.deps);
       const transport = new TrackedTransport({ sessionIdGenerator: undefined });
       res.on('close', () => {
@@ -238,7 +264,10 @@ export async function startHttp(app: App): Promise<HttpServer> {
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const s = sessions.get(sid);
-      if (!s) throw new HttpError('not_found', 'session not found (it may have expired or been closed); initialize a new one', { rpcCode: -32001 });
+      if (!s)
+        throw new HttpError('not_found', 'session not found (it may have expired or been closed); initialize a new one', {
+          rpcCode: -32001,
+        });
       // Only POSTs are work: a session holding just an event stream open is idle and may be evicted.
       if (req.method === 'POST') {
         s.active++;
@@ -247,7 +276,8 @@ export async function startHttp(app: App): Promise<HttpServer> {
       if (req.method === 'GET') streams.add(res);
       return serve(s.transport, req, res, body, flight);
     }
-    if (req.method !== 'POST' || !isInitializeRequest(body)) throw new HttpError('invalid_input', 'no mcp-session-id: send an initialize request first');
+    if (req.method !== 'POST' || !isInitializeRequest(body))
+      throw new HttpError('invalid_input', 'no mcp-session-id: send an initialize request first');
     const evicted = await sessions.admit(client);
     if (evicted.length > 0) logger.info({ client, sessions: evicted }, 'idle sessions closed to make room');
     const server = createServer(app.deps);
@@ -284,7 +314,9 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse, flight: InFlight | undefined) => Promise<void>> = {
     '/health': async (_req, res) => send(res, 200, { status: 'ok' }),
     '/ready': async (_req, res) =>
-      ready() && !closing ? send(res, 200, { status: 'ready', skills: app.deps.registry.skills.length }) : send(res, 503, { status: closing ? 'shutting_down' : 'loading' }),
+      ready() && !closing
+        ? send(res, 200, { status: 'ready', skills: app.deps.registry.skills.length })
+        : send(res, 503, { status: closing ? 'shutting_down' : 'loading' }),
     '/metrics': async (req, res) => {
       const who = await authenticate(req, '/metrics');
       if (who && !hasScope(who.scopes, METRICS_SCOPE)) throw new HttpError('forbidden', `/metrics needs the "${METRICS_SCOPE}" scope`);
@@ -338,7 +370,14 @@ export async function startHttp(app: App): Promise<HttpServer> {
       streams.delete(res);
     });
     if (flight) {
-      const timer = setTimeout(() => void giveUp(flight, new ServerError('timeout', `the request took longer than ${config.requestTimeoutMs} ms`, { retryAfterMs: RETRY_HINT_MS })), config.requestTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          void giveUp(
+            flight,
+            new ServerError('timeout', `the request took longer than ${config.requestTimeoutMs} ms`, { retryAfterMs: RETRY_HINT_MS }),
+          ),
+        config.requestTimeoutMs,
+      );
       timer.unref();
       res.on('close', () => clearTimeout(timer));
     }
@@ -404,8 +443,11 @@ export async function startHttp(app: App): Promise<HttpServer> {
       const deadline = Date.now() + graceMs;
       while (posts.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const left = [...posts];
-      if (left.length > 0) logger.warn({ requests: left.length }, 'shutdown grace over: answering the requests still running with shutting_down');
-      const gone = new ServerError('shutting_down', `the server is shutting down and stopped this request after the ${graceMs} ms grace`, { retryAfterMs: RETRY_HINT_MS });
+      if (left.length > 0)
+        logger.warn({ requests: left.length }, 'shutdown grace over: answering the requests still running with shutting_down');
+      const gone = new ServerError('shutting_down', `the server is shutting down and stopped this request after the ${graceMs} ms grace`, {
+        retryAfterMs: RETRY_HINT_MS,
+      });
       await Promise.all(left.map((f) => giveUp(f, gone)));
       for (const s of streams) endStream(s);
       await new Promise((r) => setTimeout(r, 100));

@@ -66,13 +66,19 @@ export class SessionStore<S extends SessionEntry> {
     let mine = [...this.sessions.values()].filter((s) => s.client === client).length;
     while (mine >= this.o.perClient) {
       const e = this.oldestIdle((s) => s.client === client);
-      if (!e) throw new HttpError('rate_limited', `this client has ${mine} sessions open, all busy (limit ${this.o.perClient}, --max-sessions-per-client); close one or retry`, { retryAfterMs: 5000 });
+      if (!e)
+        throw new HttpError(
+          'rate_limited',
+          `this client has ${mine} sessions open, all busy (limit ${this.o.perClient}, --max-sessions-per-client); close one or retry`,
+          { retryAfterMs: 5000 },
+        );
       await evict(e);
       mine--;
     }
     while (this.sessions.size >= this.o.max) {
       const e = this.oldestIdle(() => true);
-      if (!e) throw new HttpError('overloaded', `all ${this.o.max} sessions are busy (--max-sessions); retry later`, { retryAfterMs: 5000 });
+      if (!e)
+        throw new HttpError('overloaded', `all ${this.o.max} sessions are busy (--max-sessions); retry later`, { retryAfterMs: 5000 });
       await evict(e);
     }
     return closed;

@@ -43,7 +43,14 @@ export function buildClip(g: GraphBuilder, d: ClipDims): void {
   let t = g.op('Add', [g.op('Gather', [tok, ids]), g.op('Gather', [posW, pos])]);
   const allowed = g.op('And', [causalAllowed(g, zero, seqLen), paddingAllowed(g, mask)]);
   for (let i = 0; i < d.textLayers; i++) {
-    t = preLnLayer(g, t, { hidden: d.textHidden, heads: d.textHeads, inter: 4 * d.textHidden, prefix: `text.layer.${i}`, eps: CLIP_EPS, allowed });
+    t = preLnLayer(g, t, {
+      hidden: d.textHidden,
+      heads: d.textHeads,
+      inter: 4 * d.textHidden,
+      prefix: `text.layer.${i}`,
+      eps: CLIP_EPS,
+      allowed,
+    });
   }
   t = layerNorm(g, t, d.textHidden, 'text.final_ln', CLIP_EPS);
   const eot = g.op('ArgMax', [ids], { axis: -1, keepdims: 1 });
@@ -55,7 +62,14 @@ export function buildClip(g: GraphBuilder, d: ClipDims): void {
   // Vision tower.
   let v = patchEmbed(g, px, { image: d.image, patch: d.patch, hidden: d.visionHidden, prefix: 'vision.embeddings', bias: false });
   v = layerNorm(g, v, d.visionHidden, 'vision.pre_ln', CLIP_EPS);
-  v = visionEncoder(g, v, { hidden: d.visionHidden, heads: d.visionHeads, inter: 4 * d.visionHidden, layers: d.visionLayers, prefix: 'vision', eps: CLIP_EPS });
+  v = visionEncoder(g, v, {
+    hidden: d.visionHidden,
+    heads: d.visionHeads,
+    inter: 4 * d.visionHidden,
+    layers: d.visionLayers,
+    prefix: 'vision',
+    eps: CLIP_EPS,
+  });
   const cls = layerNorm(g, g.op('Gather', [v, g.constI([0], [])], { axis: 1 }), d.visionHidden, 'vision.post_ln', CLIP_EPS);
   const visProj = g.weight('visual_projection', [d.visionHidden, d.proj], { normal: INIT_STD * 5 });
   const imageEmbeds = l2normalize(g, g.op('MatMul', [cls, visProj]));

@@ -46,7 +46,9 @@ function sinePositions(g: GraphBuilder, feat: string, hidden: number): string {
   const freq = g.constF(invFreq, [1, quarter]);
   const axisEmbed = (axis: number): string => {
     const n = g.op('Gather', [g.op('Shape', [feat]), g.constI([axis], [])], { axis: 0 });
-    const r = g.op('Cast', [g.op('Range', [g.constI([1], []), g.op('Add', [n, g.constI([1], [])]), g.constI([1], [])])], { to: DType.float });
+    const r = g.op('Cast', [g.op('Range', [g.constI([1], []), g.op('Add', [n, g.constI([1], [])]), g.constI([1], [])])], {
+      to: DType.float,
+    });
     const norm = g.op('Mul', [g.op('Div', [r, g.op('Cast', [n], { to: DType.float })]), g.constF([2 * Math.PI], [])]);
     const arg = g.op('MatMul', [g.op('Unsqueeze', [norm, g.constI([1])]), freq]);
     return g.op('Concat', [g.op('Sin', [arg]), g.op('Cos', [arg])], { axis: -1 });

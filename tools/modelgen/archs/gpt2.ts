@@ -28,10 +28,7 @@ export function buildGpt2(g: GraphBuilder, d: Gpt2Dims): void {
   const pasts: Array<[string, string]> = [];
   for (let i = 0; i < d.layers; i++) {
     const shape = ['batch_size', d.heads, 'past_sequence_length', dH];
-    pasts.push([
-      g.input(`past_key_values.${i}.key`, DType.float, shape),
-      g.input(`past_key_values.${i}.value`, DType.float, shape),
-    ]);
+    pasts.push([g.input(`past_key_values.${i}.key`, DType.float, shape), g.input(`past_key_values.${i}.value`, DType.float, shape)]);
   }
   const wte = g.weight('wte', [d.vocab, d.hidden], { normal: INIT_STD * 5 });
   const wpe = g.weight('wpe', [d.maxPos, d.hidden], { normal: INIT_STD * 5 });

@@ -31,7 +31,6 @@ interface ArchSpec<D> {
   build(d: D, seed: number, opts: BuildOptions): BuiltModel;
 }
 
-
 function heads(hidden: number, nHeads: number, what = 'hidden'): void {
   if (hidden % nHeads !== 0) throw new ModelGenError(`${what} (${hidden}) must be divisible by heads (${nHeads})`);
 }
@@ -116,7 +115,19 @@ export const ARCHS = {
   } satisfies ArchSpec<DetrDims>,
   clip: {
     sizes: {
-      tiny: { vocab: 600, textHidden: 32, textLayers: 2, textHeads: 4, maxPos: 32, visionHidden: 32, visionLayers: 2, visionHeads: 4, image: 32, patch: 8, proj: 16 },
+      tiny: {
+        vocab: 600,
+        textHidden: 32,
+        textLayers: 2,
+        textHeads: 4,
+        maxPos: 32,
+        visionHidden: 32,
+        visionLayers: 2,
+        visionHeads: 4,
+        image: 32,
+        patch: 8,
+        proj: 16,
+      },
     },
     validate: (d) => {
       heads(d.textHidden, d.textHeads, 'textHidden');

@@ -20,11 +20,18 @@ export interface VitDims {
 const VIT_EPS = 1e-12;
 
 /** pixel_values [B,3,S,S] -> [B, 1 + (S/p)^2, H] with CLS token and positions added. */
-export function patchEmbed(g: GraphBuilder, px: string, o: { image: number; patch: number; hidden: number; prefix: string; bias: boolean }): string {
+export function patchEmbed(
+  g: GraphBuilder,
+  px: string,
+  o: { image: number; patch: number; hidden: number; prefix: string; bias: boolean },
+): string {
   const n = (o.image / o.patch) ** 2;
   const w = g.weight(`${o.prefix}.patch.weight`, [o.hidden, 3, o.patch, o.patch], { normal: INIT_STD * 5 });
   const conv = o.bias
-    ? g.op('Conv', [px, w, g.weight(`${o.prefix}.patch.bias`, [o.hidden], { normal: INIT_STD })], { kernel_shape: [o.patch, o.patch], strides: [o.patch, o.patch] })
+    ? g.op('Conv', [px, w, g.weight(`${o.prefix}.patch.bias`, [o.hidden], { normal: INIT_STD })], {
+        kernel_shape: [o.patch, o.patch],
+        strides: [o.patch, o.patch],
+      })
     : g.op('Conv', [px, w], { kernel_shape: [o.patch, o.patch], strides: [o.patch, o.patch] });
   const seq = g.op('Transpose', [g.op('Reshape', [conv, g.constI([0, o.hidden, -1])])], { perm: [0, 2, 1] });
   const batch = g.op('Gather', [g.op('Shape', [px]), g.constI([0])], { axis: 0 });
@@ -36,7 +43,11 @@ export function patchEmbed(g: GraphBuilder, px: string, o: { image: number; patc
 }
 
 /** Runs `layers` pre-LN layers with full attention. */
-export function visionEncoder(g: GraphBuilder, x: string, o: { hidden: number; heads: number; inter: number; layers: number; prefix: string; eps: number }): string {
+export function visionEncoder(
+  g: GraphBuilder,
+  x: string,
+  o: { hidden: number; heads: number; inter: number; layers: number; prefix: string; eps: number },
+): string {
   let h = x;
   for (let i = 0; i < o.layers; i++) {
     h = preLnLayer(g, h, { hidden: o.hidden, heads: o.heads, inter: o.inter, prefix: `${o.prefix}.layer.${i}`, eps: o.eps, allowed: null });

@@ -12,7 +12,6 @@ import { DType, GraphBuilder } from '../onnx-builder.js';
 import { INIT_STD, causalAllowed, dimOf, ffn, gelu, layerNorm, linear, mergeHeads, preLnLayer, sdpa, splitHeads } from '../layers.js';
 import type { WhisperSpecials } from '../tokenizers.js';
 
-
 /** Whisper sizes (`textVocab` counts text tokens up to and including `<|endoftext|>`). */
 export interface WhisperDims {
   textVocab: number;
@@ -54,7 +53,15 @@ export function buildWhisperEncoder(g: GraphBuilder, d: WhisperDims): void {
   h = g.op('Transpose', [h], { perm: [0, 2, 1] });
   h = g.op('Add', [h, g.weight('encoder.embed_positions', [SOURCE_POSITIONS, d.hidden], sinusoids(SOURCE_POSITIONS, d.hidden))]);
   for (let i = 0; i < d.encLayers; i++) {
-    h = preLnLayer(g, h, { hidden: d.hidden, heads: d.heads, inter: d.inter, prefix: `encoder.layer.${i}`, eps: EPS, allowed: null, kBias: false });
+    h = preLnLayer(g, h, {
+      hidden: d.hidden,
+      heads: d.heads,
+      inter: d.inter,
+      prefix: `encoder.layer.${i}`,
+      eps: EPS,
+      allowed: null,
+      kBias: false,
+    });
   }
   h = layerNorm(g, h, d.hidden, 'encoder.ln', EPS);
   g.output('last_hidden_state', h, DType.float, ['batch_size', SOURCE_POSITIONS, d.hidden]);
@@ -69,8 +76,14 @@ export function buildWhisperDecoder(g: GraphBuilder, d: WhisperDims, vocab: numb
   for (let i = 0; i < d.decLayers; i++) {
     const ds = ['batch_size', d.heads, 'past_decoder_sequence_length', dH];
     const es = ['batch_size', d.heads, 'encoder_sequence_length_out', dH];
-    pastDec.push([g.input(`past_key_values.${i}.decoder.key`, DType.float, ds), g.input(`past_key_values.${i}.decoder.value`, DType.float, ds)]);
-    pastEnc.push([g.input(`past_key_values.${i}.encoder.key`, DType.float, es), g.input(`past_key_values.${i}.encoder.value`, DType.float, es)]);
+    pastDec.push([
+      g.input(`past_key_values.${i}.decoder.key`, DType.float, ds),
+      g.input(`past_key_values.${i}.decoder.value`, DType.float, ds),
+    ]);
+    pastEnc.push([
+      g.input(`past_key_values.${i}.encoder.key`, DType.float, es),
+      g.input(`past_key_values.${i}.encoder.value`, DType.float, es),
+    ]);
   }
   const useCache = g.input('use_cache_branch', DType.bool, [1]);
 
