@@ -13,6 +13,7 @@ import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolResults } from './mcp/results.js';
+import { checkSdkInternals } from './mcp/sdk-internals.js';
 import { MediaBudget } from './media/budget.js';
 import { MediaDecoders } from './media/decode-pool.js';
 import { Benchmarker } from './runtime/benchmark.js';
@@ -48,6 +49,8 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs: config.skillsDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
+  const sdkMissing = checkSdkInternals();
+  if (sdkMissing.length > 0) logger.warn({ missing: sdkMissing }, 'MCP SDK internals changed; using the public behaviour for these');
   const backendOptions = {
     offline: config.offline,
     cacheDir: config.cacheDir,

@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { registerResources } from './resources/index.js';
 import { fail, fromSdkMessage } from './results.js';
 import { registerTools } from './tools/index.js';
+import { mapSdkToolErrors, skipOutputRevalidation } from './sdk-internals.js';
 
 /** A server and how to close it. */
 export interface CreatedServer {
@@ -28,15 +29,10 @@ export function createServer(deps: ServerDeps): CreatedServer {
     { name: 'hf-model-server', version: VERSION, title: 'HF Model Server' },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
-  // The SDK turns argument-validation failures and unknown tools into plain-text error results;
-  // give them the catalog's code like every other failure.
-  const internals = server as unknown as { createToolError(message: string): unknown; validateToolOutput(): Promise<void> };
-  internals.createToolError = (message: string) => fail(fromSdkMessage(message));
-  // Every success goes through ToolResults.ok(), built from typed values, and the test suite's client
-  // validates each structured result against the advertised output schema (AJV, after
-  // tools/list). Re-parsing each response with zod here cost 20-40 us per call (a 384-number
-  // embedding), so the SDK's per-call output check is off; input validation stays.
-  internals.validateToolOutput = async () => undefined;
+  // SDK-made tool errors get the catalog's shape; structured results, built by ToolResults.ok()
+  // from typed values and validated by the tests' client, are not re-parsed per call.
+  mapSdkToolErrors(server, (message) => fail(fromSdkMessage(message)));
+  skipOutputRevalidation(server);
   registerTools(server, deps);
   registerResources(server, deps);
   return { server, close: () => server.close() };

@@ -10,6 +10,7 @@ import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sd
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Config } from '../../config/config.js';
 import { ServerError, echo } from '../../errors.js';
+import { logLevelIgnores } from '../sdk-internals.js';
 import type { Registry } from '../../skills/registry.js';
 import type { Skill, Task } from '../../skills/schema.js';
 import type { Priority } from '../../runtime/batcher.js';
@@ -96,8 +97,7 @@ export function requestLog(
   level: 'debug' | 'info' | 'warning' | 'error',
   data: Record<string, unknown>,
 ): void {
-  const filter = server.server as unknown as { isMessageIgnored?: (level: string, sessionId?: string) => boolean };
-  if (filter.isMessageIgnored?.(level, extra.sessionId)) return;
+  if (logLevelIgnores(server, level, extra.sessionId)) return;
   void extra
     .sendNotification({ method: 'notifications/message', params: { level, logger: 'hf-model-server', data } })
     .catch(() => undefined);

@@ -23,6 +23,7 @@ import { ServerError } from '../../errors.js';
 import { fail } from '../../mcp/results.js';
 import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../mcp/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
+import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { AuthError, Authenticator } from './auth.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, clientOf, messagesIn, readBody } from './checks.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
@@ -76,7 +77,7 @@ class TrackedTransport extends StreamableHTTPServerTransport {
   cancel(ids: Array<string | number>, reason: string): void {
     for (const id of ids) {
       if (!this.pending.delete(id)) continue;
-      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+      cancelRequest(this, id, reason);
     }
   }
 
@@ -95,7 +96,7 @@ class TrackedTransport extends StreamableHTTPServerTransport {
           ? { jsonrpc: '2.0', id, result: fail(err) }
           : { jsonrpc: '2.0', id, error: { code: -32000, message: err.message, data } };
       await this.send(answer, { relatedRequestId: id }).catch(() => undefined);
-      this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: err.code } });
+      cancelRequest(this, id, err.code);
     }
   }
 }
