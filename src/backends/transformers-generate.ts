@@ -17,6 +17,7 @@ import { LogitsProcessor, StoppingCriteria, Tensor, TextStreamer } from '@huggin
 import { ServerError } from '../errors.js';
 import { mulberry32 } from '../vectors.js';
 import type { FinishReason, GenerateOutput, TaskInput } from './types.js';
+import { emptyFloatTensor, int64Tensor, singleSession, withLeftPadding, type OrtSession } from './transformers-internals.js';
 
 type GenInput = Extract<TaskInput, { task: 'text-generation' | 'text2text-generation' }>;
 
@@ -26,15 +27,6 @@ interface Tokenizer {
   decode(ids: number[] | bigint[], opts?: Record<string, unknown>): string;
   chat_template?: unknown;
   eos_token_id?: number;
-}
-
-/** An onnxruntime session as transformers.js holds it. */
-interface OrtSession {
-  inputNames: readonly string[];
-  outputNames: readonly string[];
-  inputMetadata?: ReadonlyArray<{ name: string; isTensor: boolean; type?: string; shape?: ReadonlyArray<number | string> }>;
-  outputMetadata?: ReadonlyArray<{ name: string; isTensor: boolean; type?: string }>;
-  run(feeds: Record<string, unknown>): Promise<Record<string, { dims: readonly number[]; data: unknown }>>;
 }
 
 interface GenPipeline {
@@ -59,9 +51,8 @@ interface LeanDecoder {
 
 /** The lean loop's view of the model, or undefined when generate() must run it. */
 function leanDecoder(p: GenPipeline): LeanDecoder | undefined {
-  const sessions = p.model.sessions;
-  const session = sessions?.model;
-  if (!session || Object.keys(sessions!).length !== 1 || !session.inputMetadata || !session.outputMetadata) return undefined;
+  const session = singleSession(p.model);
+  if (!session || !session.inputMetadata || !session.outputMetadata) return undefined;
   const plain = new Set(['input_ids', 'attention_mask', 'position_ids']);
   const past = session.inputNames.filter((n) => n.startsWith('past_key_values.'));
   if (past.length === 0 || !session.inputNames.includes('input_ids') || !session.inputNames.includes('attention_mask')) return undefined;
@@ -79,7 +70,7 @@ function leanDecoder(p: GenPipeline): LeanDecoder | undefined {
   return { session, cache, heads, headDim, positions: session.inputNames.includes('position_ids') };
 }
 
-const int64 = (values: readonly bigint[], dims: number[]) => new Tensor('int64', BigInt64Array.from(values), dims).ort_tensor;
+const int64 = int64Tensor;
 
 /**
  * Decodes one prompt with a KV cache: greedy, or the seeded sampler's pick. Stops at EOS, after
@@ -97,7 +88,7 @@ async function leanGenerate(
 ): Promise<number[]> {
   const eos = eosIds(p);
   let past: Record<string, unknown> = {};
-  for (const [name] of d.cache) past[name] = new Tensor('float32', new Float32Array(0), [1, d.heads, 0, d.headDim]).ort_tensor;
+  for (const [name] of d.cache) past[name] = emptyFloatTensor([1, d.heads, 0, d.headDim]);
   const all = [...prompt];
   const out: number[] = [];
   streamer?.put([all]);
@@ -342,9 +333,9 @@ async function generateBatch(p: GenPipeline, input: GenInput, seq2seq: boolean):
       ? (p.tokenizer.apply_chat_template(x.messages, { add_generation_prompt: true, tokenize: false }) as string)
       : (x.prompt ?? ''),
   );
-  if (!seq2seq) (p.tokenizer as unknown as { padding_side: string }).padding_side = 'left';
   // Chat templates already contain their special tokens.
-  const enc = p.tokenizer(texts, { padding: true, add_special_tokens: !chat });
+  const tokenize = () => p.tokenizer(texts, { padding: true, add_special_tokens: !chat });
+  const enc = seq2seq ? tokenize() : withLeftPadding(p.tokenizer, tokenize);
   const [rows, width] = enc.input_ids!.dims as [number, number];
   const mask = enc.attention_mask!.data as BigInt64Array;
   const params = { ...input.params, maxNewTokens: roomFor(p, width, input.params.maxNewTokens, seq2seq) };

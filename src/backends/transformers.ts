@@ -10,6 +10,7 @@ import { ServerError } from '../errors.js';
 import type { Dtype, Task } from '../skills/schema.js';
 import type { Backend, ClassifyOutput, EmbedOutput, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
 import { generate } from './transformers-generate.js';
+import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
 import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
 import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
@@ -28,7 +29,6 @@ export interface TransformersBackendOptions {
 }
 
 /** The onnxruntime session transformers.js created (its `run` takes and returns ort tensors). */
-type OrtSession = { inputNames: readonly string[]; run(feeds: Record<string, unknown>): Promise<Record<string, TensorLike>> };
 /** What the pooling code reads from a tensor (transformers.js and onnxruntime tensors both have it). */
 type TensorLike = { dims: readonly number[]; data: unknown };
 
@@ -53,16 +53,15 @@ function maskCounts(mask: TensorLike): number[] {
  * Runs an encoder. When the model is one onnxruntime session whose inputs the tokenizer produced
  * (BERT-like encoders: input_ids, attention_mask, token_type_ids), the session runs directly on
  * the tokenizer's tensors; transformers.js's forward adds input checks and output re-wrapping
- * per call (about 35 us hot, several times that with caches cold after inference). Any other
- * model (extra or derived inputs, several sessions) goes through transformers.js as before.
+ * per call. Any other model (extra or derived inputs, several sessions), or another
+ * transformers.js release, goes through transformers.js (see transformers-internals.ts).
  */
 function runEncoder(p: AnyPipeline, enc: Record<string, Tensor>): Promise<Record<string, TensorLike>> {
-  const session = p.model.sessions?.model;
-  if (!session || Object.keys(p.model.sessions!).length !== 1 || !session.inputNames.every((n) => enc[n] !== undefined))
-    return p.model(enc);
+  const session = singleSession(p.model);
+  if (!session || !session.inputNames.every((n) => enc[n] !== undefined)) return p.model(enc);
   const feeds: Record<string, unknown> = {};
-  for (const n of session.inputNames) feeds[n] = (enc[n] as unknown as { ort_tensor: unknown }).ort_tensor;
-  return session.run(feeds);
+  for (const n of session.inputNames) feeds[n] = ortTensor(enc[n]!);
+  return session.run(feeds) as Promise<Record<string, TensorLike>>;
 }
 
 /** Tokenizes and runs the model, timing each phase; `finish()` closes the post-process phase. */
