@@ -20,9 +20,9 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 /**
  * Rounds float32 values to 9 significant decimal digits, as JSON-ready doubles. Nine digits make
  * every float32 round-trip exactly (`Math.fround` of the result gives the value back), and JSON
- * prints at most 9 digits instead of the 17 a float32 widened to a double needs (about 40%
- * shorter to write, parse and read as tokens). Arithmetic scaling, not `toPrecision`: ten times
- * faster, and within one unit of the ninth digit of the decimal rounding, which still
+ * prints at most 9 digits instead of the 17 a float32 widened to a double needs (shorter to
+ * write, parse and read as tokens). Arithmetic scaling, not `toPrecision`, which is much slower
+ * per number; within one unit of the ninth digit of the decimal rounding, which still
  * round-trips (float32 spacing is at least 6e-8 relative; one ninth-digit unit is at most 1e-8).
  * Non-finite values pass through (JSON writes them as null).
  */

@@ -9,9 +9,9 @@
  * Decoder-only models exported as one session with a plain KV cache (inputs input_ids,
  * attention_mask, optional position_ids and past_key_values.*; outputs logits and present.*)
  * are decoded by a lean loop over that session, like the raw onnxruntime reference: per token,
- * transformers.js's generate() adds about 0.8 ms of input preparation, tensor re-wrapping and
- * logits slicing (8% of a distilgpt2 step on this machine). Everything else (seq2seq, merged
- * decoders, batched prompts) goes through generate().
+ * transformers.js's generate() adds input preparation, tensor re-wrapping and logits slicing
+ * that a small model's step feels. Everything else (seq2seq, merged decoders, batched prompts)
+ * goes through generate().
  */
 import { LogitsProcessor, StoppingCriteria, Tensor, TextStreamer } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';

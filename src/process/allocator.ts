@@ -3,11 +3,10 @@
  * Optional glibc settings that make unloaded model memory go back to the operating system
  * sooner. onnxruntime allocates weights and pre-packed matrices with malloc; with glibc's
  * defaults part of an unloaded model's memory stays in the process (it is reused by the next
- * load, so RSS does not keep growing: a MiniLM-sized model returns about 50 of 90 MB on unload).
- * Serving every allocation from 1 MiB up with mmap returns nearly all of it, but makes each
- * inference map and fault in fresh pages for its larger temporary buffers: greedy generation on
- * distilgpt2 ran 8-16% slower (server tokens/s, alternating runs, 2026-11-27). So the tuning is
- * opt-in: with HF_MODEL_SERVER_MALLOC_TUNING=1 the CLI relaunches itself once with these settings
+ * load, so RSS does not keep growing, but only part of it returns at once). Serving every
+ * allocation from 1 MiB up with mmap returns nearly all of it, but makes each inference map and
+ * fault in fresh pages for its larger temporary buffers, which slows greedy generation
+ * measurably (see the README's engine benchmark). So the tuning is opt-in: with HF_MODEL_SERVER_MALLOC_TUNING=1 the CLI relaunches itself once with these settings
  * (glibc reads them only at process start; Linux only; setting MALLOC_MMAP_THRESHOLD_ yourself
  * also works).
  */
