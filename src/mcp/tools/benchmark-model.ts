@@ -7,55 +7,57 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { DEVICES } from '../../skills/schema.js';
 import { TASKS } from '../../skills/schema.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { ADMIN_SCOPE, requireScope } from '../scopes.js';
+import { ADMIN_SCOPE } from '../scopes.js';
 import { modelField, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 
 export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps): void {
   const names = deps.registry.skills.map((s) => s.skill.name);
   if (names.length === 0) return;
-  server.registerTool(
-    'benchmark_model',
-    {
-      title: 'Benchmark model',
-      description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",
-      inputSchema: {
-        model: modelField(names, 'Skill to benchmark.', false),
-        iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device. Default 10.'),
-        batch_size: z.number().int().min(1).max(256).default(1).describe('Texts per run (embedding/classification). Default 1.'),
-        devices: z.array(z.enum(DEVICES)).min(1).optional().describe('Devices to try. Default: every usable device.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Skill name.'),
-        results: z
-          .array(
-            z.object({
-              device: z.string(),
-              dtype: z.string(),
-              ok: z.boolean(),
-              error: z.string().optional(),
-              loadMs: z.number().optional(),
-              iterations: z.number().optional(),
-              batchSize: z.number().optional(),
-              latencyMs: z.object({ p50: z.number(), p95: z.number(), mean: z.number() }).optional(),
-              throughput: z.number().optional(),
-              unit: z.enum(['items/s', 'tokens/s']).optional(),
-            }),
-          )
-          .describe('One entry per device.'),
-      },
-      annotations: { title: 'Benchmark model', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  registerTaskTool(server, deps, {
+    name: 'benchmark_model',
+    title: 'Benchmark model',
+    description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",
+    inputSchema: {
+      model: modelField(names, 'Skill to benchmark.', false),
+      iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device. Default 10.'),
+      batch_size: z.number().int().min(1).max(256).default(1).describe('Texts per run (embedding/classification). Default 1.'),
+      devices: z.array(z.enum(DEVICES)).min(1).optional().describe('Devices to try. Default: every usable device.'),
     },
-    guarded(deps.logger, 'benchmark_model', async (args, extra) => {
-      requireScope(extra.authInfo, ADMIN_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Skill name.'),
+      results: z
+        .array(
+          z.object({
+            device: z.string(),
+            dtype: z.string(),
+            ok: z.boolean(),
+            error: z.string().optional(),
+            loadMs: z.number().optional(),
+            iterations: z.number().optional(),
+            batchSize: z.number().optional(),
+            latencyMs: z.object({ p50: z.number(), p95: z.number(), mean: z.number() }).optional(),
+            throughput: z.number().optional(),
+            unit: z.enum(['items/s', 'tokens/s']).optional(),
+          }),
+        )
+        .describe('One entry per device.'),
+    },
+    annotations: { title: 'Benchmark model', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    scope: ADMIN_SCOPE,
+    prepare: (args) => {
       skillFor(deps.registry, args.model, TASKS);
-      deps.logger.info({ model: args.model, admin: 'benchmark_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
+      return args;
+    },
+    cacheable: () => false,
+    handler: async (args, ctx) => {
+      deps.logger.info({ model: args.model, admin: 'benchmark_model', client: ctx.client }, 'admin action');
       const results = await deps.benchmark.run(args.model, {
         iterations: args.iterations,
         batchSize: args.batch_size,
         ...(args.devices ? { devices: args.devices } : {}),
       });
-      return deps.results.ok({ model: args.model, results });
-    }),
-  );
+      return { model: args.model, results };
+    },
+  });
 }

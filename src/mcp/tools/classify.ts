@@ -8,20 +8,9 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import {
-  READ_ONLY,
-  UsageSchema,
-  checkTexts,
-  loadProgress,
-  modelField,
-  modelsFor,
-  skillFor,
-  priorityOf,
-  cached,
-  withDeadline,
-} from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 
 /** Candidate labels per zero-shot call, at most. */
@@ -39,51 +28,48 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
     zeroShotModels[0] && `${zeroShotModels[0]} for images with candidate_labels`,
   ].filter(Boolean);
   const LabelScore = z.object({ label: z.string().describe('Label name.'), score: z.number().describe('Probability, 0..1.') });
-  server.registerTool(
-    'classify',
-    {
-      title: 'Classify text or images',
-      description:
-        'Classify text (e.g. sentiment) or an image (a fixed label set, or zero-shot against your candidate_labels). Returns the top labels with probabilities.',
-      inputSchema: {
-        text: z.string().optional().describe('One text to classify.'),
-        texts: z.array(z.string()).min(1).optional().describe('Several texts to classify (instead of `text`).'),
-        ...imageFields,
-        candidate_labels: z
-          .array(z.string().min(1).max(200))
-          .min(1)
-          .max(MAX_LABELS)
-          .optional()
-          .describe('Image only: labels to choose from (zero-shot, CLIP-style models), e.g. ["a receipt", "a cat"].'),
-        hypothesis_template: z
-          .string()
-          .default('This is a photo of {}.')
-          .describe('Zero-shot prompt; {} is replaced by each label. Default "This is a photo of {}.".'),
-        top_k: z
-          .number()
-          .int()
-          .min(1)
-          .max(1000)
-          .default(1)
-          .describe('Labels to return per input, best first. Default 1 (zero-shot: all candidates).'),
-        model: modelField(models, `Classification model. Default: ${defaults.join('; ')}.`, false).optional(),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        results: z
-          .array(z.object({ labels: z.array(LabelScore).describe('Best first.') }))
-          .describe('One entry per input text (or one for the image), in order.'),
-        usage: UsageSchema.optional(),
-      },
-      annotations: { title: 'Classify text or images', ...READ_ONLY },
+  registerTaskTool(server, deps, {
+    name: 'classify',
+    title: 'Classify text or images',
+    description:
+      'Classify text (e.g. sentiment) or an image (a fixed label set, or zero-shot against your candidate_labels). Returns the top labels with probabilities.',
+    inputSchema: {
+      text: z.string().optional().describe('One text to classify.'),
+      texts: z.array(z.string()).min(1).optional().describe('Several texts to classify (instead of `text`).'),
+      ...imageFields,
+      candidate_labels: z
+        .array(z.string().min(1).max(200))
+        .min(1)
+        .max(MAX_LABELS)
+        .optional()
+        .describe('Image only: labels to choose from (zero-shot, CLIP-style models), e.g. ["a receipt", "a cat"].'),
+      hypothesis_template: z
+        .string()
+        .default('This is a photo of {}.')
+        .describe('Zero-shot prompt; {} is replaced by each label. Default "This is a photo of {}.".'),
+      top_k: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(1)
+        .describe('Labels to return per input, best first. Default 1 (zero-shot: all candidates).'),
+      model: modelField(models, `Classification model. Default: ${defaults.join('; ')}.`, false).optional(),
     },
-    guarded(deps.logger, 'classify', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      results: z
+        .array(z.object({ labels: z.array(LabelScore).describe('Best first.') }))
+        .describe('One entry per input text (or one for the image), in order.'),
+      usage: UsageSchema.optional(),
+    },
+    annotations: { title: 'Classify text or images', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       const hasText = args.text !== undefined || args.texts !== undefined;
       const hasImage = args.image !== undefined || args.image_base64 !== undefined;
       if (hasText === hasImage)
         throw new ServerError('invalid_input', 'give text (`text` or `texts`) or an image (`image` or `image_base64`), not both');
-      const run = { priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
       if (hasImage) {
         const zeroShot = args.candidate_labels !== undefined;
         const task = zeroShot ? 'zero-shot-image-classification' : 'image-classification';
@@ -94,44 +80,41 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
             `no ${task} model is installed${zeroShot ? '' : '; pass candidate_labels for zero-shot classification'}`,
           );
         skillFor(deps.registry, model, [task]);
-        return deps.results.ok(
-          await cached(deps, extra, 'classify', { ...args, model }, inlineMedia(args.image, args.image_base64), () =>
-            withDeadline(deps.config, extra, (signal) =>
-              withImage(args, deps, signal, async (image) => {
-                const out = zeroShot
-                  ? await deps.executor.run(
-                      model,
-                      {
-                        task: 'zero-shot-image-classification',
-                        image,
-                        labels: args.candidate_labels!,
-                        hypothesisTemplate: args.hypothesis_template,
-                      },
-                      { ...run, signal },
-                    )
-                  : await deps.executor.run(model, { task: 'image-classification', image, topK: args.top_k }, { ...run, signal });
-                return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
-              }),
-            ),
-          ),
-        );
+        return { ...args, model };
       }
       const model = args.model ?? textModels[0];
       if (!model) throw new ServerError('unsupported_task', 'no text-classification model is installed');
       skillFor(deps.registry, model, ['text-classification']);
       if ((args.text === undefined) === (args.texts === undefined))
         throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
-      const texts = args.texts ?? [args.text!];
-      checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
-      return deps.results.ok(
-        await cached(deps, extra, 'classify', { ...args, model }, true, async () => {
-          const out = await withDeadline(deps.config, extra, (signal) =>
-            deps.executor.run(model, { task: 'text-classification', texts, topK: args.top_k }, { ...run, signal }),
-          );
-          const tokens = out.tokens.reduce((a, b) => a + b, 0);
-          return { model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
-        }),
-      );
-    }),
-  );
+      checkTexts(args.texts ?? [args.text!], args.texts ? 'texts' : 'text', deps.config.limits);
+      return { ...args, model };
+    },
+    cacheable: (args) => (args.image !== undefined || args.image_base64 !== undefined ? inlineMedia(args.image, args.image_base64) : true),
+    handler: async (args, ctx) => {
+      const { model } = args;
+      const run = { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress };
+      if (args.image !== undefined || args.image_base64 !== undefined) {
+        const zeroShot = args.candidate_labels !== undefined;
+        return withImage(args, deps, ctx.signal, async (image) => {
+          const out = zeroShot
+            ? await deps.executor.run(
+                model,
+                {
+                  task: 'zero-shot-image-classification',
+                  image,
+                  labels: args.candidate_labels!,
+                  hypothesisTemplate: args.hypothesis_template,
+                },
+                run,
+              )
+            : await deps.executor.run(model, { task: 'image-classification', image, topK: args.top_k }, run);
+          return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
+        });
+      }
+      const out = await deps.executor.run(model, { task: 'text-classification', texts: args.texts ?? [args.text!], topK: args.top_k }, run);
+      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      return { model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    },
+  });
 }

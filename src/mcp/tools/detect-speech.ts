@@ -9,64 +9,66 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { VadParams } from '../../backends/types.js';
 import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 import { withAudio, audioFields, inlineMedia } from './media.js';
 
 export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['voice-activity-detection']);
   if (models.length === 0) return;
-  server.registerTool(
-    'detect_speech',
-    {
-      title: 'Find speech in audio',
-      description:
-        'Find the spans of an audio file where someone speaks (voice activity detection), in seconds. Useful before transcribing long or quiet recordings.',
-      inputSchema: {
-        ...audioFields,
-        threshold: z
-          .number()
-          .min(0.05)
-          .max(0.95)
-          .default(VAD_DEFAULTS.threshold)
-          .describe('Speech probability that starts a span. Default 0.5; lower finds quieter speech.'),
-        min_silence_ms: z
-          .number()
-          .int()
-          .min(0)
-          .max(10_000)
-          .default(VAD_DEFAULTS.minSilenceMs)
-          .describe('Pauses shorter than this do not split a span (ms). Default 100.'),
-        min_speech_ms: z
-          .number()
-          .int()
-          .min(0)
-          .max(10_000)
-          .default(VAD_DEFAULTS.minSpeechMs)
-          .describe('Spans shorter than this are dropped (ms). Default 250.'),
-        pad_ms: z
-          .number()
-          .int()
-          .min(0)
-          .max(2000)
-          .default(VAD_DEFAULTS.padMs)
-          .describe('Padding added to both ends of each span (ms). Default 30.'),
-        model: modelField(models, 'Speech detection model.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        duration: z.number().describe('Audio length, seconds.'),
-        speech_seconds: z.number().describe('Total length of the spans, seconds.'),
-        segments: z
-          .array(z.object({ start: z.number().describe('Seconds.'), end: z.number().describe('Seconds.') }))
-          .describe('Spoken spans in time order.'),
-      },
-      annotations: { title: 'Find speech in audio', ...READ_ONLY },
+  registerTaskTool(server, deps, {
+    name: 'detect_speech',
+    title: 'Find speech in audio',
+    description:
+      'Find the spans of an audio file where someone speaks (voice activity detection), in seconds. Useful before transcribing long or quiet recordings.',
+    inputSchema: {
+      ...audioFields,
+      threshold: z
+        .number()
+        .min(0.05)
+        .max(0.95)
+        .default(VAD_DEFAULTS.threshold)
+        .describe('Speech probability that starts a span. Default 0.5; lower finds quieter speech.'),
+      min_silence_ms: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(VAD_DEFAULTS.minSilenceMs)
+        .describe('Pauses shorter than this do not split a span (ms). Default 100.'),
+      min_speech_ms: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .default(VAD_DEFAULTS.minSpeechMs)
+        .describe('Spans shorter than this are dropped (ms). Default 250.'),
+      pad_ms: z
+        .number()
+        .int()
+        .min(0)
+        .max(2000)
+        .default(VAD_DEFAULTS.padMs)
+        .describe('Padding added to both ends of each span (ms). Default 30.'),
+      model: modelField(models, 'Speech detection model.'),
     },
-    guarded(deps.logger, 'detect_speech', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      duration: z.number().describe('Audio length, seconds.'),
+      speech_seconds: z.number().describe('Total length of the spans, seconds.'),
+      segments: z
+        .array(z.object({ start: z.number().describe('Seconds.'), end: z.number().describe('Seconds.') }))
+        .describe('Spoken spans in time order.'),
+    },
+    annotations: { title: 'Find speech in audio', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       skillFor(deps.registry, args.model, ['voice-activity-detection']);
+      return args;
+    },
+    cacheable: (args) => inlineMedia(args.audio, args.audio_base64),
+    handler: (args, ctx) => {
       const vad: VadParams = {
         threshold: args.threshold,
         negThreshold: Math.max(0.01, args.threshold - 0.15),
@@ -74,26 +76,20 @@ export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): v
         minSpeechMs: args.min_speech_ms,
         padMs: args.pad_ms,
       };
-      return deps.results.ok(
-        await cached(deps, extra, 'detect_speech', args, inlineMedia(args.audio, args.audio_base64), () =>
-          withDeadline(deps.config, extra, (signal) =>
-            withAudio(args, deps, signal, async (audio) => {
-              const out = await deps.executor.run(
-                args.model,
-                { task: 'voice-activity-detection', audio, vad, signal },
-                { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
-              );
-              const speech = out.segments.reduce((a, s) => a + s.end - s.start, 0);
-              return {
-                model: args.model,
-                duration: Math.round(out.duration * 1000) / 1000,
-                speech_seconds: Math.round(speech * 1000) / 1000,
-                segments: out.segments,
-              };
-            }),
-          ),
-        ),
-      );
-    }),
-  );
+      return withAudio(args, deps, ctx.signal, async (audio) => {
+        const out = await deps.executor.run(
+          args.model,
+          { task: 'voice-activity-detection', audio, vad, signal: ctx.signal },
+          { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
+        );
+        const speech = out.segments.reduce((a, s) => a + s.end - s.start, 0);
+        return {
+          model: args.model,
+          duration: Math.round(out.duration * 1000) / 1000,
+          speech_seconds: Math.round(speech * 1000) / 1000,
+          segments: out.segments,
+        };
+      });
+    },
+  });
 }

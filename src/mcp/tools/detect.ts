@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 import { DET_DEFAULTS } from '../../backends/onnx/tasks.js';
 import { ServerError } from '../../errors.js';
@@ -21,61 +21,59 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
   const Box = z
     .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
     .describe('Axis-aligned box in pixels of the original image.');
-  server.registerTool(
-    'detect',
-    {
-      title: 'Detect objects or text',
-      description:
-        'Find objects (labels, scores, pixel boxes) or lines of text (one box per line, with its rotated outline) in an image. Use `ocr` to also read the text.',
-      inputSchema: {
-        ...imageFields,
-        mode: z
-          .enum(['objects', 'text'])
-          .optional()
-          .describe(`What to find: objects or text lines. Default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
-        threshold: z
-          .number()
-          .min(0)
-          .max(1)
-          .optional()
-          .describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
-        box_threshold: z
-          .number()
-          .min(0)
-          .max(1)
-          .default(DET_DEFAULTS.boxThreshold)
-          .describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
-        unclip_ratio: z
-          .number()
-          .min(0.5)
-          .max(4)
-          .default(DET_DEFAULTS.unclipRatio)
-          .describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
-        model: modelField(models, 'Detection model (object or text detection).', false).optional(),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        mode: z.enum(['objects', 'text']).describe('What was detected.'),
-        width: z.number().int().describe('Image width in pixels.'),
-        height: z.number().int().describe('Image height in pixels.'),
-        detections: z
-          .array(
-            z.object({
-              label: z.string().describe('Class name; "text" in text mode.'),
-              score: z.number().describe('Confidence, 0..1.'),
-              box: Box,
-              polygon: z
-                .array(z.tuple([z.number(), z.number()]))
-                .optional()
-                .describe('Text mode: the four corners [x, y], clockwise from top-left.'),
-            }),
-          )
-          .describe('Best first for objects; reading order for text.'),
-      },
-      annotations: { title: 'Detect objects or text', ...READ_ONLY },
+  registerTaskTool(server, deps, {
+    name: 'detect',
+    title: 'Detect objects or text',
+    description:
+      'Find objects (labels, scores, pixel boxes) or lines of text (one box per line, with its rotated outline) in an image. Use `ocr` to also read the text.',
+    inputSchema: {
+      ...imageFields,
+      mode: z
+        .enum(['objects', 'text'])
+        .optional()
+        .describe(`What to find: objects or text lines. Default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
+      threshold: z
+        .number()
+        .min(0)
+        .max(1)
+        .optional()
+        .describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
+      box_threshold: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(DET_DEFAULTS.boxThreshold)
+        .describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
+      unclip_ratio: z
+        .number()
+        .min(0.5)
+        .max(4)
+        .default(DET_DEFAULTS.unclipRatio)
+        .describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
+      model: modelField(models, 'Detection model (object or text detection).', false).optional(),
     },
-    guarded(deps.logger, 'detect', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      mode: z.enum(['objects', 'text']).describe('What was detected.'),
+      width: z.number().int().describe('Image width in pixels.'),
+      height: z.number().int().describe('Image height in pixels.'),
+      detections: z
+        .array(
+          z.object({
+            label: z.string().describe('Class name; "text" in text mode.'),
+            score: z.number().describe('Confidence, 0..1.'),
+            box: Box,
+            polygon: z
+              .array(z.tuple([z.number(), z.number()]))
+              .optional()
+              .describe('Text mode: the four corners [x, y], clockwise from top-left.'),
+          }),
+        )
+        .describe('Best first for objects; reading order for text.'),
+    },
+    annotations: { title: 'Detect objects or text', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       let mode = args.mode;
       let model = args.model;
       if (model) {
@@ -90,33 +88,30 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
         model = (mode === 'objects' ? objectModels : textModels)[0];
         if (!model) throw new ServerError('unsupported_task', `no ${mode === 'objects' ? 'object' : 'text'} detection model is installed`);
       }
-      const name = model!;
-      return deps.results.ok(
-        await cached(deps, extra, 'detect', { ...args, model: name, mode }, inlineMedia(args.image, args.image_base64), () =>
-          withDeadline(deps.config, extra, (signal) =>
-            withImage(args, deps, signal, async (image) => {
-              const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
-              const head = { model: name, mode, width: image.width, height: image.height };
-              if (mode === 'objects') {
-                const out = await deps.executor.run(name, { task: 'object-detection', image, threshold: args.threshold ?? 0.5 }, run);
-                return { ...head, detections: out.objects };
-              }
-              const out = await deps.executor.run(
-                name,
-                {
-                  task: 'text-detection',
-                  image,
-                  threshold: args.threshold ?? DET_DEFAULTS.threshold,
-                  boxThreshold: args.box_threshold,
-                  unclipRatio: args.unclip_ratio,
-                },
-                run,
-              );
-              return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };
-            }),
-          ),
-        ),
-      );
-    }),
-  );
+      return { ...args, model: model!, mode };
+    },
+    cacheable: (args) => inlineMedia(args.image, args.image_base64),
+    handler: (args, ctx) =>
+      withImage(args, deps, ctx.signal, async (image) => {
+        const { model, mode } = args;
+        const run = { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress };
+        const head = { model, mode, width: image.width, height: image.height };
+        if (mode === 'objects') {
+          const out = await deps.executor.run(model, { task: 'object-detection', image, threshold: args.threshold ?? 0.5 }, run);
+          return { ...head, detections: out.objects };
+        }
+        const out = await deps.executor.run(
+          model,
+          {
+            task: 'text-detection',
+            image,
+            threshold: args.threshold ?? DET_DEFAULTS.threshold,
+            boxThreshold: args.box_threshold,
+            unclipRatio: args.unclip_ratio,
+          },
+          run,
+        );
+        return { ...head, detections: out.boxes.map((b) => ({ label: 'text', score: b.score, box: b.box, polygon: b.quad })) };
+      }),
+  });
 }

@@ -8,20 +8,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import { normalizeInPlace, toJsonFloats } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import {
-  READ_ONLY,
-  UsageSchema,
-  checkTexts,
-  loadProgress,
-  modelField,
-  modelsFor,
-  skillFor,
-  priorityOf,
-  cached,
-  withDeadline,
-} from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -39,66 +28,62 @@ export function truncate(v: Float32Array, dims: number, normalize: boolean): Flo
 export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['feature-extraction']);
   if (models.length === 0) return;
-  server.registerTool(
-    'embed',
-    {
-      title: 'Embed texts',
-      description:
-        'Turn texts into embedding vectors. For ranking or comparing texts, prefer `similarity`, which returns scores instead of vectors.',
-      inputSchema: {
-        texts: z
-          .array(z.string())
-          .min(1)
-          .describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
-        model: modelField(models, 'Embedding model.'),
-        normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
-        pooling: z
-          .enum(['mean', 'cls'])
-          .default('mean')
-          .describe('How token vectors become one vector: mean over tokens, or the first ([CLS]) token. Default mean.'),
-        dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
-        encoding: z
-          .enum(['float', 'base64'])
-          .default('float')
-          .describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded. Default float.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        dims: z.number().int().describe('Vector length.'),
-        encoding: z.enum(['float', 'base64']).describe('Encoding of `embeddings`.'),
-        embeddings: z.array(z.union([z.array(z.number()), z.string()])).describe('One vector per input text, in order.'),
-        usage: UsageSchema,
-      },
-      annotations: { title: 'Embed texts', ...READ_ONLY },
+  registerTaskTool(server, deps, {
+    name: 'embed',
+    title: 'Embed texts',
+    description:
+      'Turn texts into embedding vectors. For ranking or comparing texts, prefer `similarity`, which returns scores instead of vectors.',
+    inputSchema: {
+      texts: z
+        .array(z.string())
+        .min(1)
+        .describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
+      model: modelField(models, 'Embedding model.'),
+      normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
+      pooling: z
+        .enum(['mean', 'cls'])
+        .default('mean')
+        .describe('How token vectors become one vector: mean over tokens, or the first ([CLS]) token. Default mean.'),
+      dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
+      encoding: z
+        .enum(['float', 'base64'])
+        .default('float')
+        .describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded. Default float.'),
     },
-    guarded(deps.logger, 'embed', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      dims: z.number().int().describe('Vector length.'),
+      encoding: z.enum(['float', 'base64']).describe('Encoding of `embeddings`.'),
+      embeddings: z.array(z.union([z.array(z.number()), z.string()])).describe('One vector per input text, in order.'),
+      usage: UsageSchema,
+    },
+    annotations: { title: 'Embed texts', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       skillFor(deps.registry, args.model, ['feature-extraction']);
       checkTexts(args.texts, 'texts', deps.config.limits);
-      return deps.results.ok(
-        await cached(deps, extra, 'embed', args, true, async () => {
-          const out = await withDeadline(deps.config, extra, (signal) =>
-            deps.executor.run(
-              args.model,
-              { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-              { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
-            ),
-          );
-          const full = out.vectors[0]?.length ?? 0;
-          if (args.dimensions !== undefined && args.dimensions > full) {
-            throw new ServerError('invalid_input', `dimensions (${args.dimensions}) exceeds the model's ${full} dimensions`);
-          }
-          const vectors = args.dimensions ? out.vectors.map((v) => truncate(v, args.dimensions!, args.normalize)) : out.vectors;
-          const tokens = out.tokens.reduce((a, b) => a + b, 0);
-          return {
-            model: args.model,
-            dims: vectors[0]?.length ?? 0,
-            encoding: args.encoding,
-            embeddings: vectors.map((v) => (args.encoding === 'base64' ? toBase64(v) : toJsonFloats(v))),
-            usage: { prompt_tokens: tokens, total_tokens: tokens },
-          };
-        }),
+      return args;
+    },
+    cacheable: () => true,
+    handler: async (args, ctx) => {
+      const out = await deps.executor.run(
+        args.model,
+        { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
+        { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
       );
-    }),
-  );
+      const full = out.vectors[0]?.length ?? 0;
+      if (args.dimensions !== undefined && args.dimensions > full) {
+        throw new ServerError('invalid_input', `dimensions (${args.dimensions}) exceeds the model's ${full} dimensions`);
+      }
+      const vectors = args.dimensions ? out.vectors.map((v) => truncate(v, args.dimensions!, args.normalize)) : out.vectors;
+      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      return {
+        model: args.model,
+        dims: vectors[0]?.length ?? 0,
+        encoding: args.encoding,
+        embeddings: vectors.map((v) => (args.encoding === 'base64' ? toBase64(v) : toJsonFloats(v))),
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    },
+  });
 }

@@ -8,73 +8,71 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { checkTexts, loadProgress, modelField, modelsFor, progressSender, skillFor, priorityOf, cached, withDeadline } from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 
 export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['text-generation', 'text2text-generation']);
   if (models.length === 0) return;
   const lim = deps.config.limits;
-  server.registerTool(
-    'generate',
-    {
-      title: 'Generate text',
-      description:
-        'Generate text with a local language model from a prompt or chat messages. Greedy (deterministic) unless do_sample is true.',
-      inputSchema: {
-        prompt: z.string().optional().describe('Plain prompt to continue (or an instruction for text-to-text models).'),
-        messages: z
-          .array(
-            z.object({
-              role: z.enum(['system', 'user', 'assistant']).describe('Speaker.'),
-              content: z.string().describe('Message text.'),
-            }),
-          )
-          .min(1)
-          .optional()
-          .describe('Chat messages (instead of `prompt`), for models with a chat template.'),
-        model: modelField(models, 'Generation model.'),
-        max_new_tokens: z
-          .number()
-          .int()
-          .min(1)
-          .max(lim.maxNewTokens)
-          .optional()
-          .describe(`Tokens to generate at most. Default: the skill's default (often 256); limit ${lim.maxNewTokens}.`),
-        do_sample: z.boolean().default(false).describe('Sample instead of greedy decoding. Default false.'),
-        temperature: z.number().min(0).max(5).default(1).describe('Sampling temperature (with do_sample). Default 1.'),
-        top_k: z.number().int().min(0).default(0).describe('Sample from the K most likely tokens; 0 = no limit. Default 0.'),
-        top_p: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass. Default 1.'),
-        seed: z.number().int().min(0).optional().describe('Sampling seed: same seed and inputs give the same text.'),
-        stop: z
-          .array(z.string().min(1))
-          .max(16)
-          .default([])
-          .describe('Stop when any of these strings is generated (not included in the text).'),
-        max_time: z
-          .number()
-          .gt(0)
-          .max(600)
-          .optional()
-          .describe('Stop after this many seconds and return what was generated (finish_reason max_time).'),
-        return_token_ids: z.boolean().default(false).describe('Also return the generated token ids. Default false.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        text: z.string().describe('Generated text (without the prompt).'),
-        finish_reason: z
-          .enum(['stop', 'length', 'stop_sequence', 'max_time', 'cancelled'])
-          .describe('stop: end of sequence; length: max_new_tokens; stop_sequence: a stop string; max_time: the time limit.'),
-        usage: z
-          .object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() })
-          .describe('Token counts.'),
-        token_ids: z.array(z.number().int()).optional().describe('Generated token ids (with return_token_ids).'),
-      },
-      annotations: { title: 'Generate text', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  registerTaskTool(server, deps, {
+    name: 'generate',
+    title: 'Generate text',
+    description:
+      'Generate text with a local language model from a prompt or chat messages. Greedy (deterministic) unless do_sample is true.',
+    inputSchema: {
+      prompt: z.string().optional().describe('Plain prompt to continue (or an instruction for text-to-text models).'),
+      messages: z
+        .array(
+          z.object({
+            role: z.enum(['system', 'user', 'assistant']).describe('Speaker.'),
+            content: z.string().describe('Message text.'),
+          }),
+        )
+        .min(1)
+        .optional()
+        .describe('Chat messages (instead of `prompt`), for models with a chat template.'),
+      model: modelField(models, 'Generation model.'),
+      max_new_tokens: z
+        .number()
+        .int()
+        .min(1)
+        .max(lim.maxNewTokens)
+        .optional()
+        .describe(`Tokens to generate at most. Default: the skill's default (often 256); limit ${lim.maxNewTokens}.`),
+      do_sample: z.boolean().default(false).describe('Sample instead of greedy decoding. Default false.'),
+      temperature: z.number().min(0).max(5).default(1).describe('Sampling temperature (with do_sample). Default 1.'),
+      top_k: z.number().int().min(0).default(0).describe('Sample from the K most likely tokens; 0 = no limit. Default 0.'),
+      top_p: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass. Default 1.'),
+      seed: z.number().int().min(0).optional().describe('Sampling seed: same seed and inputs give the same text.'),
+      stop: z
+        .array(z.string().min(1))
+        .max(16)
+        .default([])
+        .describe('Stop when any of these strings is generated (not included in the text).'),
+      max_time: z
+        .number()
+        .gt(0)
+        .max(600)
+        .optional()
+        .describe('Stop after this many seconds and return what was generated (finish_reason max_time).'),
+      return_token_ids: z.boolean().default(false).describe('Also return the generated token ids. Default false.'),
     },
-    guarded(deps.logger, 'generate', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      text: z.string().describe('Generated text (without the prompt).'),
+      finish_reason: z
+        .enum(['stop', 'length', 'stop_sequence', 'max_time', 'cancelled'])
+        .describe('stop: end of sequence; length: max_new_tokens; stop_sequence: a stop string; max_time: the time limit.'),
+      usage: z
+        .object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() })
+        .describe('Token counts.'),
+      token_ids: z.array(z.number().int()).optional().describe('Generated token ids (with return_token_ids).'),
+    },
+    annotations: { title: 'Generate text', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       if ((args.prompt === undefined) === (args.messages === undefined))
         throw new ServerError('invalid_input', 'give exactly one of `prompt` or `messages`');
       if (args.prompt !== undefined) checkTexts([args.prompt], 'prompt', lim);
@@ -85,47 +83,45 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
         if (total > lim.maxTextChars)
           throw new ServerError('input_too_large', `messages total ${total} characters; the limit is ${lim.maxTextChars}`);
       }
+      skillFor(deps.registry, args.model, ['text-generation', 'text2text-generation']);
+      return args;
+    },
+    cacheable: (args) => !args.do_sample || args.seed !== undefined,
+    handler: async (args, ctx) => {
       const skill = skillFor(deps.registry, args.model, ['text-generation', 'text2text-generation']);
-      const maxNewTokens = args.max_new_tokens ?? skill.generation?.max_new_tokens ?? 256;
-      const send = progressSender(extra);
-      return deps.results.ok(
-        await cached(deps, extra, 'generate', args, !args.do_sample || args.seed !== undefined, async () => {
-          const out = await withDeadline(deps.config, extra, (signal) =>
-            deps.executor.run(
-              args.model,
-              {
-                task: skill.tasks.includes('text-generation') ? 'text-generation' : 'text2text-generation',
-                prompt: args.prompt,
-                messages: args.messages,
-                params: {
-                  maxNewTokens,
-                  doSample: args.do_sample,
-                  temperature: args.temperature,
-                  topK: args.top_k,
-                  topP: args.top_p,
-                  seed: args.seed,
-                  stop: args.stop,
-                  maxTimeMs: args.max_time !== undefined ? args.max_time * 1000 : undefined,
-                },
-                onText: send ? (piece: string) => piece && send(piece) : undefined,
-                signal,
-              },
-              { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra, send) },
-            ),
-          );
-          return {
-            model: args.model,
-            text: out.text,
-            finish_reason: out.finishReason,
-            usage: {
-              prompt_tokens: out.promptTokens,
-              completion_tokens: out.tokenIds.length,
-              total_tokens: out.promptTokens + out.tokenIds.length,
-            },
-            ...(args.return_token_ids ? { token_ids: out.tokenIds } : {}),
-          };
-        }),
+      const send = ctx.progress;
+      const out = await deps.executor.run(
+        args.model,
+        {
+          task: skill.tasks.includes('text-generation') ? 'text-generation' : 'text2text-generation',
+          prompt: args.prompt,
+          messages: args.messages,
+          params: {
+            maxNewTokens: args.max_new_tokens ?? skill.generation?.max_new_tokens ?? 256,
+            doSample: args.do_sample,
+            temperature: args.temperature,
+            topK: args.top_k,
+            topP: args.top_p,
+            seed: args.seed,
+            stop: args.stop,
+            maxTimeMs: args.max_time !== undefined ? args.max_time * 1000 : undefined,
+          },
+          onText: send ? (piece: string) => piece && send(piece) : undefined,
+          signal: ctx.signal,
+        },
+        { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
       );
-    }),
-  );
+      return {
+        model: args.model,
+        text: out.text,
+        finish_reason: out.finishReason,
+        usage: {
+          prompt_tokens: out.promptTokens,
+          completion_tokens: out.tokenIds.length,
+          total_tokens: out.promptTokens + out.tokenIds.length,
+        },
+        ...(args.return_token_ids ? { token_ids: out.tokenIds } : {}),
+      };
+    },
+  });
 }

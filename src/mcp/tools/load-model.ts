@@ -6,45 +6,47 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { ADMIN_SCOPE, requireScope } from '../scopes.js';
-import { loadProgress, modelField, skillFor } from './common.js';
+import { ADMIN_SCOPE } from '../scopes.js';
+import { modelField, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 import { TASKS } from '../../skills/schema.js';
 
 export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void {
   const names = deps.registry.skills.map((s) => s.skill.name);
   if (names.length === 0) return;
-  server.registerTool(
-    'load_model',
-    {
-      title: 'Load model',
-      description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
-      inputSchema: {
-        model: modelField(names, 'Skill to load.', false),
-        pin: z.boolean().optional().describe('Keep it loaded: never unloaded when idle or evicted for memory.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Skill name.'),
-        status: z.literal('loaded').describe('Always loaded on success.'),
-        device: z.string().describe('Device it runs on.'),
-        dtype: z.string().describe('Weight precision.'),
-        source: z.string().describe('Folder or Hub id it was loaded from.'),
-        load_ms: z.number().describe('Time the load took (0 if it was already loaded).'),
-        bytes: z.number().describe('Memory accounted to the model.'),
-        pinned: z.boolean().describe('Whether it is pinned.'),
-      },
-      annotations: { title: 'Load model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  registerTaskTool(server, deps, {
+    name: 'load_model',
+    title: 'Load model',
+    description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
+    inputSchema: {
+      model: modelField(names, 'Skill to load.', false),
+      pin: z.boolean().optional().describe('Keep it loaded: never unloaded when idle or evicted for memory.'),
     },
-    guarded(deps.logger, 'load_model', async (args, extra) => {
-      requireScope(extra.authInfo, ADMIN_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Skill name.'),
+      status: z.literal('loaded').describe('Always loaded on success.'),
+      device: z.string().describe('Device it runs on.'),
+      dtype: z.string().describe('Weight precision.'),
+      source: z.string().describe('Folder or Hub id it was loaded from.'),
+      load_ms: z.number().describe('Time the load took (0 if it was already loaded).'),
+      bytes: z.number().describe('Memory accounted to the model.'),
+      pinned: z.boolean().describe('Whether it is pinned.'),
+    },
+    annotations: { title: 'Load model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    scope: ADMIN_SCOPE,
+    prepare: (args) => {
       skillFor(deps.registry, args.model, TASKS);
+      return args;
+    },
+    cacheable: () => false,
+    handler: async (args, ctx) => {
       const already = deps.loader.status(args.model).status === 'loaded';
       const info = await deps.loader.load(args.model, {
-        onProgress: loadProgress(server, extra),
+        onProgress: ctx.onLoadProgress,
         ...(args.pin !== undefined ? { pin: args.pin } : {}),
       });
-      deps.logger.info({ model: args.model, admin: 'load_model', client: extra.authInfo?.clientId ?? 'local' }, 'admin action');
-      return deps.results.ok({
+      deps.logger.info({ model: args.model, admin: 'load_model', client: ctx.client }, 'admin action');
+      return {
         model: info.model,
         status: 'loaded',
         device: info.device,
@@ -53,7 +55,7 @@ export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void
         load_ms: already ? 0 : info.loadMs,
         bytes: info.bytes,
         pinned: info.pinned,
-      });
-    }),
-  );
+      };
+    },
+  });
 }

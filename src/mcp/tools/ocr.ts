@@ -6,97 +6,92 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 import { DET_DEFAULTS, OCR_UNCLIP_RATIO } from '../../backends/onnx/tasks.js';
 
 export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['ocr']);
   if (models.length === 0) return;
-  server.registerTool(
-    'ocr',
-    {
-      title: 'Read text in an image',
-      description:
-        'Read the printed text in an image (screenshots, scans, photos of documents or signs). Returns the full text and each line with its confidence and pixel box, in reading order.',
-      inputSchema: {
-        ...imageFields,
-        orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading. Default true.'),
-        box_threshold: z
-          .number()
-          .min(0)
-          .max(1)
-          .default(DET_DEFAULTS.boxThreshold)
-          .describe('Minimum mean text probability of a detected line. Default 0.6.'),
-        unclip_ratio: z
-          .number()
-          .min(0.5)
-          .max(4)
-          .default(OCR_UNCLIP_RATIO)
-          .describe(
-            "How far line boxes are grown before reading. Default 2.0: the recognizer reads best with some margin (detect uses PaddleOCR's 1.5).",
-          ),
-        min_confidence: z
-          .number()
-          .min(0)
-          .max(1)
-          .default(0.5)
-          .describe('Drop lines read with a lower mean character confidence. Default 0.5.'),
-        model: modelField(models, 'OCR model.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        width: z.number().int().describe('Image width in pixels.'),
-        height: z.number().int().describe('Image height in pixels.'),
-        text: z.string().describe('All lines joined with newlines, in reading order.'),
-        lines: z
-          .array(
-            z.object({
-              text: z.string().describe('The line as read.'),
-              confidence: z.number().describe('Mean character confidence, 0..1.'),
-              box: z
-                .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
-                .describe('Axis-aligned box in pixels.'),
-              polygon: z.array(z.tuple([z.number(), z.number()])).describe('The four corners [x, y], clockwise from top-left.'),
-              rotated: z.boolean().describe('Whether the line was upside down and turned before reading.'),
-            }),
-          )
-          .describe('Lines in reading order.'),
-      },
-      annotations: { title: 'Read text in an image', ...READ_ONLY },
-    },
-    guarded(deps.logger, 'ocr', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
-      skillFor(deps.registry, args.model, ['ocr']);
-      return deps.results.ok(
-        await cached(deps, extra, 'ocr', args, inlineMedia(args.image, args.image_base64), () =>
-          withDeadline(deps.config, extra, (signal) =>
-            withImage(args, deps, signal, async (image) => {
-              const out = await deps.executor.run(
-                args.model,
-                {
-                  task: 'ocr',
-                  image,
-                  boxThreshold: args.box_threshold,
-                  unclipRatio: args.unclip_ratio,
-                  orientation: args.orientation,
-                  minConfidence: args.min_confidence,
-                },
-                { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
-              );
-              return {
-                model: args.model,
-                width: image.width,
-                height: image.height,
-                text: out.lines.map((l) => l.text).join('\n'),
-                lines: out.lines.map((l) => ({ text: l.text, confidence: l.confidence, box: l.box, polygon: l.quad, rotated: l.rotated })),
-              };
-            }),
-          ),
+  registerTaskTool(server, deps, {
+    name: 'ocr',
+    title: 'Read text in an image',
+    description:
+      'Read the printed text in an image (screenshots, scans, photos of documents or signs). Returns the full text and each line with its confidence and pixel box, in reading order.',
+    inputSchema: {
+      ...imageFields,
+      orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading. Default true.'),
+      box_threshold: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(DET_DEFAULTS.boxThreshold)
+        .describe('Minimum mean text probability of a detected line. Default 0.6.'),
+      unclip_ratio: z
+        .number()
+        .min(0.5)
+        .max(4)
+        .default(OCR_UNCLIP_RATIO)
+        .describe(
+          "How far line boxes are grown before reading. Default 2.0: the recognizer reads best with some margin (detect uses PaddleOCR's 1.5).",
         ),
-      );
-    }),
-  );
+      min_confidence: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.5)
+        .describe('Drop lines read with a lower mean character confidence. Default 0.5.'),
+      model: modelField(models, 'OCR model.'),
+    },
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      width: z.number().int().describe('Image width in pixels.'),
+      height: z.number().int().describe('Image height in pixels.'),
+      text: z.string().describe('All lines joined with newlines, in reading order.'),
+      lines: z
+        .array(
+          z.object({
+            text: z.string().describe('The line as read.'),
+            confidence: z.number().describe('Mean character confidence, 0..1.'),
+            box: z
+              .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
+              .describe('Axis-aligned box in pixels.'),
+            polygon: z.array(z.tuple([z.number(), z.number()])).describe('The four corners [x, y], clockwise from top-left.'),
+            rotated: z.boolean().describe('Whether the line was upside down and turned before reading.'),
+          }),
+        )
+        .describe('Lines in reading order.'),
+    },
+    annotations: { title: 'Read text in an image', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
+      skillFor(deps.registry, args.model, ['ocr']);
+      return args;
+    },
+    cacheable: (args) => inlineMedia(args.image, args.image_base64),
+    handler: (args, ctx) =>
+      withImage(args, deps, ctx.signal, async (image) => {
+        const out = await deps.executor.run(
+          args.model,
+          {
+            task: 'ocr',
+            image,
+            boxThreshold: args.box_threshold,
+            unclipRatio: args.unclip_ratio,
+            orientation: args.orientation,
+            minConfidence: args.min_confidence,
+          },
+          { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
+        );
+        return {
+          model: args.model,
+          width: image.width,
+          height: image.height,
+          text: out.lines.map((l) => l.text).join('\n'),
+          lines: out.lines.map((l) => ({ text: l.text, confidence: l.confidence, box: l.box, polygon: l.quad, rotated: l.rotated })),
+        };
+      }),
+  });
 }

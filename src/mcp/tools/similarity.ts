@@ -9,59 +9,46 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError } from '../../errors.js';
 import { cosine } from '../../vectors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import {
-  READ_ONLY,
-  UsageSchema,
-  checkTexts,
-  loadProgress,
-  modelField,
-  modelsFor,
-  skillFor,
-  priorityOf,
-  cached,
-  withDeadline,
-} from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 
 export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
   const models = modelsFor(deps.registry, ['feature-extraction']);
   if (models.length === 0) return;
-  server.registerTool(
-    'similarity',
-    {
-      title: 'Rank by similarity',
-      description: 'Rank documents by semantic similarity to a query (or score text pairs). Returns cosine scores, best first.',
-      inputSchema: {
-        query: z.string().min(1).optional().describe('Query text; use with `documents`.'),
-        documents: z.array(z.string()).min(1).optional().describe('Documents to rank against `query`.'),
-        pairs: z
-          .array(z.tuple([z.string(), z.string()]))
-          .min(1)
-          .optional()
-          .describe('Instead of query/documents: [a, b] pairs to score.'),
-        top_k: z.number().int().min(1).optional().describe('Return only the best K results. Default: all.'),
-        return_documents: z.boolean().default(true).describe('Include each document text in the results. Default true.'),
-        model: modelField(models, 'Embedding model.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        results: z
-          .array(
-            z.object({
-              index: z.number().int().describe('Index in `documents` (or `pairs`).'),
-              score: z.number().describe('Cosine similarity, -1..1.'),
-              document: z.string().optional().describe('The document text (query mode).'),
-              pair: z.tuple([z.string(), z.string()]).optional().describe('The pair (pairs mode).'),
-            }),
-          )
-          .describe('Sorted by score, best first.'),
-        usage: UsageSchema,
-      },
-      annotations: { title: 'Rank by similarity', ...READ_ONLY },
+  registerTaskTool(server, deps, {
+    name: 'similarity',
+    title: 'Rank by similarity',
+    description: 'Rank documents by semantic similarity to a query (or score text pairs). Returns cosine scores, best first.',
+    inputSchema: {
+      query: z.string().min(1).optional().describe('Query text; use with `documents`.'),
+      documents: z.array(z.string()).min(1).optional().describe('Documents to rank against `query`.'),
+      pairs: z
+        .array(z.tuple([z.string(), z.string()]))
+        .min(1)
+        .optional()
+        .describe('Instead of query/documents: [a, b] pairs to score.'),
+      top_k: z.number().int().min(1).optional().describe('Return only the best K results. Default: all.'),
+      return_documents: z.boolean().default(true).describe('Include each document text in the results. Default true.'),
+      model: modelField(models, 'Embedding model.'),
     },
-    guarded(deps.logger, 'similarity', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      results: z
+        .array(
+          z.object({
+            index: z.number().int().describe('Index in `documents` (or `pairs`).'),
+            score: z.number().describe('Cosine similarity, -1..1.'),
+            document: z.string().optional().describe('The document text (query mode).'),
+            pair: z.tuple([z.string(), z.string()]).optional().describe('The pair (pairs mode).'),
+          }),
+        )
+        .describe('Sorted by score, best first.'),
+      usage: UsageSchema,
+    },
+    annotations: { title: 'Rank by similarity', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       skillFor(deps.registry, args.model, ['feature-extraction']);
       const usePairs = args.pairs !== undefined;
       if (usePairs === (args.query !== undefined || args.documents !== undefined)) {
@@ -70,38 +57,41 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       if (!usePairs && (args.query === undefined || args.documents === undefined)) {
         throw new ServerError('invalid_input', '`query` and `documents` go together');
       }
-      const texts = usePairs ? args.pairs!.flat() : [args.query!, ...args.documents!];
-      checkTexts(texts, usePairs ? 'pairs' : 'documents', { ...deps.config.limits, maxTexts: deps.config.limits.maxTexts + 1 });
-      return deps.results.ok(
-        await cached(deps, extra, 'similarity', args, true, async () => {
-          const out = await withDeadline(deps.config, extra, (signal) =>
-            deps.executor.run(
-              args.model,
-              { task: 'feature-extraction', texts, pooling: 'mean', normalize: true },
-              { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) },
-            ),
-          );
-          const v = out.vectors;
-          const results = usePairs
-            ? args.pairs!.map((pair, i) => ({
-                index: i,
-                score: cosine(v[2 * i]!, v[2 * i + 1]!),
-                ...(args.return_documents ? { pair } : {}),
-              }))
-            : args.documents!.map((document, i) => ({
-                index: i,
-                score: cosine(v[0]!, v[i + 1]!),
-                ...(args.return_documents ? { document } : {}),
-              }));
-          results.sort((a, b) => b.score - a.score || a.index - b.index);
-          const tokens = out.tokens.reduce((a, b) => a + b, 0);
-          return {
-            model: args.model,
-            results: results.slice(0, args.top_k ?? results.length),
-            usage: { prompt_tokens: tokens, total_tokens: tokens },
-          };
-        }),
+      checkTexts(textsOf(args), usePairs ? 'pairs' : 'documents', { ...deps.config.limits, maxTexts: deps.config.limits.maxTexts + 1 });
+      return args;
+    },
+    cacheable: () => true,
+    handler: async (args, ctx) => {
+      const usePairs = args.pairs !== undefined;
+      const out = await deps.executor.run(
+        args.model,
+        { task: 'feature-extraction', texts: textsOf(args), pooling: 'mean', normalize: true },
+        { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
       );
-    }),
-  );
+      const v = out.vectors;
+      const results = usePairs
+        ? args.pairs!.map((pair, i) => ({ index: i, score: cosine(v[2 * i]!, v[2 * i + 1]!), ...(args.return_documents ? { pair } : {}) }))
+        : args.documents!.map((document, i) => ({
+            index: i,
+            score: cosine(v[0]!, v[i + 1]!),
+            ...(args.return_documents ? { document } : {}),
+          }));
+      results.sort((a, b) => b.score - a.score || a.index - b.index);
+      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      return {
+        model: args.model,
+        results: results.slice(0, args.top_k ?? results.length),
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    },
+  });
+}
+
+/** The texts a similarity call embeds: the query then the documents, or each pair's two texts. */
+function textsOf(args: {
+  query?: string | undefined;
+  documents?: string[] | undefined;
+  pairs?: Array<[string, string]> | undefined;
+}): string[] {
+  return args.pairs !== undefined ? args.pairs.flat() : [args.query!, ...args.documents!];
 }

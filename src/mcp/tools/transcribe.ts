@@ -10,9 +10,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { SpeechSegment, TranscribeOutput } from '../../backends/types.js';
 import { ServerError } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
-import { INFER_SCOPE, requireScope } from '../scopes.js';
-import { READ_ONLY, cached, loadProgress, modelField, modelsFor, priorityOf, skillFor, withDeadline } from './common.js';
+import { INFER_SCOPE } from '../scopes.js';
+import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
+import { registerTaskTool } from './register.js';
 import { withAudio, audioFields, inlineMedia } from './media.js';
 import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
 
@@ -34,113 +34,105 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
   const models = modelsFor(deps.registry, ['automatic-speech-recognition']);
   if (models.length === 0) return;
   const vadModels = modelsFor(deps.registry, ['voice-activity-detection']);
-  server.registerTool(
-    'transcribe',
-    {
-      title: 'Transcribe speech',
-      description:
-        'Transcribe speech in an audio file to text (or translate it to English), with timestamped segments. Long recordings are chunked; `vad` skips silence.',
-      inputSchema: {
-        ...audioFields,
-        language: z
-          .string()
-          .regex(/^[a-z]{2,3}$|^[a-z]+$/i)
-          .optional()
-          .describe('Spoken language as a code or name (en, de, french ...). Default: detected by the model.'),
-        task: z
-          .enum(['transcribe', 'translate'])
-          .default('transcribe')
-          .describe('transcribe in the spoken language, or translate to English. Default transcribe.'),
-        timestamps: z.boolean().default(true).describe('Return timestamped segments. Default true.'),
-        chunk_length_s: z
-          .number()
-          .min(1)
-          .max(30)
-          .default(30)
-          .describe("Window length for long audio, seconds. Default 30 (Whisper's window)."),
-        stride_length_s: z.number().min(0).max(10).default(5).describe('Overlap between windows on each side, seconds. Default 5.'),
-        vad: z
-          .boolean()
-          .default(false)
-          .describe(
-            `Detect speech first and transcribe only the spoken spans${vadModels.length ? '' : ' (needs a speech-detection skill; none is installed)'}. Default false.`,
-          ),
-        max_new_tokens: z.number().int().min(1).max(448).optional().describe("Token limit per window. Default: the model's."),
-        model: modelField(models, 'Speech recognition model.'),
-      },
-      outputSchema: {
-        model: z.string().describe('Model used.'),
-        text: z.string().describe('The whole transcript.'),
-        duration: z.number().describe('Audio length, seconds.'),
-        segments: z
-          .array(
-            z.object({
-              text: z.string(),
-              start: z.number().nullable().describe('Seconds from the start.'),
-              end: z.number().nullable().describe('Seconds; null if the model did not close it.'),
-            }),
-          )
-          .describe('Timestamped pieces (empty when timestamps is false).'),
-        speech: z
-          .array(z.object({ start: z.number(), end: z.number() }))
-          .optional()
-          .describe('With vad: the spoken spans that were transcribed, seconds.'),
-      },
-      annotations: { title: 'Transcribe speech', ...READ_ONLY },
+  registerTaskTool(server, deps, {
+    name: 'transcribe',
+    title: 'Transcribe speech',
+    description:
+      'Transcribe speech in an audio file to text (or translate it to English), with timestamped segments. Long recordings are chunked; `vad` skips silence.',
+    inputSchema: {
+      ...audioFields,
+      language: z
+        .string()
+        .regex(/^[a-z]{2,3}$|^[a-z]+$/i)
+        .optional()
+        .describe('Spoken language as a code or name (en, de, french ...). Default: detected by the model.'),
+      task: z
+        .enum(['transcribe', 'translate'])
+        .default('transcribe')
+        .describe('transcribe in the spoken language, or translate to English. Default transcribe.'),
+      timestamps: z.boolean().default(true).describe('Return timestamped segments. Default true.'),
+      chunk_length_s: z
+        .number()
+        .min(1)
+        .max(30)
+        .default(30)
+        .describe("Window length for long audio, seconds. Default 30 (Whisper's window)."),
+      stride_length_s: z.number().min(0).max(10).default(5).describe('Overlap between windows on each side, seconds. Default 5.'),
+      vad: z
+        .boolean()
+        .default(false)
+        .describe(
+          `Detect speech first and transcribe only the spoken spans${vadModels.length ? '' : ' (needs a speech-detection skill; none is installed)'}. Default false.`,
+        ),
+      max_new_tokens: z.number().int().min(1).max(448).optional().describe("Token limit per window. Default: the model's."),
+      model: modelField(models, 'Speech recognition model.'),
     },
-    guarded(deps.logger, 'transcribe', async (args, extra) => {
-      requireScope(extra.authInfo, INFER_SCOPE);
+    outputSchema: {
+      model: z.string().describe('Model used.'),
+      text: z.string().describe('The whole transcript.'),
+      duration: z.number().describe('Audio length, seconds.'),
+      segments: z
+        .array(
+          z.object({
+            text: z.string(),
+            start: z.number().nullable().describe('Seconds from the start.'),
+            end: z.number().nullable().describe('Seconds; null if the model did not close it.'),
+          }),
+        )
+        .describe('Timestamped pieces (empty when timestamps is false).'),
+      speech: z
+        .array(z.object({ start: z.number(), end: z.number() }))
+        .optional()
+        .describe('With vad: the spoken spans that were transcribed, seconds.'),
+    },
+    annotations: { title: 'Transcribe speech', ...READ_ONLY },
+    scope: INFER_SCOPE,
+    prepare: (args) => {
       skillFor(deps.registry, args.model, ['automatic-speech-recognition']);
       if (args.vad && vadModels.length === 0)
         throw new ServerError('invalid_input', 'vad needs a voice-activity-detection skill, and none is installed');
       if (args.stride_length_s * 2 >= args.chunk_length_s)
         throw new ServerError('invalid_input', 'stride_length_s must be less than half of chunk_length_s');
-      return deps.results.ok(
-        await cached(deps, extra, 'transcribe', args, inlineMedia(args.audio, args.audio_base64), () =>
-          withDeadline(deps.config, extra, (signal) =>
-            withAudio(args, deps, signal, async (audio) => {
-              const run = { signal, priority: priorityOf(extra), onLoadProgress: loadProgress(server, extra) };
-              const asr = (samples: Float32Array) =>
-                deps.executor.run(
-                  args.model,
-                  {
-                    task: 'automatic-speech-recognition',
-                    audio: { samples, sampleRate: 16000 },
-                    language: args.language,
-                    mode: args.task,
-                    timestamps: args.timestamps,
-                    chunkLengthS: args.chunk_length_s,
-                    strideLengthS: args.stride_length_s,
-                    maxNewTokens: args.max_new_tokens,
-                    signal,
-                  },
-                  run,
-                );
-              const head = { model: args.model, duration: round(audio.duration) };
-              if (!args.vad) {
-                const out = await asr(audio.samples);
-                return { ...head, text: out.text, segments: segments(out, 0, audio.duration) };
-              }
-              const vad = await deps.executor.run(
-                vadModels[0]!,
-                { task: 'voice-activity-detection', audio, vad: VAD_DEFAULTS, signal },
-                run,
-              );
-              const pieces = groupSegments(vad.segments, args.chunk_length_s);
-              const texts: string[] = [];
-              const all: ReturnType<typeof segments> = [];
-              for (const p of pieces) {
-                const out = await asr(audio.samples.subarray(Math.floor(p.start * 16000), Math.ceil(p.end * 16000)));
-                if (out.text) texts.push(out.text);
-                all.push(...segments(out, p.start, p.end - p.start));
-              }
-              return { ...head, text: texts.join(' '), segments: all, speech: vad.segments };
-            }),
-          ),
-        ),
-      );
-    }),
-  );
+      return args;
+    },
+    cacheable: (args) => inlineMedia(args.audio, args.audio_base64),
+    handler: (args, ctx) =>
+      withAudio(args, deps, ctx.signal, async (audio) => {
+        const signal = ctx.signal;
+        const run = { signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress };
+        const asr = (samples: Float32Array) =>
+          deps.executor.run(
+            args.model,
+            {
+              task: 'automatic-speech-recognition',
+              audio: { samples, sampleRate: 16000 },
+              language: args.language,
+              mode: args.task,
+              timestamps: args.timestamps,
+              chunkLengthS: args.chunk_length_s,
+              strideLengthS: args.stride_length_s,
+              maxNewTokens: args.max_new_tokens,
+              signal,
+            },
+            run,
+          );
+        const head = { model: args.model, duration: round(audio.duration) };
+        if (!args.vad) {
+          const out = await asr(audio.samples);
+          return { ...head, text: out.text, segments: segments(out, 0, audio.duration) };
+        }
+        const vad = await deps.executor.run(vadModels[0]!, { task: 'voice-activity-detection', audio, vad: VAD_DEFAULTS, signal }, run);
+        const pieces = groupSegments(vad.segments, args.chunk_length_s);
+        const texts: string[] = [];
+        const all: ReturnType<typeof segments> = [];
+        for (const p of pieces) {
+          const out = await asr(audio.samples.subarray(Math.floor(p.start * 16000), Math.ceil(p.end * 16000)));
+          if (out.text) texts.push(out.text);
+          all.push(...segments(out, p.start, p.end - p.start));
+        }
+        return { ...head, text: texts.join(' '), segments: all, speech: vad.segments };
+      }),
+  });
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
