@@ -82,6 +82,23 @@ export function testSkills(): Record<string, unknown> {
   };
 }
 
+/**
+ * The environment for the server as a child process: offline, generated models under the
+ * built-in skills' Hub ids, the test skills, a fresh download cache, one thread; `extra` adds or
+ * overrides variables.
+ */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    HF_MODEL_SERVER_OFFLINE: '1',
+    HF_MODEL_SERVER_MODELS_DIR: makeModelsDir(),
+    HF_MODEL_SERVER_SKILLS_DIR: makeSkillsDir(testSkills()),
+    HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')),
+    HF_MODEL_SERVER_THREADS: '1',
+    ...extra,
+  };
+}
+
 /** A connected client and server. */
 export interface Harness {
   client: Client;

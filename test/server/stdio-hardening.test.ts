@@ -5,13 +5,11 @@
  * answer, and the server keeps serving.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
+import { childEnv } from '../helpers/server.js';
 
 const CLI = ['--import', 'tsx', join(process.cwd(), 'src/cli.ts')];
 let child: ChildProcessWithoutNullStreams;
@@ -38,15 +36,7 @@ async function reply(id: string | number | null, timeoutMs = 60_000): Promise<Re
 }
 
 beforeAll(async () => {
-  const env = {
-    ...(process.env as Record<string, string>),
-    HF_MODEL_SERVER_OFFLINE: '1',
-    HF_MODEL_SERVER_MODELS_DIR: makeModelsDir(),
-    HF_MODEL_SERVER_SKILLS_DIR: makeSkillsDir(testSkills()),
-    HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')),
-    HF_MODEL_SERVER_THREADS: '1',
-    HF_MODEL_SERVER_LOG_LEVEL: 'warn',
-  };
+  const env = childEnv({ HF_MODEL_SERVER_LOG_LEVEL: 'warn' });
   child = spawn(process.execPath, CLI, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));

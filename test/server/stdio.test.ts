@@ -4,26 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
+import { childEnv } from '../helpers/server.js';
 
 const CLI = ['--import', 'tsx', join(process.cwd(), 'src/cli.ts')];
 let env: Record<string, string>;
 
 beforeAll(() => {
-  env = {
-    ...(process.env as Record<string, string>),
-    HF_MODEL_SERVER_OFFLINE: '1',
-    HF_MODEL_SERVER_MODELS_DIR: makeModelsDir(),
-    HF_MODEL_SERVER_SKILLS_DIR: makeSkillsDir(testSkills()),
-    HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')),
-    HF_MODEL_SERVER_THREADS: '1',
-    HF_MODEL_SERVER_LOG_LEVEL: 'debug',
-  };
+  env = childEnv({ HF_MODEL_SERVER_LOG_LEVEL: 'debug' });
 });
 
 describe('stdio transport (child process)', () => {

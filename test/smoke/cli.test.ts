@@ -4,22 +4,15 @@
  * (logs at warn unless asked).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeModelsDir } from '../helpers/server.js';
+import { childEnv } from '../helpers/server.js';
 
 const CLI = join(process.cwd(), 'dist/cli.js');
 let env: Record<string, string>;
 beforeAll(() => {
-  env = {
-    ...(process.env as Record<string, string>),
-    HF_MODEL_SERVER_OFFLINE: '1',
-    HF_MODEL_SERVER_MODELS_DIR: makeModelsDir(),
-    HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')),
-    HF_MODEL_SERVER_THREADS: '1',
-  };
+  env = childEnv();
 });
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 60_000 });
 

@@ -6,14 +6,14 @@
  * first (pretest); a stale build fails here rather than testing old code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOOL_NAMES } from '../../src/config/config.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
+import { childEnv } from '../helpers/server.js';
 import { PAGE, SIGN, SPEECH, TRUTH, squash } from '../helpers/media.js';
 
 const CLI = join(process.cwd(), 'dist/cli.js');
@@ -41,16 +41,7 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
   if (newest('src') > statSync(CLI).mtimeMs && newest('src') > newest('dist'))
     throw new Error('dist/ is older than src/: run `npm run build`');
-  env = {
-    ...(process.env as Record<string, string>),
-    HF_MODEL_SERVER_OFFLINE: '1',
-    HF_MODEL_SERVER_MODELS_DIR: makeModelsDir(),
-    HF_MODEL_SERVER_SKILLS_DIR: makeSkillsDir(testSkills()),
-    HF_MODEL_SERVER_CACHE_DIR: mkdtempSync(join(tmpdir(), 'hfms-cache-')),
-    HF_MODEL_SERVER_THREADS: '1',
-    HF_MODEL_SERVER_ALLOW_DIR: process.cwd(),
-    HF_MODEL_SERVER_LOG_LEVEL: 'warn',
-  };
+  env = childEnv({ HF_MODEL_SERVER_ALLOW_DIR: process.cwd(), HF_MODEL_SERVER_LOG_LEVEL: 'warn' });
 });
 
 const b64 = (f: string) => readFileSync(f).toString('base64');
@@ -71,19 +62,7 @@ describe('built CLI over stdio: every tool', () => {
 
   it('lists every tool', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual([
-      'benchmark_model',
-      'classify',
-      'detect',
-      'detect_speech',
-      'embed',
-      'generate',
-      'load_model',
-      'ocr',
-      'similarity',
-      'transcribe',
-      'unload_model',
-    ]);
+    expect(names).toEqual([...TOOL_NAMES].sort());
   });
 
   it('text tools: embed, similarity, classify, generate', async () => {

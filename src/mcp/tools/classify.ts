@@ -93,7 +93,7 @@ export function registerClassifyTool(server: McpServer, deps: ServerDeps): void 
     cacheable: (args) => (args.image !== undefined || args.image_base64 !== undefined ? inlineMedia(args.image, args.image_base64) : true),
     handler: async (args, ctx) => {
       const { model } = args;
-      const run = { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress };
+      const run = ctx.run;
       if (args.image !== undefined || args.image_base64 !== undefined) {
         const zeroShot = args.candidate_labels !== undefined;
         return withImage(args, deps, ctx.signal, async (image) => {

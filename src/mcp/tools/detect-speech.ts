@@ -77,11 +77,7 @@ export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): v
         padMs: args.pad_ms,
       };
       return withAudio(args, deps, ctx.signal, async (audio) => {
-        const out = await deps.executor.run(
-          args.model,
-          { task: 'voice-activity-detection', audio, vad, signal: ctx.signal },
-          { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
-        );
+        const out = await deps.executor.run(args.model, { task: 'voice-activity-detection', audio, vad, signal: ctx.signal }, ctx.run);
         const speech = out.segments.reduce((a, s) => a + s.end - s.start, 0);
         return {
           model: args.model,

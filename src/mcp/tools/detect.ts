@@ -94,7 +94,7 @@ export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
     handler: (args, ctx) =>
       withImage(args, deps, ctx.signal, async (image) => {
         const { model, mode } = args;
-        const run = { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress };
+        const run = ctx.run;
         const head = { model, mode, width: image.width, height: image.height };
         if (mode === 'objects') {
           const out = await deps.executor.run(model, { task: 'object-detection', image, threshold: args.threshold ?? 0.5 }, run);

@@ -69,7 +69,7 @@ export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
       const out = await deps.executor.run(
         args.model,
         { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
-        { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
+        ctx.run,
       );
       const full = out.vectors[0]?.length ?? 0;
       if (args.dimensions !== undefined && args.dimensions > full) {

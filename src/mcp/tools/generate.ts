@@ -109,7 +109,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
           onText: send ? (piece: string) => piece && send(piece) : undefined,
           signal: ctx.signal,
         },
-        { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
+        ctx.run,
       );
       return {
         model: args.model,

@@ -83,7 +83,7 @@ export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
             orientation: args.orientation,
             minConfidence: args.min_confidence,
           },
-          { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
+          ctx.run,
         );
         return {
           model: args.model,

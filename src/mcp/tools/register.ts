@@ -26,6 +26,8 @@ export interface TaskContext {
   onLoadProgress: ReturnType<typeof loadProgress>;
   /** Who called (`local` over stdio), for the audit log. */
   client: string;
+  /** The executor's run options for this call: signal, priority, load progress. */
+  run: { signal: AbortSignal; priority: Priority; onLoadProgress: ReturnType<typeof loadProgress> };
 }
 
 /** A tool: its MCP description, the scope it needs, and its work. */
@@ -62,12 +64,15 @@ export function registerTaskTool<I extends z.ZodRawShape, O extends z.ZodRawShap
     const out = await cached(deps, extra, name, args, spec.cacheable(args), () =>
       withDeadline(deps.config, extra, (signal) => {
         const progress = progressSender(extra);
+        const priority = priorityOf(extra);
+        const onLoadProgress = loadProgress(server, extra, progress);
         return spec.handler(args, {
           signal,
-          priority: priorityOf(extra),
+          priority,
           progress,
-          onLoadProgress: loadProgress(server, extra, progress),
+          onLoadProgress,
           client: extra.authInfo?.clientId ?? 'local',
+          run: { signal, priority, onLoadProgress },
         });
       }),
     );

@@ -66,7 +66,7 @@ export function registerSimilarityTool(server: McpServer, deps: ServerDeps): voi
       const out = await deps.executor.run(
         args.model,
         { task: 'feature-extraction', texts: textsOf(args), pooling: 'mean', normalize: true },
-        { signal: ctx.signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress },
+        ctx.run,
       );
       const v = out.vectors;
       const results = usePairs

@@ -99,7 +99,7 @@ export function registerTranscribeTool(server: McpServer, deps: ServerDeps): voi
     handler: (args, ctx) =>
       withAudio(args, deps, ctx.signal, async (audio) => {
         const signal = ctx.signal;
-        const run = { signal, priority: ctx.priority, onLoadProgress: ctx.onLoadProgress };
+        const run = ctx.run;
         const asr = (samples: Float32Array) =>
           deps.executor.run(
             args.model,
