@@ -199,7 +199,11 @@ describe('model files and memory', () => {
 
   it('a failed preload leaves the server up and the skill marked failed with its reason', async () => {
     h = await startServer({ preload: ['broken-embedder', 'distilbert-sst2'] });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Wait for both preloads to settle (however long loading takes on a busy machine), not a fixed time.
+    const settled = (name: string) => !['loading', 'available'].includes(h.app.deps.loader.status(name).status);
+    for (let t0 = Date.now(); !(settled('broken-embedder') && settled('distilbert-sst2')) && Date.now() - t0 < 30_000;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const models = JSON.parse(((await h.client.readResource({ uri: 'hf://models' })).contents[0] as { text: string }).text);
     const broken = models.skills.find((s: { name: string }) => s.name === 'broken-embedder');
     expect(broken.status).toBe('failed');

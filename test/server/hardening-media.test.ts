@@ -37,7 +37,7 @@ describe('special files', () => {
     ]);
     for (const r of calls) expect(errorOf(r).code).toBe('path_not_allowed');
     expect(errorOf(calls[0]!).message).toMatch(/not a regular file/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(15_000); // "at once" on a busy CI machine; the old code hung until the FIFO was written
     // The thread pool is free: a real file, base64 and a model load all still work.
     const ok = await h.call('detect', { image: join(root, 'a b.png'), mode: 'text' });
     expect(ok.isError, JSON.stringify(ok.content)).toBeFalsy();
@@ -78,7 +78,7 @@ describe('audio that asks for more than it is', () => {
     const t0 = Date.now();
     const e = errorOf(await h.call('detect_speech', { audio_base64: b64(bomb) }));
     expect(e.code).toBe('media_too_large');
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(15_000); // "at once" on a busy CI machine; the old code hung until the FIFO was written
     // The whole bomb is 2.6 GB of float32; the limit (120 s) is 7.7 MB at 16 kHz.
     expect(process.memoryUsage().rss - before).toBeLessThan(200e6);
   });
