@@ -8,8 +8,9 @@
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
 import type { Dtype, Task } from '../skills/schema.js';
-import type { Backend, ClassifyOutput, EmbedOutput, LoadRequest, ModelHandle, TaskInput, TaskOutput } from './types.js';
+import type { Backend, ClassifyOutput, EmbedOutput, InputOf, LoadRequest, ModelHandle, TaskInput } from './types.js';
 import { generate } from './transformers-generate.js';
+import { makeHandle, type TaskHandlers } from './handle.js';
 import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
 import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
@@ -209,34 +210,33 @@ export class TransformersBackend implements Backend {
     } catch (e) {
       throw loadError(req, e, env.remoteHost);
     }
-    return {
+    const pipe = p!;
+    const handlers: TaskHandlers = {};
+    if (req.task === 'feature-extraction') handlers[req.task] = (input) => embed(pipe, input);
+    else if (req.task === 'text-classification') handlers[req.task] = (input) => classify(pipe, input);
+    else if (isGen(req.task)) {
+      // A generation model serves both generation tasks; seq2seq is what it was loaded as.
+      const seq2seq = req.task === 'text2text-generation';
+      handlers['text-generation'] = (input) => generate(pipe as never, input, seq2seq);
+      handlers['text2text-generation'] = (input) => generate(pipe as never, input, seq2seq);
+    } else if (isMediaPipelineTask(req.task)) {
+      // runMediaPipeline returns each media task's own output; the table cannot see which.
+      Object.assign(handlers, {
+        [req.task]: (input: InputOf<typeof req.task>) => runMediaPipeline(pipe as unknown as CallablePipeline, input as never),
+      });
+    }
+    return makeHandle({
+      source: req.source,
       task: req.task,
       device: req.device,
       dtype,
-      run: async <I extends TaskInput>(input: I): Promise<TaskOutput<I>> => {
-        if (!p) throw new ServerError('model_load_failed', `model "${req.source}" was unloaded`);
-        if (input.task !== req.task && !(isGen(input.task) && isGen(req.task))) {
-          throw new ServerError('unsupported_task', `model loaded for ${req.task} cannot run ${input.task}`);
-        }
-        try {
-          if (input.task === 'feature-extraction') return (await embed(p, input)) as TaskOutput<I>;
-          if (input.task === 'text-classification') return (await classify(p, input)) as TaskOutput<I>;
-          if (input.task === 'text-generation' || input.task === 'text2text-generation')
-            return (await generate(p as never, input, req.task === 'text2text-generation')) as TaskOutput<I>;
-          if (isMediaPipelineTask(input.task))
-            return (await runMediaPipeline(p as unknown as CallablePipeline, input as never)) as TaskOutput<I>;
-          throw new ServerError('unsupported_task', `the transformers.js backend does not serve ${input.task}`);
-        } catch (e) {
-          if (e instanceof ServerError) throw e;
-          throw new ServerError('inference_failed', `inference failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-        }
-      },
-      dispose: async () => {
+      handlers,
+      release: async () => {
         const q = p;
         p = undefined; // drop the pipeline so its buffers can be collected
         await q?.dispose();
       },
-    };
+    });
   }
 }
 

@@ -263,6 +263,27 @@ export interface TaskOutputs {
 /** The output type for a given input. */
 export type TaskOutput<I extends TaskInput = TaskInput> = TaskOutputs[I['task']];
 
+/** The input of one task (a generation input serves both generation tasks). */
+export type InputOf<T extends TaskInput['task']> = TaskInput extends infer U
+  ? U extends { task: infer K }
+    ? T extends K
+      ? U
+      : never
+    : never
+  : never;
+
+/** Named inputs per task. */
+export type EmbedInput = InputOf<'feature-extraction'>;
+export type ClassifyInput = InputOf<'text-classification'>;
+export type GenerateInput = InputOf<'text-generation'>;
+export type ImageClassifyInput = InputOf<'image-classification'>;
+export type ZeroShotImageInput = InputOf<'zero-shot-image-classification'>;
+export type DetectInput = InputOf<'object-detection'>;
+export type TextDetectInput = InputOf<'text-detection'>;
+export type OcrInput = InputOf<'ocr'>;
+export type VadInput = InputOf<'voice-activity-detection'>;
+export type TranscribeInput = InputOf<'automatic-speech-recognition'>;
+
 /** A loaded model. */
 export interface ModelHandle {
   readonly task: Task;

@@ -10,7 +10,10 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type {
+  ClassifyInput,
   ClassifyOutput,
+  EmbedInput,
+  GenerateInput,
   EmbedOutput,
   LabelScore,
   LoadProgress,
@@ -49,15 +52,34 @@ export interface ExecutorOptions {
   metrics?: RuntimeMetrics | undefined;
 }
 
-type GenInput = Extract<TaskInput, { task: 'text-generation' | 'text2text-generation' }>;
+type GenInput = GenerateInput;
 /** One text of a request, with the request's parameters (every unit of a batch shares them). */
 type TextUnit = { text: string; handle: ModelHandle; input: TextInput };
-type TextInput = Extract<TaskInput, { task: 'feature-extraction' | 'text-classification' }>;
+type TextInput = EmbedInput | ClassifyInput;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
 type MediaInput = Extract<TaskInput, MediaTaskInput>;
 /** One vision or audio request: it runs alone (its own batch), but queues like every other. */
 type MediaUnit = { input: MediaInput; handle: ModelHandle };
+
+/**
+ * Which queue each task goes to: texts are split into units and batched with other requests'
+ * texts; generation requests queue whole (greedy ones may share a batch); a vision or audio
+ * request runs alone.
+ */
+const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
+  'feature-extraction': 'text',
+  'text-classification': 'text',
+  'text-generation': 'generation',
+  'text2text-generation': 'generation',
+  'image-classification': 'media',
+  'zero-shot-image-classification': 'media',
+  'object-detection': 'media',
+  'text-detection': 'media',
+  ocr: 'media',
+  'voice-activity-detection': 'media',
+  'automatic-speech-recognition': 'media',
+};
 
 /** Rough token estimate for batching budgets (about 4 characters per token, plus specials). */
 export function estimateTokens(text: string): number {
@@ -69,7 +91,7 @@ export class Executor {
   private readonly slots: LimitFunction;
   private readonly textQueues = new Map<string, Batcher<TextUnit, TextResult>>();
   private readonly genQueues = new Map<string, Batcher<GenUnit, TaskOutput<GenInput>>>();
-  private readonly mediaQueues = new Map<string, Batcher<MediaUnit, unknown>>();
+  private readonly mediaQueues = new Map<string, Batcher<MediaUnit, TaskOutput<MediaInput>>>();
 
   constructor(
     private readonly loader: ModelLoader,
@@ -172,7 +194,7 @@ export class Executor {
   }
 
   /** Media requests run one at a time (no batching across images or recordings). */
-  private mediaQueue(model: string, task: Task): Batcher<MediaUnit, unknown> {
+  private mediaQueue(model: string, task: Task): Batcher<MediaUnit, TaskOutput<MediaInput>> {
     return this.queue(this.mediaQueues, `${model}\u0000${task}`, model, () => ({
       maxBatchSize: 1,
       maxBatchTokens: Number.MAX_SAFE_INTEGER,
@@ -196,42 +218,47 @@ export class Executor {
     const lease = await this.loader.acquire(model, input.task, opts.onLoadProgress, opts.signal);
     const device = lease.handle.device;
     try {
-      let out: TaskOutput<I>;
-      let used = 0; // tokens processed
-      if (input.task === 'feature-extraction' || input.task === 'text-classification') {
-        const key = input.task === 'feature-extraction' ? `${input.pooling}|${input.normalize}` : `${input.topK}`;
-        const params = input as TextInput;
-        const units = input.texts.map((text) => ({ text, handle: lease.handle, input: params }));
-        const results = await this.textQueue(model, input.task).submit(units, key, { priority: opts.priority, signal: opts.signal });
-        const tokens = results.map((r) => r.tokens);
-        out = (
-          input.task === 'feature-extraction'
-            ? ({ vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput)
-            : ({ labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput)
-        ) as TaskOutput<I>;
-        used = tokens.reduce((a, b) => a + b, 0);
-      } else if (input.task !== 'text-generation' && input.task !== 'text2text-generation') {
-        const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle: lease.handle }], 'media', {
-          priority: opts.priority,
-          signal: opts.signal,
-        });
-        out = res as TaskOutput<I>;
-      } else {
-        const gen = input as GenInput;
-        const [res] = await this.genQueue(model).submit([{ input: gen, handle: lease.handle }], this.genKey(gen), {
-          priority: opts.priority,
-          signal: opts.signal,
-        });
-        used = res!.promptTokens + res!.tokenIds.length;
-        out = res as TaskOutput<I>;
-      }
+      const { out, used } = await this.dispatch(model, input, lease.handle, opts);
       m?.observeRequest(model, device, 'ok', (performance.now() - t0) / 1000, used);
-      return out;
+      // The table routes by task, so the output is this input's; TypeScript cannot follow a lookup.
+      return out as TaskOutput<I>;
     } catch (e) {
       m?.observeRequest(model, device, e instanceof ServerError ? e.code : 'internal');
       throw e;
     } finally {
       lease.release();
+    }
+  }
+
+  /** Queues `input` on its task's queue (QUEUE_OF) and returns the output and the tokens processed. */
+  private async dispatch(
+    model: string,
+    input: TaskInput,
+    handle: ModelHandle,
+    opts: RunOptions,
+  ): Promise<{ out: TaskOutput; used: number }> {
+    const queued = { priority: opts.priority, signal: opts.signal };
+    switch (QUEUE_OF[input.task]) {
+      case 'text': {
+        const params = input as TextInput;
+        const key = params.task === 'feature-extraction' ? `${params.pooling}|${params.normalize}` : `${params.topK}`;
+        const units = params.texts.map((text) => ({ text, handle, input: params }));
+        const results = await this.textQueue(model, params.task).submit(units, key, queued);
+        const tokens = results.map((r) => r.tokens);
+        const used = tokens.reduce((a, b) => a + b, 0);
+        if (params.task === 'feature-extraction')
+          return { out: { vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput, used };
+        return { out: { labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput, used };
+      }
+      case 'generation': {
+        const gen = input as GenInput;
+        const [res] = await this.genQueue(model).submit([{ input: gen, handle }], this.genKey(gen), queued);
+        return { out: res!, used: res!.promptTokens + res!.tokenIds.length };
+      }
+      case 'media': {
+        const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle }], 'media', queued);
+        return { out: res!, used: 0 };
+      }
     }
   }
 }

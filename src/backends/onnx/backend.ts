@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ServerError } from '../../errors.js';
-import type { Backend, LoadRequest, ModelHandle, TaskInput, TaskOutput } from '../types.js';
+import { makeHandle, type TaskHandlers } from '../handle.js';
+import type { Backend, LoadRequest, ModelHandle } from '../types.js';
 import { platformDevices } from '../transformers-tasks.js';
 import { detectText, recCharset, recognize, type PaddleSessions } from './paddle-ocr.js';
 import { detectSpeech } from './silero-vad.js';
@@ -34,9 +35,7 @@ async function session(req: LoadRequest, role: string): Promise<ort.InferenceSes
   }
 }
 
-type Runner = (input: TaskInput) => Promise<unknown>;
-
-async function loadOcr(req: LoadRequest): Promise<{ run: Runner; sessions: ort.InferenceSession[] }> {
+async function loadOcr(req: LoadRequest): Promise<{ handlers: TaskHandlers; sessions: ort.InferenceSession[] }> {
   const keys = req.files?.keys;
   if (!keys) throw new ServerError('model_load_failed', `skill for ${req.source} names no "keys" file (model.files.keys)`);
   const keysPath = join(req.source, keys);
@@ -47,37 +46,32 @@ async function loadOcr(req: LoadRequest): Promise<{ run: Runner; sessions: ort.I
     cls: req.files?.cls ? await session(req, 'cls') : undefined,
     chars: recCharset(readFileSync(keysPath, 'utf8')),
   };
-  const run: Runner = (input) => {
-    if (input.task === 'text-detection') {
-      return detectText(ort, s, input.image, {
+  const handlers: TaskHandlers = {
+    'text-detection': (input) =>
+      detectText(ort, s, input.image, {
         limitSide: DET_DEFAULTS.limitSide,
         threshold: input.threshold,
         boxThreshold: input.boxThreshold,
         unclipRatio: input.unclipRatio,
-      });
-    }
-    if (input.task === 'ocr') {
-      return recognize(ort, s, input.image, {
+      }),
+    ocr: (input) =>
+      recognize(ort, s, input.image, {
         ...DET_DEFAULTS,
         boxThreshold: input.boxThreshold,
         unclipRatio: input.unclipRatio,
         orientation: input.orientation,
         minConfidence: input.minConfidence,
-      });
-    }
-    throw new ServerError('unsupported_task', `an OCR model cannot run ${input.task}`);
+      }),
   };
-  return { run, sessions: [s.det, s.rec, ...(s.cls ? [s.cls] : [])] };
+  return { handlers, sessions: [s.det, s.rec, ...(s.cls ? [s.cls] : [])] };
 }
 
-async function loadVad(req: LoadRequest): Promise<{ run: Runner; sessions: ort.InferenceSession[] }> {
+async function loadVad(req: LoadRequest): Promise<{ handlers: TaskHandlers; sessions: ort.InferenceSession[] }> {
   const s = await session(req, 'model');
-  const run: Runner = (input) => {
-    if (input.task !== 'voice-activity-detection')
-      throw new ServerError('unsupported_task', `a speech detection model cannot run ${input.task}`);
-    return detectSpeech(ort, s, input.audio.samples, input.vad, input.signal);
+  const handlers: TaskHandlers = {
+    'voice-activity-detection': (input) => detectSpeech(ort, s, input.audio.samples, input.vad, input.signal),
   };
-  return { run, sessions: [s] };
+  return { handlers, sessions: [s] };
 }
 
 /** The raw onnxruntime backend. */
@@ -89,28 +83,17 @@ export class OnnxBackend implements Backend {
 
   async load(req: LoadRequest): Promise<ModelHandle> {
     if (!ONNX_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the onnxruntime backend does not serve ${req.task}`);
-    let loaded: { run: Runner; sessions: ort.InferenceSession[] } | undefined =
-      req.task === 'voice-activity-detection' ? await loadVad(req) : await loadOcr(req);
+    const loaded = req.task === 'voice-activity-detection' ? await loadVad(req) : await loadOcr(req);
     req.onProgress?.({ phase: 'ready', progress: 100 });
-    return {
+    return makeHandle({
+      source: req.source,
       task: req.task,
       device: req.device,
       dtype: 'fp32',
-      run: async <I extends TaskInput>(input: I): Promise<TaskOutput<I>> => {
-        if (!loaded) throw new ServerError('model_load_failed', `model "${req.source}" was unloaded`);
-        try {
-          return (await loaded.run(input)) as TaskOutput<I>;
-        } catch (e) {
-          if (e instanceof ServerError) throw e;
-          if ((e as { name?: string }).name === 'AbortError') throw new ServerError('cancelled', 'request cancelled by the client');
-          throw new ServerError('inference_failed', `inference failed: ${(e as Error).message}`, { cause: e });
-        }
+      handlers: loaded.handlers,
+      release: async () => {
+        await Promise.all(loaded.sessions.map((x) => x.release()));
       },
-      dispose: async () => {
-        const l = loaded;
-        loaded = undefined;
-        await Promise.all((l?.sessions ?? []).map((s) => s.release()));
-      },
-    };
+    });
   }
 }
