@@ -131,3 +131,17 @@ export function fakeModelDir(): string {
   writeFileSync(join(dir, 'onnx', 'model.onnx'), 'x');
   return dir;
 }
+
+/** A skill manifest for a fake model serving `task` (bert-like unless generation). */
+export function fakeSkill(name: string, task: Task, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const gen = task === 'text-generation' || task === 'text2text-generation';
+  return {
+    name,
+    family: gen ? 'gpt2' : 'bert',
+    architecture: gen ? 'decoder-only' : 'encoder-only',
+    tasks: [task],
+    description: name,
+    model: { id: fakeModelDir() },
+    ...extra,
+  };
+}

@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig, parseCli } from '../../src/config/config.js';
 import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { FakeBackend, fakeModelDir } from '../helpers/fake-backend.js';
+import { FakeBackend, fakeSkill } from '../helpers/fake-backend.js';
 import { makeSkillsDir } from '../helpers/server.js';
 
 const running: Array<{ app: App; http: HttpServer }> = [];
@@ -30,26 +30,11 @@ const SECRET = 'a-test-secret-of-at-least-32-bytes!!';
 
 /** A server on the fake backend (runs take `runDelayMs`), so timing is the test's to choose. */
 async function start(over: Parameters<typeof makeConfig>[0] = {}, runDelayMs = 0) {
-  const skill = {
-    name: 'emb',
-    family: 'bert',
-    architecture: 'encoder-only',
-    tasks: ['feature-extraction'],
-    description: 'fake',
-    model: { id: fakeModelDir() },
-  };
-  const gen = {
-    name: 'gen',
-    family: 'gpt2',
-    architecture: 'decoder-only',
-    tasks: ['text-generation'],
-    description: 'fake',
-    model: { id: fakeModelDir() },
-  };
+  const skills = makeSkillsDir({ 'e.json': fakeSkill('emb', 'feature-extraction'), 'g.json': fakeSkill('gen', 'text-generation') });
   const config = makeConfig({
     transport: 'http',
     port: 0,
-    skillsDirs: [makeSkillsDir({ 'e.json': skill, 'g.json': gen })],
+    skillsDirs: [skills],
     cacheBytes: 0,
     ...over,
   });

@@ -12,7 +12,7 @@ import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
 import { startHttp } from '../../src/transports/http/server.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
-import { FakeBackend, fakeModelDir } from '../helpers/fake-backend.js';
+import { FakeBackend, fakeSkill } from '../helpers/fake-backend.js';
 import { connectInMemory, errorOf, makeSkillsDir, startServer, type Harness } from '../helpers/server.js';
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -23,23 +23,8 @@ afterEach(async () => {
 
 async function fakeApp(cfg: Parameters<typeof makeConfig>[0], runDelayMs: number) {
   const skills = makeSkillsDir({
-    'a.json': {
-      name: 'slow',
-      family: 'bert',
-      architecture: 'encoder-only',
-      tasks: ['feature-extraction'],
-      description: 'slow',
-      model: { id: fakeModelDir() },
-      batch: { max_batch_size: 1, max_batch_tokens: 1000, max_wait_ms: 0 },
-    },
-    'b.json': {
-      name: 'other',
-      family: 'bert',
-      architecture: 'encoder-only',
-      tasks: ['feature-extraction'],
-      description: 'other',
-      model: { id: fakeModelDir() },
-    },
+    'a.json': fakeSkill('slow', 'feature-extraction', { batch: { max_batch_size: 1, max_batch_tokens: 1000, max_wait_ms: 0 } }),
+    'b.json': fakeSkill('other', 'feature-extraction'),
   });
   const backend = new FakeBackend({ runDelayMs });
   const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), {

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { FakeBackend, fakeModelDir, type FakeBackendOptions } from '../helpers/fake-backend.js';
+import { FakeBackend, fakeSkill, type FakeBackendOptions } from '../helpers/fake-backend.js';
 import { connectInMemory, errorOf, makeSkillsDir } from '../helpers/server.js';
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -19,15 +19,7 @@ afterEach(async () => {
 
 async function start(backendOpts: FakeBackendOptions, cfg: Parameters<typeof makeConfig>[0] = {}) {
   const skills = makeSkillsDir({
-    'e.json': {
-      name: 'fake-embed',
-      family: 'bert',
-      architecture: 'encoder-only',
-      tasks: ['feature-extraction'],
-      description: 'fake',
-      model: { id: fakeModelDir() },
-      batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 },
-    },
+    'e.json': fakeSkill('fake-embed', 'feature-extraction', { batch: { max_batch_size: 4, max_batch_tokens: 10000, max_wait_ms: 0 } }),
   });
   const backend = new FakeBackend(backendOpts);
   const app: App = createApp(makeConfig({ skillsDirs: [skills], cacheBytes: 0, ...cfg }), {
