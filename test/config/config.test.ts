@@ -2,7 +2,10 @@
  * Config: flags and HF_MODEL_SERVER_* variables, flags winning, validation, freezing.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, TOOL_NAMES, parseCli } from '../../src/config/config.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, HELP, TOOL_NAMES, parseCli } from '../../src/config/config.js';
 
 describe('parseCli', () => {
   it('reads defaults, environment and flags (flags win)', () => {
@@ -83,11 +86,27 @@ describe('parseCli', () => {
     expect(parseCli(['--keep-alive=-1'], {}).config.keepAliveMs).toBe(-1);
     expect(parseCli(['--keep-alive', 'never'], {}).config.keepAliveMs).toBe(-1);
     expect(parseCli([], { HF_MODEL_SERVER_MEMORY_BUDGET: '25%' }).config.memoryBudget).toBeGreaterThan(0);
-    expect(() => parseCli(['--memory-budget', 'lots'], {})).toThrow(/memory budget must be a size/);
+    expect(() => parseCli(['--memory-budget', 'lots'], {})).toThrow(/--memory-budget must be a size/);
     expect(() => parseCli(['--keep-alive', 'soon'], {})).toThrow(/keep-alive must be a duration/);
   });
 
   it('rejects a bad boolean in the environment', () => {
     expect(() => parseCli([], { HF_MODEL_SERVER_OFFLINE: 'maybe' })).toThrow(/boolean/);
+  });
+
+  it('is generated from one option table: every flag is in the help with its variable, sources merge as declared', () => {
+    const flags = [...HELP.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags).toEqual(expect.arrayContaining(['port', 'allow-dir', 'max-body-size', 'hub-endpoint']));
+    for (const f of flags) {
+      expect(() => parseCli([`--${f}`, ...(HELP.includes(`--${f} `) ? ['1'] : [])], {}), f).not.toThrow(/Unknown option/);
+      expect(HELP, f).toContain(`HF_MODEL_SERVER_${f.toUpperCase().replace(/-/g, '_')}`);
+    }
+    const keys = join(mkdtempSync(join(tmpdir(), 'hfms-keys-')), 'keys');
+    writeFileSync(keys, 'from-file\n# comment\n');
+    expect(parseCli(['--api-key-file', keys], { HF_MODEL_SERVER_API_KEYS: 'a,b' }).config.apiKeys).toEqual(['a', 'b', 'from-file']);
+    expect(parseCli([], { HF_ENDPOINT: 'https://mirror.example' }).config.hubEndpoint).toBe('https://mirror.example');
+    expect(parseCli(['--hub-endpoint', 'https://a.example'], { HF_ENDPOINT: 'https://b.example' }).config.hubEndpoint).toBe(
+      'https://a.example',
+    );
   });
 });
