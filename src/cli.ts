@@ -35,8 +35,8 @@ async function main(): Promise<void> {
     return;
   }
   for (const note of parsed.notes) process.stderr.write(`hf-model-server: ${note}\n`);
-  if (needsAllocatorRelaunch(process.env, process.platform)) await relaunchWithAllocatorTuning();
   const config = parsed.config;
+  if (needsAllocatorRelaunch(config.mallocTuning, process.env, process.platform)) await relaunchWithAllocatorTuning();
   if (!parsed.call && config.transport !== 'stdio') {
     const unsafe = bindSafetyError(config);
     if (unsafe) {

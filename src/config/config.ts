@@ -251,6 +251,11 @@ const OPTIONS = {
     help: 'inference calls running at once (default 4)',
     read: int,
   }),
+  /** Relaunch once with glibc settings that return unloaded model memory sooner (process/allocator.ts). */
+  mallocTuning: opt(z.boolean().default(false), {
+    flag: 'malloc-tuning',
+    help: 'Linux: relaunch with allocator settings that return unloaded model memory sooner (slower generation)',
+  }),
   /** Where inference runs: a worker thread per model (default), or the main thread. */
   inferenceThread: opt(z.enum(['worker', 'main']).default('worker'), {
     flag: 'inference-thread',

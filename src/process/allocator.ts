@@ -19,9 +19,12 @@ export const ALLOCATOR_ENV: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
 };
 
-/** Whether this process should relaunch itself with {@link ALLOCATOR_ENV} (opted in, not applied yet). */
-export function needsAllocatorRelaunch(env: Record<string, string | undefined>, platform: NodeJS.Platform): boolean {
-  return platform === 'linux' && env.HF_MODEL_SERVER_MALLOC_TUNING === '1' && env.MALLOC_MMAP_THRESHOLD_ === undefined;
+/**
+ * Whether this process should relaunch itself with {@link ALLOCATOR_ENV}: opted in (`--malloc-tuning`,
+ * HF_MODEL_SERVER_MALLOC_TUNING=1), on Linux, and not applied yet.
+ */
+export function needsAllocatorRelaunch(optedIn: boolean, env: Record<string, string | undefined>, platform: NodeJS.Platform): boolean {
+  return platform === 'linux' && optedIn && env.MALLOC_MMAP_THRESHOLD_ === undefined;
 }
 
 /**
