@@ -373,6 +373,11 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 /** Fraction of RAM used as the default memory budget. */
 export const DEFAULT_BUDGET_FRACTION = 0.5;
 
+/** The option lines of `--help` (also copied into the README by `npm run docs:config`). */
+export function optionLines(): string {
+  return helpLines(OPTIONS);
+}
+
 /** Help text for `--help`, generated from the option table. */
 export const HELP = `hf-model-server — local Hugging Face models as MCP tools
 

@@ -2,10 +2,10 @@
  * Config: flags and HF_MODEL_SERVER_* variables, flags winning, validation, freezing.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, HELP, TOOL_NAMES, parseCli } from '../../src/config/config.js';
+import { ConfigError, HELP, TOOL_NAMES, optionLines, parseCli } from '../../src/config/config.js';
 
 describe('parseCli', () => {
   it('reads defaults, environment and flags (flags win)', () => {
@@ -107,6 +107,12 @@ describe('parseCli', () => {
     expect(parseCli([], { HF_ENDPOINT: 'https://mirror.example' }).config.hubEndpoint).toBe('https://mirror.example');
     expect(parseCli(['--hub-endpoint', 'https://a.example'], { HF_ENDPOINT: 'https://b.example' }).config.hubEndpoint).toBe(
       'https://a.example',
+    );
+  });
+
+  it('the README lists the options exactly as --help prints them (npm run docs:config)', () => {
+    expect(readFileSync('README.md', 'utf8')).toContain(
+      `<!-- options:start -->\n\`\`\`text\n${optionLines()}\n\`\`\`\n<!-- options:end -->`,
     );
   });
 });
