@@ -24,7 +24,7 @@ export interface OrtSession {
 
 /** Whether the installed transformers.js is the checked release; `version` is for tests. */
 export function internalsUsable(version: string = env.version): boolean {
-  return version.split('.').slice(0, 2).join('.') === CHECKED_VERSION;
+  return version.startsWith(`${CHECKED_VERSION}.`);
 }
 
 /** The model's one onnxruntime session, when it has exactly one and the internals are usable. */

@@ -7,8 +7,8 @@
  * terminates the thread, which releases everything the model held. A crashed worker fails only
  * its own requests.
  */
-import { Worker } from 'node:worker_threads';
 import { ServerError, fromErrorData } from '../errors.js';
+import { startWorkerThread } from '../process/worker-thread.js';
 import type { Device, Dtype, Task } from '../skills/schema.js';
 import type { TransformersBackendOptions } from './transformers.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
@@ -21,21 +21,10 @@ import type { FromWorker, ToWorker, WireInput, WorkerInit } from './worker-proto
  * stalls the main thread. Only a buffer the pixels own whole, allocated by JavaScript (the media
  * decoding threads make them so), moves; the tools read only the image's size after the run.
  */
-export function movablePixels(input: object): ArrayBuffer[] {
+function movablePixels(input: object): ArrayBuffer[] {
   const data = (input as { image?: { data?: Uint8Array } }).image?.data;
   if (!data || !(data.buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return [];
   return [data.buffer];
-}
-
-/** Starts the worker: compiled JS directly, TypeScript sources (tests, tsx) through tsx. */
-function startWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./worker-entry.ts', here).href;
-    const code = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`;
-    return new Worker(code, { eval: true, workerData: init });
-  }
-  return new Worker(new URL('./worker-entry.js', here), { workerData: init });
 }
 
 interface Pending {
@@ -56,7 +45,7 @@ export class WorkerBackend implements Backend {
   load(req: LoadRequest): Promise<ModelHandle> {
     if (!this.tasks.includes(req.task)) return Promise.reject(new ServerError('unsupported_task', `no backend serves ${req.task}`));
     const { onProgress, ...request } = req;
-    const worker = startWorker({ options: this.options, request });
+    const worker = startWorkerThread(import.meta.url, 'worker-entry', { options: this.options, request } satisfies WorkerInit);
     const pending = new Map<number, Pending>();
     let nextId = 0;
     let dead: ServerError | undefined;

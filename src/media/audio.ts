@@ -7,9 +7,10 @@
  * length are checked first (media/audio-header.ts), so a file that asks for too much is refused
  * before a sample is decoded. Then the file is decoded in small pieces: each piece is averaged
  * to mono and resampled at once by a streaming resampler (libsamplerate, MIT, through its wasm
- * build), the frames really produced are counted against the duration limit, the call's signal
- * is checked, and the event loop gets a turn. Only the 16 kHz output is kept, so memory follows
- * the accepted duration, not what a header or a compressed stream claims.
+ * build), the frames really produced are counted against the duration limit and against what
+ * the header declared, and the call's signal is checked. Only the 16 kHz output is kept, so
+ * memory follows the accepted duration, not what a header or a compressed stream claims. The
+ * server runs this on its media decoding threads (media/decode-pool.ts), off the event loop.
  *
  * WAV PCM and float are read straight from the file bytes; A-law, mu-law and IMA ADPCM are first
  * expanded to 16-bit PCM by wavefile. MP3, Ogg Vorbis and FLAC go through the wasm-audio-decoders
@@ -23,8 +24,6 @@ import wavefile from 'wavefile';
 import type { Config } from '../config/config.js';
 import { ServerError } from '../errors.js';
 import { HeaderError, readAudioHeader, readWavHeader, sniffAudio, type AudioFormat, type AudioHeader } from './audio-header.js';
-
-export { sniffAudio, type AudioFormat } from './audio-header.js';
 
 /** The rate speech models take. */
 export const TARGET_RATE = 16_000;
@@ -121,8 +120,6 @@ export async function resample(samples: Float32Array, from: number, to: number):
   }
 }
 
-const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
-
 /** Collects decoded pieces: counts frames against the limit, downmixes, resamples, keeps the output. */
 class Collector {
   frames = 0;
@@ -136,9 +133,9 @@ class Collector {
     private readonly resampler: StreamResampler,
     private readonly tooLong: (seconds: number) => ServerError,
     private readonly signal: AbortSignal | undefined,
-    /** Frames the header declared, with slack; producing more means the header lied. */
-    private readonly declaredFrames = Infinity,
-    private readonly lied: () => ServerError = () => new ServerError('invalid_media', 'the audio is longer than its header declares'),
+    /** Frames the header declared, with slack (Infinity when it declares none); producing more means the header lied. */
+    private readonly declaredFrames: number,
+    private readonly lied: () => ServerError,
   ) {}
 
   private keep(x: Float32Array): void {
@@ -151,14 +148,13 @@ class Collector {
     this.produced += x.length;
   }
 
-  async push(channels: Float32Array[], n: number): Promise<void> {
+  push(channels: Float32Array[], n: number): void {
     if (n <= 0 || channels.length === 0) return;
     this.frames += n;
     if (this.frames > this.maxFrames) throw this.tooLong(this.frames / this.rate);
     if (this.frames > this.declaredFrames) throw this.lied();
     this.signal?.throwIfAborted();
     this.keep(this.resampler.push(downmix(channels, n)));
-    await yieldTurn();
   }
 
   samples(): Float32Array {
@@ -177,11 +173,11 @@ class Collector {
 }
 
 /** Reads interleaved PCM or float WAV sample bytes a block at a time. */
-async function decodeWavPcm(
+function decodeWavPcm(
   bytes: Uint8Array,
   l: { audioFormat: number; bitsPerSample: number; blockAlign: number; channels: number; dataOffset: number; dataBytes: number },
   sink: Collector,
-): Promise<void> {
+): void {
   const { channels: nch, blockAlign, bitsPerSample: bits } = l;
   const isFloat = l.audioFormat === 3;
   const width = Math.ceil(bits / 8);
@@ -206,12 +202,12 @@ async function decodeWavPcm(
       const o = (f0 + i) * blockAlign;
       for (let c = 0; c < nch; c++) chans[c]![i] = read(o + c * width);
     }
-    await sink.push(chans, n);
+    sink.push(chans, n);
   }
 }
 
 /** WAV: PCM and float directly; A-law, mu-law and IMA ADPCM expanded to 16-bit PCM first. */
-async function decodeWav(bytes: Uint8Array, sink: Collector): Promise<void> {
+function decodeWav(bytes: Uint8Array, sink: Collector): void {
   const l = readWavHeader(bytes);
   if (l.audioFormat === 1 || l.audioFormat === 3) return decodeWavPcm(bytes, l, sink);
   if (![6, 7, 17].includes(l.audioFormat)) throw new HeaderError(`unsupported WAV encoding ${l.audioFormat}`);
@@ -248,23 +244,23 @@ async function decodeCompressed(format: 'mp3' | 'ogg' | 'flac', bytes: Uint8Arra
   const d: StreamDecoder = format === 'mp3' ? new MPEGDecoder() : format === 'flac' ? new FLACDecoder() : new OggVorbisDecoder();
   await d.ready;
   let errors = 0;
-  const take = async (r: WasmDecoded) => {
+  const take = (r: WasmDecoded) => {
     errors += r.errors.length;
     if (r.samplesDecoded > 0 && r.sampleRate !== header.sampleRate)
       throw new HeaderError(`the stream changes rate from ${header.sampleRate} to ${r.sampleRate} Hz`);
-    await sink.push(r.channelData, r.samplesDecoded);
+    sink.push(r.channelData, r.samplesDecoded);
   };
   try {
     let feed: number = FEED.start;
     for (let at = 0; at < bytes.length;) {
       const before = sink.frames;
-      await take(await d.decode(bytes.subarray(at, at + feed)));
+      take(await d.decode(bytes.subarray(at, at + feed)));
       at += feed;
       const made = sink.frames - before;
       if (made < FEED.targetFrames / 2) feed = Math.min(FEED.max, feed * 2);
       else if (made > FEED.targetFrames * 2) feed = Math.max(FEED.min, feed >> 1);
     }
-    if (d.flush) await take(await d.flush());
+    if (d.flush) take(await d.flush());
   } finally {
     d.free();
   }
@@ -350,7 +346,7 @@ export async function decodeAudio(
       () => bad(`it decodes to more than the ${header.seconds!.toFixed(1)} s its header declares`),
     );
     try {
-      if (format === 'wav') await decodeWav(bytes, sink);
+      if (format === 'wav') decodeWav(bytes, sink);
       else await decodeCompressed(format, bytes, header, sink);
     } catch (e) {
       if (e instanceof ServerError) throw e;

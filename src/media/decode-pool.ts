@@ -9,7 +9,8 @@
  * its job runs has its thread terminated, which stops the decode at once; a fresh thread replaces
  * it for the next job.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../process/worker-thread.js';
 import type { Config } from '../config/config.js';
 import { ServerError, fromErrorData, type ErrorData } from '../errors.js';
 import type { AudioHeader } from './audio-header.js';
@@ -34,16 +35,6 @@ interface Job {
   signal: AbortSignal | undefined;
   resolve(r: DecodeReply): void;
   reject(e: unknown): void;
-}
-
-/** Starts a thread: compiled JS directly, TypeScript sources (tests, tsx) through tsx. */
-function startThread(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./decode-worker.ts', here).href;
-    return new Worker(`import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`, { eval: true });
-  }
-  return new Worker(new URL('./decode-worker.js', here));
 }
 
 export class MediaDecoders {
@@ -82,7 +73,7 @@ export class MediaDecoders {
         continue;
       }
       this.running++;
-      this.run(this.idle.pop() ?? startThread(), j);
+      this.run(this.idle.pop() ?? startWorkerThread(import.meta.url, 'decode-worker'), j);
     }
   }
 
