@@ -119,26 +119,35 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-/** Responses that are event streams (the SDK sets their headers through writeHead, which getHeader cannot see). */
-const eventStreams = new WeakSet<ServerResponse>();
-const isEventStream = (res: ServerResponse) => eventStreams.has(res) && !res.writableEnded;
+/**
+ * Which responses are event streams (the SDK sets their headers through writeHead, which
+ * getHeader cannot see), and the `retry` hint that tells their clients to reconnect.
+ */
+class EventStreams {
+  private readonly streams = new WeakSet<ServerResponse>();
 
-/** Notes whether `res` becomes an event stream when its head is written. */
-function watchHead(res: ServerResponse): void {
-  const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
-  res.writeHead = ((...args: unknown[]) => {
-    const headers = args.find((a) => a !== null && typeof a === 'object' && !Array.isArray(a)) as Record<string, unknown> | undefined;
-    const type = headers && Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
-    if (String(type ?? '').includes('text/event-stream')) eventStreams.add(res);
-    return writeHead(...args);
-  }) as ServerResponse['writeHead'];
-}
+  /** Notes whether `res` becomes an event stream when its head is written. */
+  watch(res: ServerResponse): void {
+    const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      const headers = args.find((a) => a !== null && typeof a === 'object' && !Array.isArray(a)) as Record<string, unknown> | undefined;
+      const type = headers && Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+      if (String(type ?? '').includes('text/event-stream')) this.streams.add(res);
+      return writeHead(...args);
+    }) as ServerResponse['writeHead'];
+  }
 
-/** Ends a response; an event stream first gets a `retry` hint, so its client reconnects. */
-function endStream(res: ServerResponse): void {
-  if (res.writableEnded || res.destroyed) return;
-  if (isEventStream(res)) res.write(`retry: ${RETRY_HINT_MS}\n\n`);
-  res.end();
+  /** Writes the reconnect hint on an open event stream (between events). */
+  hint(res: ServerResponse): void {
+    if (this.streams.has(res) && !res.writableEnded) res.write(`retry: ${RETRY_HINT_MS}\n\n`);
+  }
+
+  /** Ends a response; an event stream gets the hint first. */
+  end(res: ServerResponse): void {
+    if (res.writableEnded || res.destroyed) return;
+    this.hint(res);
+    res.end();
+  }
 }
 
 /** Starts the HTTP server on the configured host and port. */
@@ -155,6 +164,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const audit = logger.child({ audit: true });
   const posts = new Set<InFlight>();
   const streams = new Set<ServerResponse>();
+  const eventStreams = new EventStreams();
   let closing = false;
 
   // Rate-limit refusals are audited once per client per interval with a count of the rest: a
@@ -363,7 +373,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
 
   const http = createHttpServer((req, res) => {
     // Work in flight = POSTs (GET streams are long-lived listeners, not work).
-    watchHead(res);
+    eventStreams.watch(res);
     const flight: InFlight | undefined = req.method === 'POST' ? { res, ids: [] } : undefined;
     if (flight) posts.add(flight);
     res.on('close', () => {
@@ -400,7 +410,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
     const { res } = flight;
     if (res.writableEnded) return;
     // The hint goes first: the transport ends the stream as soon as its last request is answered.
-    if (isEventStream(res)) res.write(`retry: ${RETRY_HINT_MS}\n\n`);
+    eventStreams.hint(res);
     if (flight.transport && flight.ids.length > 0) await flight.transport.giveUp(flight.ids, err);
     // The transport ends the stream once every request on it is answered; end it if it did not.
     setTimeout(() => {
@@ -408,7 +418,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       if (!res.headersSent) {
         const e = new HttpError(err.code, err.message, { retryAfterMs: err.retryAfterMs ?? RETRY_HINT_MS });
         send(res, e.status, e.body(), e.headers);
-      } else endStream(res);
+      } else eventStreams.end(res);
     }, 50).unref();
   }
 
@@ -450,7 +460,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
         retryAfterMs: RETRY_HINT_MS,
       });
       await Promise.all(left.map((f) => giveUp(f, gone)));
-      for (const s of streams) endStream(s);
+      for (const s of streams) eventStreams.end(s);
       await new Promise((r) => setTimeout(r, 100));
       await sessions.closeAll();
       http.closeAllConnections();
