@@ -13,6 +13,8 @@ import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolResults } from './mcp/results.js';
+import { buildTasks } from './tasks/index.js';
+import type { TaskDeps } from './tasks/deps.js';
 import { checkSdkInternals } from './mcp/sdk-internals.js';
 import { MediaBudget } from './media/budget.js';
 import { MediaDecoders } from './media/decode-pool.js';
@@ -108,22 +110,22 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }
   const benchmark = new Benchmarker({ config, registry, backend, loader });
+  const taskDeps: TaskDeps = {
+    config,
+    logger,
+    registry,
+    loader,
+    executor,
+    hardware,
+    metrics,
+    benchmark,
+    breakers,
+    cache,
+    mediaBudget,
+    mediaDecoders,
+  };
   return {
-    deps: {
-      config,
-      logger,
-      registry,
-      loader,
-      executor,
-      hardware,
-      metrics,
-      benchmark,
-      breakers,
-      cache,
-      mediaBudget,
-      mediaDecoders,
-      results: new ToolResults(),
-    },
+    deps: { ...taskDeps, tasks: buildTasks(taskDeps), results: new ToolResults() },
     close: async () => {
       breakers.shutdown();
       await mediaDecoders.close();

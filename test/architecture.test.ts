@@ -1,7 +1,7 @@
 /**
- * Import direction: transports -> mcp -> runtime and resilience -> backends; skills, hardware, config, process,
- * media, vectors and errors are leaves. Only media/ decodes images and audio (sharp, the audio decoders). Only backend files import transformers.js or onnxruntime-node, and
- * nothing below mcp/ imports the MCP SDK.
+ * Import direction: transports -> (mcp | rest) -> tasks -> runtime and resilience -> backends; skills, hardware,
+ * config, process, media, vectors and errors are leaves. mcp and rest never import each other. Only media/ decodes images and audio (sharp, the audio decoders). Only backend files import transformers.js or onnxruntime-node, and
+ * nothing below the front doors imports the MCP SDK.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ describe('architecture', () => {
     }
   });
 
-  it('nothing below mcp/ imports the MCP SDK', () => {
+  it('nothing below the front doors imports the MCP SDK', () => {
     for (const f of src) {
       if (['mcp', 'transports', 'cli', 'app'].includes(layer(f))) continue;
       for (const i of imports(f)) expect(i, f).not.toMatch(/^@modelcontextprotocol\/sdk/);
@@ -62,9 +62,11 @@ describe('architecture', () => {
   it('layers import only downwards', () => {
     const allowed: Record<string, string[]> = {
       cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors', 'version'],
-      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'media', 'runtime', 'resilience', 'skills', 'errors', 'process'],
-      transports: ['app', 'mcp', 'errors', 'logger', 'config'],
-      mcp: ['mcp', 'version', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],
+      app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'tasks', 'media', 'runtime', 'resilience', 'skills', 'errors', 'process'],
+      transports: ['app', 'mcp', 'rest', 'tasks', 'errors', 'logger', 'config'],
+      mcp: ['mcp', 'tasks', 'version', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors'],
+      rest: ['rest', 'tasks', 'version', 'runtime', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
+      tasks: ['tasks', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],
       media: ['media', 'config', 'errors', 'process'],
       runtime: ['runtime', 'resilience', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
       resilience: ['resilience', 'errors'],

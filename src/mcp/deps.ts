@@ -1,37 +1,15 @@
 /**
  * @module mcp/deps
- * What the MCP layer needs from the runtime, built once per process by app.ts and shared by
- * every transport (so stdio and HTTP see one registry, loader and executor).
+ * What the MCP layer needs: the task layer's dependencies and task set, plus the tool-result
+ * maker (which remembers result JSON for the stdio transport). Built once per process by app.ts.
  */
-import type { Config } from '../config/config.js';
-import type { HardwareInfo } from '../hardware/probe.js';
-import type { Logger } from '../logger.js';
-import type { MediaBudget } from '../media/budget.js';
-import type { MediaDecoders } from '../media/decode-pool.js';
-import type { Benchmarker } from '../runtime/benchmark.js';
-import type { Breakers } from '../resilience/breaker.js';
-import type { ResponseCache } from '../resilience/cache.js';
-import type { Executor } from '../runtime/executor.js';
-import type { ModelLoader } from '../runtime/loader.js';
-import type { RuntimeMetrics } from '../runtime/metrics.js';
-import type { Registry } from '../skills/registry.js';
+import type { TaskDeps } from '../tasks/deps.js';
+import type { TaskSet } from '../tasks/index.js';
 import type { ToolResults } from './results.js';
 
-export interface ServerDeps {
-  config: Config;
-  logger: Logger;
-  registry: Registry;
-  loader: ModelLoader;
-  executor: Executor;
-  hardware: HardwareInfo;
-  metrics: RuntimeMetrics;
-  benchmark: Benchmarker;
-  breakers: Breakers;
-  cache: ResponseCache;
-  /** Decoded media bytes in flight (media/budget.ts). */
-  mediaBudget: MediaBudget;
-  /** Media decoding threads (media/decode-pool.ts). */
-  mediaDecoders: MediaDecoders;
+export interface ServerDeps extends TaskDeps {
+  /** The tasks, built once from the registry. */
+  tasks: TaskSet;
   /** Makes tool results; remembers their JSON for the stdio transport. */
   results: ToolResults;
 }

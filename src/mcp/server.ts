@@ -10,7 +10,7 @@ import type { ServerDeps } from './deps.js';
 import { VERSION } from '../version.js';
 import { registerResources } from './resources/index.js';
 import { fail, fromSdkMessage } from './results.js';
-import { registerTools } from './tools/index.js';
+import { registerTools } from './tools/register.js';
 import { mapSdkToolErrors, skipOutputRevalidation } from './sdk-internals.js';
 
 /** A server and how to close it. */

@@ -15,7 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
 import { createServer } from '../../src/mcp/server.js';
-import { ADMIN_SCOPE, INFER_SCOPE } from '../../src/mcp/scopes.js';
+import { ADMIN_SCOPE, INFER_SCOPE } from '../../src/tasks/scopes.js';
 import { errorOf, makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
 import { PAGE, SPEECH } from '../helpers/media.js';
 

@@ -8,7 +8,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
-import { READ_SCOPE, requireScope } from '../scopes.js';
+import { READ_SCOPE, requireScope } from '../../tasks/scopes.js';
 
 const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
 

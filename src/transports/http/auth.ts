@@ -7,7 +7,7 @@
  * Bearer JWTs (jose) are verified with a shared HS256 secret or a local JWKS file. The accepted
  * algorithms are pinned (HS256 for a secret; asymmetric ones only for a JWKS, so a public key is
  * never used as an HMAC secret), and `exp` is required unless --jwt-allow-no-exp. Their
- * `scope`/`scp` claims carry the scopes of mcp/scopes.ts; API keys carry all of them.
+ * `scope`/`scp` claims carry the scopes of tasks/scopes.ts; API keys carry all of them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Config } from '../../config/config.js';
-import { ADMIN_SCOPE, INFER_SCOPE, METRICS_SCOPE, READ_SCOPE } from '../../mcp/scopes.js';
+import { ADMIN_SCOPE, INFER_SCOPE, METRICS_SCOPE, READ_SCOPE } from '../../tasks/scopes.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

@@ -21,7 +21,7 @@ import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/tran
 import type { App } from '../../app.js';
 import { ServerError } from '../../errors.js';
 import { fail } from '../../mcp/results.js';
-import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../mcp/scopes.js';
+import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
 import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { AuthError, Authenticator } from './auth.js';

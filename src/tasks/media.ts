@@ -1,18 +1,18 @@
 /**
- * @module mcp/tools/media
+ * @module tasks/media
  * The media arguments vision and audio tools share: `image` / `audio` (a path, URL or data:
  * URI) or `image_base64` / `audio_base64`, exactly one of each pair, decoded under the
  * configured limits (media/).
  */
 import { z } from 'zod';
-import type { Config } from '../../config/config.js';
-import { ServerError } from '../../errors.js';
-import type { AudioSamples, ImagePixels } from '../../backends/types.js';
-import { probeAudio, type DecodedAudio } from '../../media/audio.js';
-import type { MediaDecoders } from '../../media/decode-pool.js';
-import type { MediaBudget } from '../../media/budget.js';
-import { DECODE_BYTES_PER_PIXEL, probeImage } from '../../media/image.js';
-import { decodeBase64, loadMedia } from '../../media/source.js';
+import type { Config } from '../config/config.js';
+import { ServerError } from '../errors.js';
+import type { AudioSamples, ImagePixels } from '../backends/types.js';
+import { probeAudio, type DecodedAudio } from '../media/audio.js';
+import type { MediaDecoders } from '../media/decode-pool.js';
+import type { MediaBudget } from '../media/budget.js';
+import { DECODE_BYTES_PER_PIXEL, probeImage } from '../media/image.js';
+import { decodeBase64, loadMedia } from '../media/source.js';
 
 const SOURCES =
   'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';

@@ -1,20 +1,19 @@
 /**
- * @module mcp/tools/unload-model
+ * @module tasks/unload-model
  * `unload_model`: frees a loaded model. A model with requests in flight is unloaded as soon as
  * they finish (`deferred`); nothing in flight is lost.
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ServerDeps } from '../deps.js';
-import { ADMIN_SCOPE } from '../scopes.js';
+import type { TaskDeps } from './deps.js';
+import { ADMIN_SCOPE } from './scopes.js';
 import { modelField, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
-import { TASKS } from '../../skills/schema.js';
+import { defineTask, type AnyTask } from './task.js';
+import { TASKS } from '../skills/schema.js';
 
-export function registerUnloadModelTool(server: McpServer, deps: ServerDeps): void {
+export function unloadModelTask(deps: TaskDeps): AnyTask | undefined {
   const names = deps.registry.skills.map((s) => s.skill.name);
-  if (names.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (names.length === 0) return undefined;
+  return defineTask({
     name: 'unload_model',
     title: 'Unload model',
     description: 'Unload a model to free memory. Work in flight finishes first. For operators.',

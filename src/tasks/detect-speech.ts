@@ -1,23 +1,22 @@
 /**
- * @module mcp/tools/detect-speech
+ * @module tasks/detect-speech
  * `detect_speech`: where people speak in a recording, as [start, end] spans in seconds, from
  * Silero VAD with its reference segmentation (hysteresis thresholds, minimum silence and
  * speech durations, padding).
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { VadParams } from '../../backends/types.js';
-import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import type { VadParams } from '../backends/types.js';
+import { VAD_DEFAULTS } from '../backends/onnx/tasks.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 import { withAudio, audioFields, inlineMedia } from './media.js';
 
-export function registerDetectSpeechTool(server: McpServer, deps: ServerDeps): void {
+export function detectSpeechTask(deps: TaskDeps): AnyTask | undefined {
   const models = modelsFor(deps.registry, ['voice-activity-detection']);
-  if (models.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (models.length === 0) return undefined;
+  return defineTask({
     name: 'detect_speech',
     title: 'Find speech in audio',
     description:

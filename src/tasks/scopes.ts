@@ -1,5 +1,5 @@
 /**
- * @module mcp/scopes
+ * @module tasks/scopes
  * Authorization scopes. Over HTTP, callers carry scopes (API keys have all; JWTs their `scope`
  * claim); calls check them here. stdio callers are the local user and need none.
  *

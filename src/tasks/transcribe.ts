@@ -1,20 +1,19 @@
 /**
- * @module mcp/tools/transcribe
+ * @module tasks/transcribe
  * `transcribe`: speech to text with Whisper-family models. Long audio is cut into overlapping
  * windows (chunk_length_s, stride_length_s) and stitched; segments carry timestamps; `language`
  * and `task` (transcribe | translate to English) pass through. With `vad`, Silero VAD finds the
  * speech first and only those spans are transcribed (silence is skipped, not hallucinated over).
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { SpeechSegment, TranscribeOutput } from '../../backends/types.js';
-import { ServerError } from '../../errors.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import type { SpeechSegment, TranscribeOutput } from '../backends/types.js';
+import { ServerError } from '../errors.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 import { withAudio, audioFields, inlineMedia } from './media.js';
-import { VAD_DEFAULTS } from '../../backends/onnx/tasks.js';
+import { VAD_DEFAULTS } from '../backends/onnx/tasks.js';
 
 /** Speech spans closer than this are transcribed together (s). */
 const MERGE_GAP_S = 1;
@@ -30,11 +29,11 @@ export function groupSegments(segments: SpeechSegment[], maxS: number): SpeechSe
   return out;
 }
 
-export function registerTranscribeTool(server: McpServer, deps: ServerDeps): void {
+export function transcribeTask(deps: TaskDeps): AnyTask | undefined {
   const models = modelsFor(deps.registry, ['automatic-speech-recognition']);
-  if (models.length === 0) return;
+  if (models.length === 0) return undefined;
   const vadModels = modelsFor(deps.registry, ['voice-activity-detection']);
-  registerTaskTool(server, deps, {
+  return defineTask({
     name: 'transcribe',
     title: 'Transcribe speech',
     description:

@@ -1,22 +1,21 @@
 /**
- * @module mcp/tools/generate
+ * @module tasks/generate
  * `generate`: text generation from a prompt or chat messages (rendered with the model's chat
  * template), greedy by default, seeded sampling on request, stop strings, and streaming of each
- * new piece of text as an MCP progress notification when the client sends a progress token.
+ * new piece of text to the caller's stream (MCP progress notifications, REST server-sent events).
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ServerError } from '../../errors.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import { ServerError } from '../errors.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { checkTexts, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 
-export function registerGenerateTool(server: McpServer, deps: ServerDeps): void {
+export function generateTask(deps: TaskDeps): AnyTask | undefined {
   const models = modelsFor(deps.registry, ['text-generation', 'text2text-generation']);
-  if (models.length === 0) return;
+  if (models.length === 0) return undefined;
   const lim = deps.config.limits;
-  registerTaskTool(server, deps, {
+  return defineTask({
     name: 'generate',
     title: 'Generate text',
     description:
@@ -89,7 +88,7 @@ export function registerGenerateTool(server: McpServer, deps: ServerDeps): void 
     cacheable: (args) => !args.do_sample || args.seed !== undefined,
     handler: async (args, ctx) => {
       const skill = skillFor(deps.registry, args.model, ['text-generation', 'text2text-generation']);
-      const send = ctx.progress;
+      const send = ctx.stream;
       const out = await deps.executor.run(
         args.model,
         {

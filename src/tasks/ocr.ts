@@ -1,21 +1,20 @@
 /**
- * @module mcp/tools/ocr
+ * @module tasks/ocr
  * `ocr`: reads the text in an image with PaddleOCR (detection, orientation, recognition).
  * Returns lines in reading order with their confidence and box, and the full text.
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
-import { DET_DEFAULTS, OCR_UNCLIP_RATIO } from '../../backends/onnx/tasks.js';
+import { DET_DEFAULTS, OCR_UNCLIP_RATIO } from '../backends/onnx/tasks.js';
 
-export function registerOcrTool(server: McpServer, deps: ServerDeps): void {
+export function ocrTask(deps: TaskDeps): AnyTask | undefined {
   const models = modelsFor(deps.registry, ['ocr']);
-  if (models.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (models.length === 0) return undefined;
+  return defineTask({
     name: 'ocr',
     title: 'Read text in an image',
     description:

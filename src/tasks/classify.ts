@@ -1,34 +1,33 @@
 /**
- * @module mcp/tools/classify
+ * @module tasks/classify
  * `classify`: text classification (sentiment and other label sets from the model's id2label),
  * for one text or many, and image classification: a fixed label set (ViT-style models) or
  * zero-shot with candidate labels (CLIP-style models).
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ServerError } from '../../errors.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import { ServerError } from '../errors.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 
 /** Candidate labels per zero-shot call, at most. */
 const MAX_LABELS = 100;
 
-export function registerClassifyTool(server: McpServer, deps: ServerDeps): void {
+export function classifyTask(deps: TaskDeps): AnyTask | undefined {
   const textModels = modelsFor(deps.registry, ['text-classification']);
   const imageModels = modelsFor(deps.registry, ['image-classification']);
   const zeroShotModels = modelsFor(deps.registry, ['zero-shot-image-classification']);
   const models = [...new Set([...textModels, ...imageModels, ...zeroShotModels])];
-  if (models.length === 0) return;
+  if (models.length === 0) return undefined;
   const defaults = [
     textModels[0] && `${textModels[0]} for text`,
     imageModels[0] && `${imageModels[0]} for images`,
     zeroShotModels[0] && `${zeroShotModels[0]} for images with candidate_labels`,
   ].filter(Boolean);
   const LabelScore = z.object({ label: z.string().describe('Label name.'), score: z.number().describe('Probability, 0..1.') });
-  registerTaskTool(server, deps, {
+  return defineTask({
     name: 'classify',
     title: 'Classify text or images',
     description:

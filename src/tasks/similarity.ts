@@ -1,22 +1,21 @@
 /**
- * @module mcp/tools/similarity
+ * @module tasks/similarity
  * `similarity`: ranks documents against a query (or scores text pairs) by cosine similarity of
  * their embeddings, returning scores sorted by rank instead of vectors that flood an agent's
  * context.
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ServerError } from '../../errors.js';
-import { cosine } from '../../vectors.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import { ServerError } from '../errors.js';
+import { cosine } from '../vectors.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 
-export function registerSimilarityTool(server: McpServer, deps: ServerDeps): void {
+export function similarityTask(deps: TaskDeps): AnyTask | undefined {
   const models = modelsFor(deps.registry, ['feature-extraction']);
-  if (models.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (models.length === 0) return undefined;
+  return defineTask({
     name: 'similarity',
     title: 'Rank by similarity',
     description: 'Rank documents by semantic similarity to a query (or score text pairs). Returns cosine scores, best first.',

@@ -1,20 +1,19 @@
 /**
- * @module mcp/tools/benchmark-model
+ * @module tasks/benchmark-model
  * `benchmark_model`: latency and throughput of a model on each usable device (operators).
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { DEVICES } from '../../skills/schema.js';
-import { TASKS } from '../../skills/schema.js';
-import type { ServerDeps } from '../deps.js';
-import { ADMIN_SCOPE } from '../scopes.js';
+import { DEVICES } from '../skills/schema.js';
+import { TASKS } from '../skills/schema.js';
+import type { TaskDeps } from './deps.js';
+import { ADMIN_SCOPE } from './scopes.js';
 import { modelField, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 
-export function registerBenchmarkModelTool(server: McpServer, deps: ServerDeps): void {
+export function benchmarkModelTask(deps: TaskDeps): AnyTask | undefined {
   const names = deps.registry.skills.map((s) => s.skill.name);
-  if (names.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (names.length === 0) return undefined;
+  return defineTask({
     name: 'benchmark_model',
     title: 'Benchmark model',
     description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",

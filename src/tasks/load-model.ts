@@ -1,20 +1,19 @@
 /**
- * @module mcp/tools/load-model
+ * @module tasks/load-model
  * `load_model`: loads a skill's model ahead of use (operators warm models this way). Sends load
  * progress notifications when the client gives a progress token.
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ServerDeps } from '../deps.js';
-import { ADMIN_SCOPE } from '../scopes.js';
+import type { TaskDeps } from './deps.js';
+import { ADMIN_SCOPE } from './scopes.js';
 import { modelField, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
-import { TASKS } from '../../skills/schema.js';
+import { defineTask, type AnyTask } from './task.js';
+import { TASKS } from '../skills/schema.js';
 
-export function registerLoadModelTool(server: McpServer, deps: ServerDeps): void {
+export function loadModelTask(deps: TaskDeps): AnyTask | undefined {
   const names = deps.registry.skills.map((s) => s.skill.name);
-  if (names.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (names.length === 0) return undefined;
+  return defineTask({
     name: 'load_model',
     title: 'Load model',
     description: 'Load a model into memory now, so later calls do not wait for it. For operators.',

@@ -1,27 +1,26 @@
 /**
- * @module mcp/tools/detect
+ * @module tasks/detect
  * `detect`: finds things in an image. Objects (DETR-family models: labels, scores, pixel boxes)
  * or text regions (PaddleOCR's DB detector: one box per line, with the rotated quadrilateral).
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
-import { DET_DEFAULTS } from '../../backends/onnx/tasks.js';
-import { ServerError } from '../../errors.js';
+import { DET_DEFAULTS } from '../backends/onnx/tasks.js';
+import { ServerError } from '../errors.js';
 
-export function registerDetectTool(server: McpServer, deps: ServerDeps): void {
+export function detectTask(deps: TaskDeps): AnyTask | undefined {
   const objectModels = modelsFor(deps.registry, ['object-detection']);
   const textModels = modelsFor(deps.registry, ['text-detection']);
   const models = [...objectModels, ...textModels.filter((m) => !objectModels.includes(m))];
-  if (models.length === 0) return;
+  if (models.length === 0) return undefined;
   const Box = z
     .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
     .describe('Axis-aligned box in pixels of the original image.');
-  registerTaskTool(server, deps, {
+  return defineTask({
     name: 'detect',
     title: 'Detect objects or text',
     description:

@@ -1,16 +1,15 @@
 /**
- * @module mcp/tools/embed
+ * @module tasks/embed
  * `embed`: sentence embeddings, as float arrays or OpenAI-style base64 of little-endian float32,
  * optionally truncated to `dimensions` and renormalised.
  */
 import { z } from 'zod';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ServerError } from '../../errors.js';
-import { normalizeInPlace, toJsonFloats } from '../../vectors.js';
-import type { ServerDeps } from '../deps.js';
-import { INFER_SCOPE } from '../scopes.js';
+import { ServerError } from '../errors.js';
+import { normalizeInPlace, toJsonFloats } from '../vectors.js';
+import type { TaskDeps } from './deps.js';
+import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
-import { registerTaskTool } from './register.js';
+import { defineTask, type AnyTask } from './task.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
 export function toBase64(v: Float32Array): string {
@@ -25,10 +24,10 @@ export function truncate(v: Float32Array, dims: number, normalize: boolean): Flo
   return normalize ? normalizeInPlace(out) : out;
 }
 
-export function registerEmbedTool(server: McpServer, deps: ServerDeps): void {
+export function embedTask(deps: TaskDeps): AnyTask | undefined {
   const models = modelsFor(deps.registry, ['feature-extraction']);
-  if (models.length === 0) return;
-  registerTaskTool(server, deps, {
+  if (models.length === 0) return undefined;
+  return defineTask({
     name: 'embed',
     title: 'Embed texts',
     description:

@@ -1,0 +1,132 @@
+/**
+ * @module tasks/task
+ * The one call path of every task, whichever front door it came through (an MCP tool, a REST
+ * route, the CLI): scope check, argument checks, response cache, deadline, then the task's own
+ * work, and a typed result or a `ServerError`. A task is data, a {@link TaskSpec}; front doors
+ * call {@link runTask} and never repeat its steps, so none can forget a scope or a deadline.
+ */
+import { z } from 'zod';
+import type { ToolName } from '../config/config.js';
+import { ServerError } from '../errors.js';
+import type { Priority } from '../runtime/batcher.js';
+import type { RunOptions } from '../runtime/executor.js';
+import { cached, withDeadline } from './common.js';
+import type { TaskDeps } from './deps.js';
+import { requireScope } from './scopes.js';
+
+/** A status channel: each call reports a phase or a piece of text. */
+export type Progress = (message: string, total?: number) => void;
+
+/** Model-load progress (download per file, session creation). */
+export type LoadProgress = NonNullable<RunOptions['onLoadProgress']>;
+
+/** What a front door passes with a call. */
+export interface CallOptions {
+  /** The caller's credentials; undefined for the local user (stdio, CLI), who needs no scope. */
+  auth?: { scopes: string[]; clientId?: string | undefined } | undefined;
+  /** Fires when the caller goes away or cancels. */
+  signal: AbortSignal;
+  priority?: Priority | undefined;
+  /** A deadline the caller asks for, in ms; it can only shorten `--deadline`. */
+  timeoutMs?: number | undefined;
+  /** false: do not serve or store this call in the response cache. */
+  cache?: boolean | undefined;
+  /** Status messages (load phases, streamed text) for callers that show progress. */
+  progress?: Progress | undefined;
+  /** Generated text as it comes (text generation). */
+  stream?: ((piece: string) => void) | undefined;
+  /** Model-load progress. */
+  onLoadProgress?: LoadProgress | undefined;
+}
+
+/** What a handler gets besides its arguments. */
+export interface TaskContext {
+  /** Fires on cancellation or at the deadline. */
+  signal: AbortSignal;
+  priority: Priority;
+  progress: Progress | undefined;
+  stream: ((piece: string) => void) | undefined;
+  onLoadProgress: LoadProgress | undefined;
+  /** Who called (`local` over stdio), for the audit log. */
+  client: string;
+  /** The executor's run options for this call: signal, priority, load progress. */
+  run: RunOptions;
+}
+
+/** Behaviour hints for clients (the MCP tool annotations). */
+export interface TaskHints {
+  title: string;
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** A task: its description, its argument and result schemas, the scope it needs, and its work. */
+export interface TaskSpec<I extends z.ZodRawShape, O extends z.ZodRawShape, A extends Record<string, unknown> & { model: string }> {
+  name: ToolName;
+  title: string;
+  description: string;
+  inputSchema: I;
+  outputSchema: O;
+  annotations: TaskHints;
+  /** The scope the caller needs (tasks/scopes.ts). */
+  scope: string;
+  /**
+   * Checks that need no model run (model lookup, limits, argument combinations), returning the
+   * arguments the call runs with (e.g. with a default model resolved); they key the cache.
+   */
+  prepare: (args: z.infer<z.ZodObject<I>>) => A;
+  /** Whether the same arguments always give the same answer, so the response cache may serve it. */
+  cacheable: (args: A) => boolean;
+  /** The work, under the deadline. */
+  handler: (args: A, ctx: TaskContext) => Promise<Record<string, unknown>>;
+}
+
+/** Any task, as the front doors see it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTask = TaskSpec<any, any, any>;
+
+/** Declares a task (the identity; it lets TypeScript infer the argument types). */
+export function defineTask<I extends z.ZodRawShape, O extends z.ZodRawShape, A extends Record<string, unknown> & { model: string }>(
+  spec: TaskSpec<I, O, A>,
+): AnyTask {
+  return spec;
+}
+
+/** Validates raw arguments against a task's schema; failures are `invalid_input` naming the field. */
+export function parseArgs(task: AnyTask, raw: unknown): Record<string, unknown> {
+  const parsed = z
+    .object(task.inputSchema)
+    .strict()
+    .safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`);
+  throw new ServerError('invalid_input', `invalid arguments for ${task.name}: ${first.join('; ')}`);
+}
+
+/** Runs a task on validated arguments. */
+export async function runTask(
+  deps: TaskDeps,
+  task: AnyTask,
+  args: Record<string, unknown>,
+  call: CallOptions,
+): Promise<Record<string, unknown>> {
+  requireScope(call.auth, task.scope);
+  const prepared = task.prepare(args) as Record<string, unknown> & { model: string };
+  return cached(deps, task.name, prepared, task.cacheable(prepared) && call.cache !== false, () =>
+    withDeadline(deps.config, call, (signal) => {
+      const priority = call.priority ?? 'normal';
+      const run: RunOptions = { signal, priority, onLoadProgress: call.onLoadProgress };
+      return task.handler(prepared, {
+        signal,
+        priority,
+        progress: call.progress,
+        stream: call.stream,
+        onLoadProgress: call.onLoadProgress,
+        client: call.auth?.clientId ?? 'local',
+        run,
+      });
+    }),
+  );
+}
