@@ -168,7 +168,7 @@ export const ERROR_CATALOG = {
   },
   overloaded: {
     retryable: true,
-    http: 503,
+    http: 429,
     meaning: 'The request queue is full.',
     action: 'Retry after the hinted delay.',
   },

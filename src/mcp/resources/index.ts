@@ -9,34 +9,9 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { READ_SCOPE, requireScope } from '../../tasks/scopes.js';
+import { skillView } from '../../tasks/views.js';
 
 const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
-
-function skillView(deps: ServerDeps, name: string) {
-  const reg = deps.registry.get(name);
-  if (!reg) return undefined;
-  const s = reg.skill;
-  const st = deps.loader.status(name);
-  return {
-    name: s.name,
-    family: s.family,
-    architecture: s.architecture,
-    tasks: s.tasks,
-    default_for: s.default_for,
-    description: s.description,
-    model: s.model,
-    device: s.device ?? null,
-    batch: s.batch,
-    builtin: reg.builtin,
-    file: reg.file,
-    status: st.status,
-    circuit_breaker: deps.breakers.state(name),
-    ...(st.error ? { error: st.error } : {}),
-    ...(s.license ? { license: s.license } : {}),
-    ...(s.attribution ? { attribution: s.attribution } : {}),
-    loaded: deps.loader.list().find((m) => m.model === name) ?? null,
-  };
-}
 
 export function registerResources(server: McpServer, deps: ServerDeps): void {
   server.registerResource(

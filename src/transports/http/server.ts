@@ -1,8 +1,8 @@
 /**
  * @module transports/http/server
  * MCP over streamable HTTP at `/mcp` (stateful sessions by default, `--stateless` for replicas
- * behind a load balancer), plus `/health` (liveness), `/ready` (readiness) and `/metrics`
- * (Prometheus). Every request passes the edge checks of checks.ts in order: Host, Origin/CORS,
+ * behind a load balancer), the REST routes of rest/ (OpenAI, TEI, task routes, `/openapi.json`,
+ * `/docs`), plus `/health` (liveness), `/ready` (readiness) and `/metrics` (Prometheus). Every request passes the edge checks of checks.ts in order: Host, Origin/CORS,
  * failed-auth throttle, authentication, body limit, per-message rate limit, method scopes; then
  * the route table hands it on. All sessions share the process's one registry, loader and executor.
  *
@@ -19,7 +19,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { App } from '../../app.js';
-import { ServerError } from '../../errors.js';
+import { ServerError, toServerError } from '../../errors.js';
 import { fail } from '../../mcp/results.js';
 import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
@@ -27,6 +27,7 @@ import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { AuthError, Authenticator } from './auth.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, clientOf, messagesIn, readBody } from './checks.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
+import { RestRoutes, errorReply, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
 
 /** A running HTTP server. */
 export interface HttpServer {
@@ -111,6 +112,8 @@ interface InFlight {
   res: ServerResponse;
   transport?: TrackedTransport;
   ids: Array<string | number>;
+  /** A REST request: how to stop its work, and the error shape its client reads. */
+  rest?: { abort: (err: ServerError) => void; style: ErrorStyle };
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -180,6 +183,8 @@ export async function startHttp(app: App): Promise<HttpServer> {
     audit.warn({ event: 'rate_limited', client, messages, refusedSinceLastLine: last?.suppressed ?? 0 }, 'rate limit hit');
     limitLog.set(client, { at: now, suppressed: 0 });
   };
+
+  const rest = new RestRoutes(app.deps, auth.enabled);
 
   const ready = (): boolean => config.preload.every((m) => loader.status(m).status === 'loaded');
 
@@ -321,6 +326,54 @@ export async function startHttp(app: App): Promise<HttpServer> {
     return serve(transport, req, res, body, flight);
   };
 
+  /**
+   * Serves a REST request: the same authentication, scopes (checked by each task), rate limit
+   * (one message per request) and body limit as /mcp; errors in the route's client's shape. The
+   * API description and its page are public.
+   */
+  const serveRest = async (m: RouteMatch, req: IncomingMessage, res: ServerResponse, url: URL, flight: InFlight | undefined) => {
+    const { route, params } = m;
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort(new ServerError('cancelled', 'the client disconnected'));
+    });
+    if (flight) flight.rest = { abort: (err) => ac.abort(err), style: route.style };
+    try {
+      const open = route.path === '/openapi.json' || route.path.startsWith('/docs');
+      const authInfo = open ? undefined : await authenticate(req, route.path);
+      if (!open) {
+        if (closing) throw new HttpError('shutting_down', 'server is shutting down', { retryAfterMs: RETRY_HINT_MS });
+        const client = clientOf(req, authInfo?.clientId);
+        const limited = await rate.check(client, 1);
+        if (limited) {
+          auditLimited(client, 1);
+          throw limited;
+        }
+      }
+      await route.handle({
+        req,
+        res,
+        params,
+        query: url.searchParams,
+        auth: authInfo,
+        signal: ac.signal,
+        json: () => readBody(req, config.maxBodyBytes),
+      });
+    } catch (e) {
+      const http = e instanceof HttpError ? e : undefined;
+      const err = http ? new ServerError(http.code, http.message, { retryAfterMs: http.retryAfterMs }) : toServerError(e);
+      if (err.code === 'internal' || err.code === 'inference_failed' || err.code === 'model_load_failed')
+        logger.error({ path: route.path, code: err.code, err: err.message }, 'REST request failed');
+      else logger.debug({ path: route.path, code: err.code, err: err.message }, 'REST request refused');
+      if (res.headersSent) {
+        if (!res.writableEnded) res.end();
+        return;
+      }
+      const answer = errorReply(route.style, err);
+      send(res, answer.status, answer.body, { ...answer.headers, ...http?.headers });
+    }
+  };
+
   /** The route table. */
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse, flight: InFlight | undefined) => Promise<void>> = {
     '/health': async (_req, res) => send(res, 200, { status: 'ok' }),
@@ -360,15 +413,23 @@ export async function startHttp(app: App): Promise<HttpServer> {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-        'access-control-allow-headers': 'content-type, authorization, x-api-key, mcp-session-id, mcp-protocol-version, last-event-id',
+        'access-control-allow-headers':
+          'content-type, authorization, x-api-key, mcp-session-id, mcp-protocol-version, last-event-id, x-request-timeout-ms, cache-control',
         'access-control-max-age': '600',
       });
       res.end();
       return;
     }
     const route = routes[url.pathname];
-    if (!route) throw new HttpError('not_found', `no route ${url.pathname.slice(0, 100)}; MCP is served at /mcp`);
-    await route(req, res, flight);
+    if (route) return route(req, res, flight);
+    const m = rest.match(req.method ?? 'GET', url.pathname);
+    if (m && 'allowed' in m)
+      throw new HttpError('invalid_input', `use ${m.allowed.join(' or ')} for ${url.pathname.slice(0, 100)}`, {
+        status: 405,
+        headers: { allow: m.allowed.join(', ') },
+      });
+    if (m) return serveRest(m, req, res, url, flight);
+    throw new HttpError('not_found', `no route ${url.pathname.slice(0, 100)}; MCP is served at /mcp, the API description at /openapi.json`);
   };
 
   const http = createHttpServer((req, res) => {
@@ -412,6 +473,18 @@ export async function startHttp(app: App): Promise<HttpServer> {
     // The hint goes first: the transport ends the stream as soon as its last request is answered.
     eventStreams.hint(res);
     if (flight.transport && flight.ids.length > 0) await flight.transport.giveUp(flight.ids, err);
+    if (flight.rest) {
+      const { abort, style } = flight.rest;
+      abort(err);
+      // The route answers with the error when its work stops; this answers if it does not.
+      setTimeout(() => {
+        if (res.writableEnded) return;
+        if (res.headersSent) return void res.end();
+        const a = errorReply(style, err);
+        send(res, a.status, a.body, a.headers);
+      }, 50).unref();
+      return;
+    }
     // The transport ends the stream once every request on it is answered; end it if it did not.
     setTimeout(() => {
       if (res.writableEnded) return;
