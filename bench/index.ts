@@ -10,6 +10,7 @@ import { benchCache } from './cache.js';
 import { benchOcr } from './ocr.js';
 import { benchAbuse } from './abuse.js';
 import { benchGpu } from './gpu.js';
+import { benchRest } from './rest.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   ocr: benchOcr,
   abuse: benchAbuse,
   gpu: benchGpu,
+  rest: benchRest,
 };
 
 async function main(): Promise<void> {

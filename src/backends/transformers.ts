@@ -16,6 +16,7 @@ import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
 import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
+import { idsToInputs, tokenizeTexts, type TokenizerLike } from './transformers-tokens.js';
 
 /** Settings the backend applies to transformers.js once, at construction. */
 export interface TransformersBackendOptions {
@@ -65,10 +66,12 @@ function runEncoder(p: AnyPipeline, enc: Record<string, Tensor>): Promise<Record
   return session.run(feeds) as Promise<Record<string, TensorLike>>;
 }
 
-/** Tokenizes and runs the model, timing each phase; `finish()` closes the post-process phase. */
-async function forward(p: AnyPipeline, texts: string[]) {
+/** Tokenizes (unless given token ids) and runs the model, timing each phase; `finish()` closes the post-process phase. */
+async function forward(p: AnyPipeline, texts: string[], ids?: number[][]) {
   const t0 = performance.now();
-  const enc = p.tokenizer(texts, { padding: true, truncation: true });
+  const enc = ids
+    ? idsToInputs(p.tokenizer as unknown as TokenizerLike, ids, Number(p.model.config.vocab_size ?? Number.MAX_SAFE_INTEGER))
+    : p.tokenizer(texts, { padding: true, truncation: true });
   const t1 = performance.now();
   const out = await runEncoder(p, enc);
   const t2 = performance.now();
@@ -80,7 +83,7 @@ async function forward(p: AnyPipeline, texts: string[]) {
 }
 
 async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
-  const { enc, out, finish } = await forward(p, input.texts);
+  const { enc, out, finish } = await forward(p, input.texts, input.ids);
   const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
   if (!hidden || hidden.dims.length !== 3)
     throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
@@ -212,6 +215,8 @@ export class TransformersBackend implements Backend {
     }
     const pipe = p!;
     const handlers: TaskHandlers = {};
+    if (typeof pipe.tokenizer?.encode === 'function')
+      handlers.tokenize = async (input) => tokenizeTexts(pipe.tokenizer as unknown as TokenizerLike, input);
     if (req.task === 'feature-extraction') handlers[req.task] = (input) => embed(pipe, input);
     else if (req.task === 'text-classification') handlers[req.task] = (input) => classify(pipe, input);
     else if (isGen(req.task)) {

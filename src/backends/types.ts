@@ -57,7 +57,16 @@ export interface GenerationParams {
 /** Inputs per task. */
 export type TaskInput =
   | MediaTaskInput
-  | { task: 'feature-extraction'; texts: string[]; pooling: 'mean' | 'cls'; normalize: boolean }
+  | {
+      task: 'feature-extraction';
+      texts: string[];
+      /** The model's own token ids, one list per input, run as given (instead of `texts`). */
+      ids?: number[][] | undefined;
+      pooling: 'mean' | 'cls';
+      normalize: boolean;
+    }
+  /** Splits texts into the model's tokens (served by any model loaded with a tokenizer). */
+  | { task: 'tokenize'; texts: string[]; addSpecialTokens: boolean }
   | { task: 'text-classification'; texts: string[]; topK: number }
   | {
       task: 'text-generation' | 'text2text-generation';
@@ -245,9 +254,25 @@ export interface GenerateOutput {
   batch?: GenerateOutput[];
 }
 
+/** One token: its id, its text, whether it is a special token, and its character span in the input when known. */
+export interface Token {
+  id: number;
+  text: string;
+  special: boolean;
+  /** Offsets in the input text (UTF-16 code units); null for special tokens or where the text could not be aligned. */
+  start: number | null;
+  stop: number | null;
+}
+
+/** Output of tokenize: the tokens of each text. */
+export interface TokenizeOutput {
+  tokens: Token[][];
+}
+
 /** Output type per task. */
 export interface TaskOutputs {
   'feature-extraction': EmbedOutput;
+  tokenize: TokenizeOutput;
   'text-classification': ClassifyOutput;
   'text-generation': GenerateOutput;
   'text2text-generation': GenerateOutput;
@@ -275,6 +300,7 @@ export type InputOf<T extends TaskInput['task']> = TaskInput extends infer U
 /** Named inputs per task. */
 export type EmbedInput = InputOf<'feature-extraction'>;
 export type ClassifyInput = InputOf<'text-classification'>;
+export type TokenizeInput = InputOf<'tokenize'>;
 export type GenerateInput = InputOf<'text-generation'>;
 export type ImageClassifyInput = InputOf<'image-classification'>;
 export type ZeroShotImageInput = InputOf<'zero-shot-image-classification'>;

@@ -35,6 +35,7 @@ export const TOOL_NAMES = [
   'similarity',
   'classify',
   'generate',
+  'tokenize',
   'detect',
   'ocr',
   'transcribe',

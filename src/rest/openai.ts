@@ -211,10 +211,9 @@ export function openaiRoutes(deps: RestDeps): RestRoute[] {
       handle: async (call) => {
         const b = parseBody(EmbeddingsRequest, await call.json());
         const input = typeof b.input === 'string' ? [b.input] : b.input;
-        if (typeof input[0] !== 'string')
-          throw new ServerError('invalid_input', 'token-id input is not supported; send text', { details: { field: 'input' } });
+        const ids = typeof input[0] === 'number' ? [input as number[]] : Array.isArray(input[0]) ? (input as number[][]) : undefined;
         const out = await runFor(deps, call, 'embed', {
-          texts: input as string[],
+          ...(ids ? { token_ids: ids } : { texts: input as string[] }),
           model: skillName(deps, b.model, ['feature-extraction']),
           dimensions: b.dimensions,
           encoding: b.encoding_format,

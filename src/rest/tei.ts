@@ -1,7 +1,7 @@
 /**
  * @module rest/tei
  * Hugging Face text-embeddings-inference (TEI) routes, so TEI clients work unchanged: `/embed`,
- * `/rerank`, `/predict` and `/info`. TEI serves one model; here each route uses the default
+ * `/rerank`, `/predict`, `/tokenize` and `/info`. TEI serves one model; here each route uses the default
  * model of its task unless the body (or `?model=`) names another. Adapters over the embed,
  * similarity and classify tasks.
  */
@@ -37,6 +37,12 @@ export const TeiPredictRequest = z.object({
   inputs: z.union([z.string(), z.array(z.string()).min(1)]).describe('A text, or a batch of texts (text pairs are not supported).'),
   raw_scores: z.boolean().default(false).describe('Not supported: scores are probabilities.'),
   truncate,
+  model,
+});
+
+export const TeiTokenizeRequest = z.object({
+  inputs: z.union([z.string(), z.array(z.string()).min(1)]),
+  add_special_tokens: z.boolean().default(true),
   model,
 });
 
@@ -110,6 +116,30 @@ export function teiRoutes(deps: RestDeps): RestRoute[] {
         });
         const labels = (out.results as Array<{ labels: unknown[] }>).map((r) => r.labels);
         sendJson(call.res, 200, single ? labels[0] : labels);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/tokenize',
+      style: 'tei',
+      doc: {
+        summary: 'Tokenize texts with the model’s tokenizer (TEI)',
+        tag: 'Text Embeddings Inference',
+        body: TeiTokenizeRequest,
+        response: z.array(
+          z.array(
+            z.object({ id: z.number(), text: z.string(), special: z.boolean(), start: z.number().nullable(), stop: z.number().nullable() }),
+          ),
+        ),
+      },
+      handle: async (call) => {
+        const b = parseBody(TeiTokenizeRequest, await call.json());
+        const out = await runFor(deps, call, 'tokenize', {
+          texts: typeof b.inputs === 'string' ? [b.inputs] : b.inputs,
+          add_special_tokens: b.add_special_tokens,
+          model: skillName(deps, modelOf(call, b), ['feature-extraction']),
+        });
+        sendJson(call.res, 200, out.tokens);
       },
     },
     {

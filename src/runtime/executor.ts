@@ -21,6 +21,8 @@ import type {
   ModelHandle,
   TaskInput,
   TaskOutput,
+  TokenizeInput,
+  TokenizeOutput,
 } from '../backends/types.js';
 import { ServerError } from '../errors.js';
 import type { Registry } from '../skills/registry.js';
@@ -54,12 +56,13 @@ export interface ExecutorOptions {
 
 type GenInput = GenerateInput;
 /** One text of a request, with the request's parameters (every unit of a batch shares them). */
-type TextUnit = { text: string; handle: ModelHandle; input: TextInput };
+/** One text of a request (or, for token-id input, one list of ids). */
+type TextUnit = { text: string; ids?: number[] | undefined; handle: ModelHandle; input: TextInput };
 type TextInput = EmbedInput | ClassifyInput;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
-type MediaInput = Extract<TaskInput, MediaTaskInput>;
-/** One vision or audio request: it runs alone (its own batch), but queues like every other. */
+type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput;
+/** One vision or audio request (or a tokenization): it runs alone (its own batch), but queues like every other. */
 type MediaUnit = { input: MediaInput; handle: ModelHandle };
 
 /**
@@ -70,6 +73,7 @@ type MediaUnit = { input: MediaInput; handle: ModelHandle };
 const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
   'feature-extraction': 'text',
   'text-classification': 'text',
+  tokenize: 'media',
   'text-generation': 'generation',
   'text2text-generation': 'generation',
   'image-classification': 'media',
@@ -179,7 +183,7 @@ export class Executor {
   private textQueue(model: string, task: Task): Batcher<TextUnit, TextResult> {
     return this.queue(this.textQueues, `${model}\u0000${task}`, model, () => ({
       ...this.batchLimits(model),
-      tokens: (u: TextUnit) => estimateTokens(u.text),
+      tokens: (u: TextUnit) => (u.ids ? u.ids.length : estimateTokens(u.text)),
       run: (_key: string, units: TextUnit[]) => this.slots(() => runTextBatch(units, model, this.o.metrics)),
     }));
   }
@@ -194,7 +198,7 @@ export class Executor {
   }
 
   /** Media requests run one at a time (no batching across images or recordings). */
-  private mediaQueue(model: string, task: Task): Batcher<MediaUnit, TaskOutput<MediaInput>> {
+  private mediaQueue(model: string, task: TaskInput['task']): Batcher<MediaUnit, TaskOutput<MediaInput>> {
     return this.queue(this.mediaQueues, `${model}\u0000${task}`, model, () => ({
       maxBatchSize: 1,
       maxBatchTokens: Number.MAX_SAFE_INTEGER,
@@ -215,7 +219,9 @@ export class Executor {
   private async runInner<I extends TaskInput>(model: string, input: I, opts: RunOptions): Promise<TaskOutput<I>> {
     const m = this.o.metrics;
     const t0 = performance.now();
-    const lease = await this.loader.acquire(model, input.task, opts.onLoadProgress, opts.signal);
+    // Tokenizing is served by the model as loaded for its skill's own task.
+    const task = input.task === 'tokenize' ? (this.registry.get(model)?.skill.tasks[0] ?? 'feature-extraction') : input.task;
+    const lease = await this.loader.acquire(model, task, opts.onLoadProgress, opts.signal);
     const device = lease.handle.device;
     try {
       const { out, used } = await this.dispatch(model, input, lease.handle, opts);
@@ -241,8 +247,12 @@ export class Executor {
     switch (QUEUE_OF[input.task]) {
       case 'text': {
         const params = input as TextInput;
-        const key = params.task === 'feature-extraction' ? `${params.pooling}|${params.normalize}` : `${params.topK}`;
-        const units = params.texts.map((text) => ({ text, handle, input: params }));
+        const ids = params.task === 'feature-extraction' ? params.ids : undefined;
+        // Token-id input batches only with token-id input.
+        const key = params.task === 'feature-extraction' ? `${ids ? 'ids|' : ''}${params.pooling}|${params.normalize}` : `${params.topK}`;
+        const units = ids
+          ? ids.map((list) => ({ text: '', ids: list, handle, input: params }))
+          : params.texts.map((text) => ({ text, handle, input: params }));
         const results = await this.textQueue(model, params.task).submit(units, key, queued);
         const tokens = results.map((r) => r.tokens);
         const used = tokens.reduce((a, b) => a + b, 0);
@@ -257,7 +267,8 @@ export class Executor {
       }
       case 'media': {
         const [res] = await this.mediaQueue(model, input.task).submit([{ input: input as MediaInput, handle }], 'media', queued);
-        return { out: res!, used: 0 };
+        const used = input.task === 'tokenize' ? (res as TokenizeOutput).tokens.reduce((a, t) => a + t.length, 0) : 0;
+        return { out: res!, used };
       }
     }
   }
@@ -283,7 +294,8 @@ async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics 
   const params = units[0]!.input;
   const texts = units.map((u) => u.text);
   if (params.task === 'feature-extraction') {
-    const out = await handle.run({ ...params, texts });
+    const ids = units[0]!.ids ? units.map((u) => u.ids!) : undefined;
+    const out = await handle.run({ ...params, texts, ids });
     if (out.timings) m?.observePhases(model, out.timings);
     return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
   }

@@ -36,7 +36,13 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
       texts: z
         .array(z.string())
         .min(1)
+        .optional()
         .describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
+      token_ids: z
+        .array(z.array(z.number().int().min(0)).min(1))
+        .min(1)
+        .optional()
+        .describe("Instead of texts: lists of the model's own token ids (from `tokenize`), run as given."),
       model: modelField(models, 'Embedding model.'),
       normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
       pooling: z
@@ -60,14 +66,24 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
     scope: INFER_SCOPE,
     prepare: (args) => {
       skillFor(deps.registry, args.model, ['feature-extraction']);
-      checkTexts(args.texts, 'texts', deps.config.limits);
+      if ((args.texts === undefined) === (args.token_ids === undefined))
+        throw new ServerError('invalid_input', 'give exactly one of `texts` or `token_ids`');
+      if (args.texts) checkTexts(args.texts, 'texts', deps.config.limits);
+      const lim = deps.config.limits;
+      if (args.token_ids) {
+        if (args.token_ids.length > lim.maxTexts)
+          throw new ServerError('input_too_large', `token_ids has ${args.token_ids.length} items; the limit is ${lim.maxTexts} per call`);
+        // A token is at least one character of text: the text limit bounds the ids too.
+        const long = args.token_ids.findIndex((ids) => ids.length > lim.maxTextChars);
+        if (long >= 0) throw new ServerError('input_too_large', `token_ids[${long}] has more than ${lim.maxTextChars} ids`);
+      }
       return args;
     },
     cacheable: () => true,
     handler: async (args, ctx) => {
       const out = await deps.executor.run(
         args.model,
-        { task: 'feature-extraction', texts: args.texts, pooling: args.pooling, normalize: args.normalize },
+        { task: 'feature-extraction', texts: args.texts ?? [], ids: args.token_ids, pooling: args.pooling, normalize: args.normalize },
         ctx.run,
       );
       const full = out.vectors[0]?.length ?? 0;

@@ -15,6 +15,7 @@ import { loadModelTask } from './load-model.js';
 import { ocrTask } from './ocr.js';
 import { similarityTask } from './similarity.js';
 import type { AnyTask } from './task.js';
+import { tokenizeTask } from './tokenize.js';
 import { transcribeTask } from './transcribe.js';
 import { unloadModelTask } from './unload-model.js';
 
@@ -23,6 +24,7 @@ const BUILDERS: Record<ToolName, (deps: TaskDeps) => AnyTask | undefined> = {
   similarity: similarityTask,
   classify: classifyTask,
   generate: generateTask,
+  tokenize: tokenizeTask,
   detect: detectTask,
   ocr: ocrTask,
   transcribe: transcribeTask,

@@ -47,6 +47,34 @@ export function backendContract(s: ContractSubject): void {
       await h.dispose();
     });
 
+    it('tokenizes, and embedding the token ids equals embedding the text', async () => {
+      const h = await s.make().load(s.embed);
+      const texts = ['hello world', 'the cat sat on the mat'];
+      const tok = await h.run({ task: 'tokenize', texts, addSpecialTokens: true });
+      expect(tok.tokens).toHaveLength(2);
+      const plain = await h.run({ task: 'tokenize', texts: [texts[1]!], addSpecialTokens: false });
+      expect(plain.tokens[0]!.every((t) => !t.special)).toBe(true);
+      expect(tok.tokens[1]!.filter((t) => !t.special).map((t) => t.id)).toEqual(plain.tokens[0]!.map((t) => t.id));
+      // Spans, where found, point at the token's text in the input.
+      for (const [i, row] of tok.tokens.entries())
+        for (const t of row) if (t.start !== null) expect(texts[i]!.slice(t.start, t.stop!)).toBe(t.text);
+      expect(plain.tokens[0]!.some((t) => t.start !== null)).toBe(true);
+      const byText = await h.run({ task: 'feature-extraction', texts, pooling: 'mean', normalize: true });
+      const ids = tok.tokens.map((row) => row.map((t) => t.id));
+      const byIds = await h.run({ task: 'feature-extraction', texts: [], ids, pooling: 'mean', normalize: true });
+      expect(byIds.tokens).toEqual(byText.tokens);
+      for (let i = 0; i < texts.length; i++) {
+        const d = Math.max(...Array.from(byText.vectors[i]!, (x, j) => Math.abs(x - byIds.vectors[i]![j]!)));
+        expect(d).toBeLessThan(1e-5);
+      }
+      await expect(
+        h.run({ task: 'feature-extraction', texts: [], ids: [[1, 2, 1e9]], pooling: 'mean', normalize: true }),
+      ).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
+      await h.dispose();
+    });
+
     it('classifies: top_k labels sorted by score', async () => {
       const h = await s.make().load(s.classify);
       const out = await h.run({ task: 'text-classification', texts: ['good', 'bad'], topK: 2 });

@@ -51,6 +51,14 @@ export class FakeBackend implements Backend {
   readonly tasks: readonly Task[] = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'];
   readonly devices: readonly Device[];
   readonly calls: FakeCall[] = [];
+  /** The fake tokenizer's vocabulary: word i has id i + 2 (0 and 1 are [CLS] and [SEP]). */
+  readonly vocab: string[] = [];
+
+  wordId(word: string): number {
+    let i = this.vocab.indexOf(word);
+    if (i < 0) i = this.vocab.push(word) - 1;
+    return i + 2;
+  }
   readonly loads: string[] = [];
   readonly disposed: string[] = [];
   loaded = 0;
@@ -81,9 +89,36 @@ export class FakeBackend implements Backend {
         if (input.task === 'feature-extraction' || input.task === 'text-classification') {
           if (this.o.poison && input.texts.includes(this.o.poison)) throw new ServerError('inference_failed', 'poisoned input');
         }
+        if (input.task === 'tokenize') {
+          const tokens = input.texts.map((text) => {
+            let at = 0;
+            const words = text
+              .split(/\s+/)
+              .filter(Boolean)
+              .map((w) => {
+                const start = text.indexOf(w, at);
+                at = start + w.length;
+                return { id: this.wordId(w), text: w, special: false, start, stop: at };
+              });
+            const cls = { id: 0, text: '[CLS]', special: true, start: null, stop: null };
+            const sep = { id: 1, text: '[SEP]', special: true, start: null, stop: null };
+            return input.addSpecialTokens ? [cls, ...words, sep] : words;
+          });
+          return { tokens } as TaskOutput<I>;
+        }
         if (input.task === 'feature-extraction') {
-          const vectors = input.texts.map((t) => fakeVector(req.source, t, dims));
-          return { vectors, tokens: input.texts.map((t) => t.split(/\s+/).length + 2) } as TaskOutput<I>;
+          if (input.ids?.flat().some((id) => id < 0 || id >= this.vocab.length + 2))
+            throw new ServerError('invalid_input', 'token id outside the vocabulary');
+          const texts = input.ids
+            ? input.ids.map((row) =>
+                row
+                  .filter((id) => id > 1)
+                  .map((id) => this.vocab[id - 2])
+                  .join(' '),
+              )
+            : input.texts;
+          const vectors = texts.map((t) => fakeVector(req.source, t, dims));
+          return { vectors, tokens: texts.map((t) => t.split(/\s+/).length + 2) } as TaskOutput<I>;
         }
         if (input.task === 'text-classification') {
           const labels = input.texts.map((t) => {

@@ -1,5 +1,5 @@
 /**
- * Every tool goes through the one call path (mcp/tools/register.ts): this test lists the tools
+ * Every tool goes through the one call path (tasks/task.ts, adapted by mcp/tools/register.ts): this test lists the tools
  * and checks each one's scope, deadline and response-cache behaviour, so a new tool that skips a
  * check fails here. Each listed tool needs an entry in CALLS (valid arguments on the generated
  * and shipped models); a tool without one fails the first test.
@@ -25,6 +25,7 @@ const CALLS: Record<string, { args: Record<string, unknown>; scope: string }> = 
   similarity: { args: { query: 'hello', documents: ['hello', 'goodbye'] }, scope: INFER_SCOPE },
   classify: { args: { text: 'a fine day' }, scope: INFER_SCOPE },
   generate: { args: { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 3 }, scope: INFER_SCOPE },
+  tokenize: { args: { text: 'hello world' }, scope: INFER_SCOPE },
   ocr: { args: { image: PAGE }, scope: INFER_SCOPE },
   detect: { args: { image: PAGE, model: 'paddleocr-v4' }, scope: INFER_SCOPE },
   transcribe: { args: { audio: SPEECH, max_new_tokens: 4 }, scope: INFER_SCOPE },
@@ -33,6 +34,11 @@ const CALLS: Record<string, { args: Record<string, unknown>; scope: string }> = 
   unload_model: { args: { model: 'distilbert-sst2' }, scope: ADMIN_SCOPE },
   benchmark_model: { args: { model: 'all-minilm-l6-v2', iterations: 1 }, scope: ADMIN_SCOPE },
 };
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+
 /** Tools whose whole work can finish within a millisecond (no model run), so a 1 ms deadline may not catch them. */
 const INSTANT = new Set(['unload_model']);
 
@@ -72,9 +78,15 @@ const call = async (c: Client, name: string, meta: Record<string, unknown> = {})
 describe('every tool, one call path', () => {
   it('every tool registers through registerTaskTool and has an entry here', () => {
     expect(names.sort()).toEqual(Object.keys(CALLS).sort());
-    const dir = 'src/mcp/tools';
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts') && x !== 'register.ts')) {
-      expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/server\.registerTool\(|guarded\(/);
+    // Only the adapters call a task: MCP tools through mcp/tools/register.ts, REST routes through
+    // rest/common.ts; nothing else registers a tool or reaches the executor from a front door.
+    for (const dir of ['src/mcp', 'src/rest', 'src/transports']) {
+      for (const f of files(dir)) {
+        const text = readFileSync(f, 'utf8');
+        if (f !== 'src/mcp/tools/register.ts') expect(text, f).not.toMatch(/\.registerTool\(|guarded\(/);
+        if (f !== 'src/mcp/tools/register.ts' && f !== 'src/rest/common.ts') expect(text, f).not.toMatch(/\brunTask\(/);
+        expect(text, f).not.toMatch(/\.executor\.run\(/);
+      }
     }
   });
 

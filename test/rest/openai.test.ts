@@ -260,7 +260,7 @@ describe('OpenAI-compatible errors', () => {
       504,
       'timeout',
     );
-    expect(timeout.headers.get('retry-after')).toBeTruthy();
+    expect(timeout.headers?.get('retry-after')).toBeTruthy();
   });
 
   it('429 with Retry-After when rate limited, 503 while the model is unavailable', async () => {
@@ -270,7 +270,7 @@ describe('OpenAI-compatible errors', () => {
     await client.models.list();
     const e = await client.models.list().catch((err: unknown) => err);
     expect(e).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((e as InstanceType<typeof OpenAI.APIError>).headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((e as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toMatch(/^\d+$/);
 
     const { base: b2 } = await start({ breakerResetMs: 60_000 });
     const c2 = openai(b2);
