@@ -22,18 +22,18 @@ describe('error catalog', () => {
     for (const code of used) expect(Object.keys(ERROR_CATALOG), code).toContain(code);
   });
 
-  it('the README documents every code with its retryability', () => {
+  it('the README documents every code with its retryability and HTTP status', () => {
     const readme = readFileSync('README.md', 'utf8');
     for (const [code, spec] of Object.entries(ERROR_CATALOG)) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${code}\` |`));
       expect(row, `README row for ${code}`).toBeDefined();
-      expect(row).toContain(spec.retryable ? '| yes |' : '| no |');
+      expect(row).toContain(`| ${spec.retryable ? 'yes' : 'no'} | ${spec.http} |`);
     }
   });
 
   it('every code in the README error table exists in the catalog', () => {
     const readme = readFileSync('README.md', 'utf8');
-    const start = readme.indexOf('| code | retryable | meaning | what to do |');
+    const start = readme.indexOf('| code | retryable | HTTP | meaning | what to do |');
     const table = readme.slice(start, readme.indexOf('\n\n', start)).split('\n').slice(2);
     expect(table.length).toBe(Object.keys(ERROR_CATALOG).length);
     for (const row of table) expect(Object.keys(ERROR_CATALOG), row).toContain(/^\| `([a-z_]+)` \|/.exec(row)?.[1]);
