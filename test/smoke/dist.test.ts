@@ -2,17 +2,19 @@
  * The built server as users run it: `node dist/cli.js`, a child process under plain Node, whose
  * module interop differs from vitest's (a namespace import that worked here once failed there).
  * Every tool runs over stdio through an SDK client, every shipped media fixture through the tool
- * that takes it, and the `call` command runs the issue's exact reproduction. `npm test` builds
+ * that takes it, the REST routes answer over HTTP (the openai package, multipart, /docs files), and
+ * the `call` command runs the issue's exact reproduction. `npm test` builds
  * first (pretest); a stale build fails here rather than testing old code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../src/config/config.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import OpenAI, { toFile } from 'openai';
 import { childEnv } from '../helpers/server.js';
 import { PAGE, SIGN, SPEECH, TRUTH, squash } from '../helpers/media.js';
 
@@ -121,5 +123,79 @@ describe('built CLI: call', () => {
     const r = run('ocr', { image: PAGE });
     expect(r.status, r.stdout).toBe(0);
     expect(JSON.parse(r.stdout).lines).toHaveLength(TRUTH['ocr-page.png'].length);
+  });
+});
+
+describe('built CLI over HTTP: the REST routes', () => {
+  let child: ReturnType<typeof spawn>;
+  let base: string;
+  beforeAll(async () => {
+    child = spawn(process.execPath, [CLI, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    base = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no HTTP listener: ${err.slice(-400)}`)), 30_000);
+      child.stderr!.on('data', (d) => {
+        err = (err + d).slice(-20_000);
+        const m = /"url":"(http:[^"]+)\/mcp"/.exec(err);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+  });
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    await new Promise((r) => child?.on('exit', r));
+  });
+
+  it('OpenAI routes through the openai package: embeddings, a streamed chat, a multipart transcription', async () => {
+    const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'none', maxRetries: 0 });
+    const e = await client.embeddings.create({ model: 'all-minilm-l6-v2', input: ['hello world', 'good night'] });
+    expect(e.data.map((d) => d.embedding.length)).toEqual([384, 384]);
+    const stream = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 6,
+      temperature: 0,
+      stream: true,
+    });
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    const whole = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 6,
+      temperature: 0,
+    });
+    expect(text).toBe(whole.choices[0]!.message.content);
+    const srt = await client.audio.transcriptions.create({
+      file: await toFile(readFileSync(SPEECH), 'speech.wav'),
+      model: 'whisper-tiny',
+      response_format: 'srt',
+    });
+    expect(String(srt)).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> /);
+  });
+
+  it('TEI routes, a multipart task route, the API description and the /docs files', async () => {
+    const rerank = await fetch(`${base}/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'hello', texts: ['x y z', 'hello'] }),
+    });
+    expect(((await rerank.json()) as Array<{ index: number }>)[0]!.index).toBe(1);
+    const form = new FormData();
+    form.set('image', new Blob([readFileSync(PAGE)]), 'page.png');
+    const ocr = (await (await fetch(`${base}/v1/ocr`, { method: 'POST', body: form })).json()) as { lines: unknown[] };
+    expect(ocr.lines).toHaveLength(TRUTH['ocr-page.png'].length);
+    expect(((await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
+    for (const f of ['/docs', '/docs/init.js', '/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js']) {
+      const r = await fetch(`${base}${f}`);
+      expect(r.status, f).toBe(200);
+      expect((await r.arrayBuffer()).byteLength, f).toBeGreaterThan(100);
+    }
   });
 });

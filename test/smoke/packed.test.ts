@@ -39,6 +39,9 @@ describe('packed tarball', () => {
     const pkg = join(app, 'node_modules', 'hf-model-server');
     expect(existsSync(join(pkg, 'LICENSE'))).toBe(true);
     expect(files(join(pkg, 'dist')).filter((f) => f.endsWith('.map'))).toEqual([]);
+    // The /docs page's files ship inside dist (swagger-ui-dist is a build-time dependency only), with their license.
+    for (const f of ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'])
+      expect(existsSync(join(pkg, 'dist', 'swagger-ui', f)), f).toBe(true);
     const r = execFileSync('npx', ['hf-model-server', 'call', 'ocr', '{"image":"page.png"}'], { cwd: app, env: clean(), encoding: 'utf8' });
     const lines = (JSON.parse(r) as { lines: Array<{ text: string }> }).lines;
     expect(lines).toHaveLength(TRUTH['ocr-page.png'].length);
