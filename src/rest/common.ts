@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import type { ToolName } from '../config/config.js';
-import { ServerError } from '../errors.js';
+import { ServerError, toServerError } from '../errors.js';
 import type { Task } from '../skills/schema.js';
 import { parseArgs, runTask, type AnyTask, type CallOptions } from '../tasks/task.js';
 import type { RestCall, RestDeps } from './route.js';
@@ -52,7 +52,7 @@ export function callOptions(call: RestCall, extra: Partial<CallOptions> = {}): C
 }
 
 /** Runs task `name` on raw arguments (validated against the task's schema) for a REST request. */
-export function runFor(
+export async function runFor(
   deps: RestDeps,
   call: RestCall,
   name: ToolName,
@@ -60,7 +60,19 @@ export function runFor(
   extra: Partial<CallOptions> = {},
 ): Promise<Record<string, unknown>> {
   const task = taskOf(deps, name);
-  return runTask(deps, task, parseArgs(task, stripUndefined(args)), callOptions(call, extra));
+  // Work stopped by the request's signal ends as `cancelled` or, for a generation, with what it
+  // has; the request was given up (client gone, request timeout, shutdown), so the answer is that
+  // reason, not a partial success.
+  const givenUp = () => (call.signal.aborted ? toServerError(call.signal.reason) : undefined);
+  let out: Record<string, unknown>;
+  try {
+    out = await runTask(deps, task, parseArgs(task, stripUndefined(args)), callOptions(call, extra));
+  } catch (e) {
+    throw givenUp() ?? e;
+  }
+  const reason = givenUp();
+  if (reason) throw reason;
+  return out;
 }
 
 /** A copy without undefined values (so a schema's defaults apply). */

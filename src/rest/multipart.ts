@@ -15,6 +15,8 @@ export interface Form {
 }
 
 export interface FormLimits {
+  /** Bytes of the whole body (--max-body-size). */
+  bodyBytes: number;
   /** Bytes per file (the media limit). */
   fileBytes: number;
   /** Bytes per text field. */
@@ -40,6 +42,18 @@ export function readForm(req: IncomingMessage, limits: FormLimits): Promise<Form
       req.resume(); // drain what is left so the answer can be written
       reject(e);
     };
+    const tooLarge = () => new ServerError('input_too_large', `request body larger than ${limits.bodyBytes} bytes (--max-body-size)`);
+    if (Number(req.headers['content-length'] ?? 0) > limits.bodyBytes) {
+      failed = true;
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
+    let received = 0;
+    req.on('data', (c: Buffer) => {
+      received += c.length;
+      if (received > limits.bodyBytes) fail(tooLarge());
+    });
     let bb: BusboyInstance;
     try {
       bb = Busboy({
@@ -52,6 +66,8 @@ export function readForm(req: IncomingMessage, limits: FormLimits): Promise<Form
     }
     bb.on('file', (name: string, stream: BusboyFileStream, filename: string, _enc: string, mimeType: string) => {
       const chunks: Buffer[] = [];
+      // A part cut short (a malformed or truncated body) errors on the part's own stream.
+      stream.on('error', (e: Error) => fail(new ServerError('invalid_input', `malformed multipart request: ${e.message}`)));
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () =>
         fail(new ServerError('media_too_large', `file "${name}" is larger than ${limits.fileBytes} bytes (--max-media-size)`)),

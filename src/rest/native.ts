@@ -42,7 +42,11 @@ async function argsOf(deps: RestDeps, call: RestCall): Promise<Record<string, un
       throw new ServerError('invalid_input', 'the body must be a JSON object of the task’s arguments');
     return body as Record<string, unknown>;
   }
-  const form = await readForm(call.req, { fileBytes: deps.config.media.maxBytes, fieldBytes: deps.config.maxBodyBytes });
+  const form = await readForm(call.req, {
+    bodyBytes: deps.config.maxBodyBytes,
+    fileBytes: deps.config.media.maxBytes,
+    fieldBytes: deps.config.maxBodyBytes,
+  });
   const args: Record<string, unknown> = {};
   for (const [name, values] of form.fields) {
     const parse = (v: string) => {

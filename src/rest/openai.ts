@@ -352,7 +352,11 @@ export function openaiRoutes(deps: RestDeps): RestRoute[] {
       },
       handle: async (call) => {
         if (!isMultipart(call.req)) throw new ServerError('invalid_input', 'send the audio as multipart/form-data with a `file` field');
-        const form = await readForm(call.req, { fileBytes: deps.config.media.maxBytes, fieldBytes: 64 * 1024 });
+        const form = await readForm(call.req, {
+          bodyBytes: deps.config.maxBodyBytes,
+          fileBytes: deps.config.media.maxBytes,
+          fieldBytes: 64 * 1024,
+        });
         const file = form.files.get('file');
         if (!file) throw new ServerError('invalid_input', 'the form has no `file`', { details: { field: 'file' } });
         const format = parseBody(TranscriptionForm.shape.response_format, field(form, 'response_format') ?? 'json');

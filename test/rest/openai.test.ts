@@ -254,7 +254,7 @@ describe('OpenAI-compatible errors', () => {
     const timeout = await expectError(
       client.completions.create(
         { model: 'distilgpt2', prompt: 'slow', max_tokens: 2000, temperature: 0 },
-        { headers: { 'x-request-timeout-ms': '50' } },
+        { headers: { 'x-request-timeout-ms': '1' } },
       ),
       OpenAI.InternalServerError,
       504,

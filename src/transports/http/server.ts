@@ -423,13 +423,17 @@ export async function startHttp(app: App): Promise<HttpServer> {
     const route = routes[url.pathname];
     if (route) return route(req, res, flight);
     const m = rest.match(req.method ?? 'GET', url.pathname);
-    if (m && 'allowed' in m)
-      throw new HttpError('invalid_input', `use ${m.allowed.join(' or ')} for ${url.pathname.slice(0, 100)}`, {
-        status: 405,
-        headers: { allow: m.allowed.join(', ') },
-      });
-    if (m) return serveRest(m, req, res, url, flight);
-    throw new HttpError('not_found', `no route ${url.pathname.slice(0, 100)}; MCP is served at /mcp, the API description at /openapi.json`);
+    if (m && !('allowed' in m)) return serveRest(m, req, res, url, flight);
+    // Anything else is answered as REST clients read errors (MCP clients only use /mcp).
+    const err =
+      m && 'allowed' in m
+        ? new ServerError('invalid_input', `use ${m.allowed.join(' or ')} for ${url.pathname.slice(0, 100)}`)
+        : new ServerError(
+            'not_found',
+            `no route ${url.pathname.slice(0, 100)}; MCP is served at /mcp, the API description at /openapi.json`,
+          );
+    const a = errorReply('openai', err);
+    send(res, m ? 405 : a.status, a.body, { ...a.headers, ...(m && 'allowed' in m ? { allow: m.allowed.join(', ') } : {}) });
   };
 
   const http = createHttpServer((req, res) => {
