@@ -13,6 +13,7 @@ export const FIXTURES = {
   clip: { arch: 'clip' },
   whisper: { arch: 'whisper' },
   minilm: { arch: 'bert', size: 'minilm-l6' },
+  qwen2: { arch: 'qwen2' },
 } satisfies Record<string, FixtureSpec>;
 
 /** Folder of a shared fixture. */

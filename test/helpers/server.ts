@@ -20,6 +20,7 @@ export const MIRROR = {
   'Xenova/all-MiniLM-L6-v2': { arch: 'bert', size: 'minilm-l6' },
   'Xenova/distilbert-base-uncased-finetuned-sst-2-english': { arch: 'bert-classifier' },
   'Xenova/distilgpt2': { arch: 'gpt2' },
+  'onnx-community/Qwen2.5-0.5B-Instruct': { arch: 'qwen2' },
   'Xenova/vit-base-patch16-224': { arch: 'vit' },
   'Xenova/detr-resnet-50': { arch: 'detr' },
   'Xenova/clip-vit-base-patch32': { arch: 'clip' },

@@ -1,13 +1,14 @@
 /**
  * @module reference
  * An independent forward pass in plain TypeScript (float64, no onnxruntime) for the generated
- * BERT and GPT-2 graphs. It reads the same weights the generator wrote and follows the model
+ * BERT, GPT-2 and Llama/Qwen2 graphs. It reads the same weights the generator wrote and follows the model
  * definitions directly, so agreement with onnxruntime shows the graphs compute what they claim.
  */
 import type { Weight } from './onnx-builder.js';
 import { MASKED_SCORE } from './layers.js';
 import { BERT_EPS, type BertDims } from './archs/bert.js';
 import { GPT2_EPS, type Gpt2Dims } from './archs/gpt2.js';
+import type { LlamaDims, LlamaFlavor } from './archs/llama.js';
 
 type Weights = Map<string, Weight>;
 
@@ -174,16 +175,131 @@ export function gpt2Reference(ws: Weights, d: Gpt2Dims, ids: number[], mask: num
  * `ids`/`mask` may be left-padded. Returns the new token ids.
  */
 export function gpt2GreedyReference(ws: Weights, d: Gpt2Dims, ids: number[], mask: number[], steps: number, eos?: number): number[] {
+  return greedy((seq, m) => gpt2Reference(ws, d, seq, m), d.vocab, ids, mask, steps, eos === undefined ? [] : [eos]);
+}
+
+/** Llama / Qwen2 logits for one full sequence, without a cache -> [S*V]. */
+export function llamaReference(ws: Weights, d: LlamaDims, f: LlamaFlavor, ids: number[], mask: number[]): Float64Array {
+  const S = ids.length;
+  const H = d.hidden;
+  const dH = H / d.heads;
+  const kvDim = d.kvHeads * dH;
+  const rep = d.heads / d.kvHeads;
+  const embed = w(ws, 'embed_tokens');
+  const pos = positionIds(mask);
+  const rms = (x: Float64Array, prefix: string) => {
+    const g = w(ws, `${prefix}.weight`);
+    const y = new Float64Array(x.length);
+    for (let s = 0; s < S; s++) {
+      let ms = 0;
+      for (let i = 0; i < H; i++) ms += x[s * H + i]! ** 2;
+      const inv = 1 / Math.sqrt(ms / H + f.eps);
+      for (let i = 0; i < H; i++) y[s * H + i] = x[s * H + i]! * inv * g[i]!;
+    }
+    return y;
+  };
+  // Rotary embedding, rotate-half form: pairs (i, i + dH/2) turn by pos * theta^(-2i/dH).
+  const rotate = (x: Float64Array, nHeads: number) => {
+    const width = nHeads * dH;
+    const y = new Float64Array(x.length);
+    for (let s = 0; s < S; s++) {
+      for (let h = 0; h < nHeads; h++) {
+        for (let i = 0; i < dH / 2; i++) {
+          const angle = pos[s]! * f.ropeTheta ** (-(2 * i) / dH);
+          const a = x[s * width + h * dH + i]!;
+          const b = x[s * width + h * dH + i + dH / 2]!;
+          y[s * width + h * dH + i] = a * Math.cos(angle) - b * Math.sin(angle);
+          y[s * width + h * dH + i + dH / 2] = b * Math.cos(angle) + a * Math.sin(angle);
+        }
+      }
+    }
+    return y;
+  };
+  let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
+  for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = embed[ids[s]! * H + i]!;
+  for (let l = 0; l < d.layers; l++) {
+    const p = `layers.${l}`;
+    const a = rms(x, `${p}.input_layernorm`);
+    const q = rotate(linear(ws, a, S, H, H, `${p}.self_attn.q_proj`, f.qkvBias), d.heads);
+    const k = rotate(linear(ws, a, S, H, kvDim, `${p}.self_attn.k_proj`, f.qkvBias), d.kvHeads);
+    const v = linear(ws, a, S, H, kvDim, `${p}.self_attn.v_proj`, f.qkvBias);
+    // Grouped-query attention: query head h reads key/value head floor(h / rep).
+    const ctx = new Float64Array(S * H);
+    const scores = new Float64Array(S);
+    for (let h = 0; h < d.heads; h++) {
+      const kv = Math.floor(h / rep) * dH;
+      for (let i = 0; i < S; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < S; j++) {
+          let sc = 0;
+          for (let e = 0; e < dH; e++) sc += q[i * H + h * dH + e]! * k[j * kvDim + kv + e]!;
+          sc = j <= i && mask[j] === 1 ? sc / Math.sqrt(dH) : MASKED_SCORE;
+          scores[j] = sc;
+          if (sc > max) max = sc;
+        }
+        let sum = 0;
+        for (let j = 0; j < S; j++) sum += scores[j] = Math.exp(scores[j]! - max);
+        for (let e = 0; e < dH; e++) {
+          let acc = 0;
+          for (let j = 0; j < S; j++) acc += scores[j]! * v[j * kvDim + kv + e]!;
+          ctx[i * H + h * dH + e] = acc / sum;
+        }
+      }
+    }
+    x = add(x, linear(ws, ctx, S, H, H, `${p}.self_attn.o_proj`, false));
+    const m = rms(x, `${p}.post_attention_layernorm`);
+    const gate = linear(ws, m, S, H, d.inter, `${p}.mlp.gate_proj`, false);
+    const up = linear(ws, m, S, H, d.inter, `${p}.mlp.up_proj`, false);
+    const act = gate.map((gv, i) => (gv / (1 + Math.exp(-gv))) * up[i]!);
+    x = add(x, linear(ws, act, S, d.inter, H, `${p}.mlp.down_proj`, false));
+  }
+  x = rms(x, 'norm');
+  const logits = new Float64Array(S * d.vocab);
+  const head = f.tied ? undefined : w(ws, 'lm_head');
+  for (let s = 0; s < S; s++) {
+    for (let o = 0; o < d.vocab; o++) {
+      let acc = 0;
+      if (head) for (let i = 0; i < H; i++) acc += x[s * H + i]! * head[i * d.vocab + o]!;
+      else for (let i = 0; i < H; i++) acc += x[s * H + i]! * embed[o * H + i]!;
+      logits[s * d.vocab + o] = acc;
+    }
+  }
+  return logits;
+}
+
+/** Greedy Llama / Qwen2 decoding by full recomputation; stops at any of `eos`. */
+export function llamaGreedyReference(
+  ws: Weights,
+  d: LlamaDims,
+  f: LlamaFlavor,
+  ids: number[],
+  mask: number[],
+  steps: number,
+  eos: number[] = [],
+): number[] {
+  return greedy((seq, m) => llamaReference(ws, d, f, seq, m), d.vocab, ids, mask, steps, eos);
+}
+
+/** Greedy decoding with a full forward pass per step. */
+function greedy(
+  forward: (ids: number[], mask: number[]) => Float64Array,
+  vocab: number,
+  ids: number[],
+  mask: number[],
+  steps: number,
+  eos: number[],
+): number[] {
   const seq = [...ids];
   const m = [...mask];
   const out: number[] = [];
   for (let t = 0; t < steps; t++) {
-    const logits = gpt2Reference(ws, d, seq, m);
+    const logits = forward(seq, m);
+    const d = { vocab };
     const last = logits.subarray((seq.length - 1) * d.vocab, seq.length * d.vocab);
     let best = 0;
     for (let i = 1; i < d.vocab; i++) if (last[i]! > last[best]!) best = i;
     out.push(best);
-    if (best === eos) break;
+    if (eos.includes(best)) break;
     seq.push(best);
     m.push(1);
   }

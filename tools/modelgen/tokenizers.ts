@@ -390,3 +390,57 @@ export function clipTokenizer(vocabSize: number, maxLength: number): TokenizerFi
     },
   };
 }
+
+/** Qwen2.5's chat template (without tool calls): a default system turn, `<|im_start|>role` turns. */
+export const QWEN2_CHAT_TEMPLATE =
+  "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}" +
+  "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}{%- endif %}" +
+  "{%- for message in messages %}{%- if not (message['role'] == 'system' and loop.first) %}" +
+  "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{%- endif %}{%- endfor %}" +
+  "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+
+/** Ids of Qwen2's special tokens. */
+export interface Qwen2Specials {
+  endoftext: number;
+  imStart: number;
+  imEnd: number;
+}
+
+/**
+ * Qwen2 tokenizer files: byte-level BPE, then `<|endoftext|>`, `<|im_start|>` and `<|im_end|>`
+ * (the last three ids, as in the real vocabulary's order), with Qwen2.5's chat template;
+ * `<|im_end|>` ends a turn and `<|endoftext|>` pads.
+ */
+export function qwen2Tokenizer(vocabSize: number, maxLength: number): TokenizerFiles & { specials: Qwen2Specials } {
+  const { vocab, merges } = byteLevelBpe(vocabSize - 256 - 3);
+  const ids: Record<string, number> = Object.fromEntries(vocab.map((t, i) => [t, i]));
+  const added: Array<Record<string, unknown>> = [];
+  let next = vocab.length;
+  const special = (t: string): number => {
+    ids[t] = next;
+    added.push(addedToken(next, t));
+    return next++;
+  };
+  const specials = { endoftext: special('<|endoftext|>'), imStart: special('<|im_start|>'), imEnd: special('<|im_end|>') };
+  const tokenizer = byteLevelJson(ids, merges, added);
+  // Qwen2 adds no BOS and splits digits one by one; its decoder is byte-level like GPT-2's.
+  tokenizer.post_processor = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
+  return {
+    vocabSize,
+    specials,
+    tokenizer,
+    config: {
+      tokenizer_class: 'Qwen2Tokenizer',
+      model_max_length: maxLength,
+      bos_token: null,
+      eos_token: '<|im_end|>',
+      pad_token: '<|endoftext|>',
+      unk_token: null,
+      add_prefix_space: false,
+      clean_up_tokenization_spaces: false,
+      errors: 'replace',
+      split_special_tokens: false,
+      chat_template: QWEN2_CHAT_TEMPLATE,
+    },
+  };
+}

@@ -5,9 +5,11 @@
  */
 import { ModelGenError } from '../errors.js';
 import { GraphBuilder, type Weight } from '../onnx-builder.js';
-import { bertTokenizer, clipTokenizer, gpt2Tokenizer, whisperTokenizer } from '../tokenizers.js';
+import { bertTokenizer, clipTokenizer, gpt2Tokenizer, qwen2Tokenizer, whisperTokenizer } from '../tokenizers.js';
 import { bertConfig, buildBert, type BertDims } from './bert.js';
 import { buildGpt2, gpt2Config, type Gpt2Dims } from './gpt2.js';
+import { QWEN2, buildLlama, llamaConfig, type LlamaDims } from './llama.js';
+import { quantizeModel, type QuantKind } from '../quantize.js';
 import { buildVit, vitConfig, vitPreprocessor, type VitDims } from './vit.js';
 import { buildDetr, detrConfig, detrPreprocessor, type DetrDims } from './detr.js';
 import { buildClip, clipConfig, clipPreprocessor, type ClipDims } from './clip.js';
@@ -64,6 +66,24 @@ function bertArch(labels?: string[]): ArchSpec<BertDims> {
   };
 }
 
+/** The file names the Hub's ONNX repos use for each quantized variant (transformers.js dtype suffixes). */
+export const VARIANT_FILES: Record<QuantKind, string> = { q8: 'model_quantized', q4: 'model_q4' };
+
+/**
+ * The quantized variants of a float model, each with its weights as the variant computes with
+ * them (rewritten MatMul weights dequantized, the rest unchanged).
+ */
+function quantizedVariants(model: { bytes: Uint8Array; weights: Map<string, Weight> }): BuiltModel['onnx'] {
+  const out: BuiltModel['onnx'] = {};
+  for (const kind of Object.keys(VARIANT_FILES) as QuantKind[]) {
+    const q = quantizeModel(model.bytes, kind);
+    const weights = new Map(model.weights);
+    for (const [name, data] of q.dequantized) weights.set(name, { dims: model.weights.get(name)!.dims, data });
+    out[VARIANT_FILES[kind]] = { bytes: q.bytes, weights };
+  }
+  return out;
+}
+
 /** Every generated architecture, by CLI name. */
 export const ARCHS = {
   bert: bertArch(),
@@ -91,6 +111,35 @@ export const ARCHS = {
       };
     },
   } satisfies ArchSpec<Gpt2Dims>,
+  qwen2: {
+    sizes: {
+      tiny: { vocab: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, inter: 128, maxPos: 512 },
+      // Qwen2.5-0.5B's widths, heads and key/value heads; 2 of its 24 layers and a 32768-token
+      // vocabulary (of 151936), so the fixture stays small enough to build in a test run.
+      'qwen2.5-0.5b': { vocab: 32768, hidden: 896, layers: 2, heads: 14, kvHeads: 2, inter: 4864, maxPos: 32768 },
+    },
+    validate: (d) => {
+      heads(d.hidden, d.heads);
+      if (d.heads % d.kvHeads !== 0) throw new ModelGenError(`heads (${d.heads}) must be divisible by kvHeads (${d.kvHeads})`);
+      if ((d.hidden / d.heads) % 2 !== 0) throw new ModelGenError('the head size must be even for rotary embeddings');
+    },
+    build: (d, seed) => {
+      const tok = qwen2Tokenizer(d.vocab, d.maxPos);
+      const { endoftext, imEnd } = tok.specials;
+      return {
+        json: {
+          'config.json': llamaConfig(d, QWEN2, endoftext, imEnd),
+          'generation_config.json': { bos_token_id: endoftext, eos_token_id: [imEnd, endoftext], pad_token_id: endoftext },
+          'tokenizer.json': tok.tokenizer,
+          'tokenizer_config.json': tok.config,
+        },
+        onnx: (() => {
+          const model = graph(seed, 'qwen2', (g) => buildLlama(g, d, QWEN2));
+          return { model, ...quantizedVariants(model) };
+        })(),
+      };
+    },
+  } satisfies ArchSpec<LlamaDims>,
   vit: {
     sizes: { tiny: { image: 32, patch: 8, hidden: 32, layers: 2, heads: 4, inter: 64 } },
     validate: (d) => {
@@ -170,4 +219,4 @@ export const ARCHS = {
 /** A generated architecture's CLI name. */
 export type ArchName = keyof typeof ARCHS;
 /** Resolved dimensions of any architecture. */
-export type Dims = BertDims | Gpt2Dims | VitDims | DetrDims | ClipDims | WhisperDims;
+export type Dims = BertDims | Gpt2Dims | LlamaDims | VitDims | DetrDims | ClipDims | WhisperDims;
