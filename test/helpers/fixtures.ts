@@ -14,6 +14,7 @@ export const FIXTURES = {
   whisper: { arch: 'whisper' },
   minilm: { arch: 'bert', size: 'minilm-l6' },
   qwen2: { arch: 'qwen2' },
+  llama: { arch: 'llama' },
 } satisfies Record<string, FixtureSpec>;
 
 /** Folder of a shared fixture. */

@@ -1,6 +1,7 @@
 /**
- * The generated Llama-family decoder (Qwen2 flavour: rotary positions, grouped-query attention,
- * RMSNorm, SwiGLU, q/k/v biases, tied head), tiny and at Qwen2.5-0.5B's widths, against the
+ * The generated Llama-family decoders (rotary positions, grouped-query attention, RMSNorm,
+ * SwiGLU; Qwen2 adds q/k/v biases and a tied head), tiny and at Qwen2.5-0.5B's and
+ * TinyLlama-1.1B's widths, against the
  * float64 reference forward pass; and its quantized variants against both the reference (on the
  * weights the variant holds) and the float32 graph.
  *
@@ -25,7 +26,7 @@ import { CPU } from '../helpers/offline.js';
 import { fixture, FIXTURES } from '../helpers/fixtures.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 import { makeModel } from '../../tools/modelgen/index.js';
-import { QWEN2, type LlamaDims } from '../../tools/modelgen/archs/llama.js';
+import { LLAMA, QWEN2, type LlamaDims, type LlamaFlavor } from '../../tools/modelgen/archs/llama.js';
 import { VARIANT_FILES } from '../../tools/modelgen/archs/index.js';
 import { llamaGreedyReference, llamaReference, positionIds } from '../../tools/modelgen/reference.js';
 
@@ -80,14 +81,21 @@ function weightError(made: ReturnType<typeof makeModel>, file: string): number {
 /** The 8-bit activation step's error relative to an activation's RMS (uint8 over about 9 RMS of range, step/sqrt(12)). */
 const ACTIVATION_EPS = 9 / 255 / Math.sqrt(12);
 
-for (const size of ['tiny', 'qwen2.5-0.5b'] as const) {
-  describe(`qwen2 ${size}`, () => {
-    const spec = { arch: 'qwen2', size };
+const CASES: Array<{ arch: 'qwen2' | 'llama'; size: string; flavor: LlamaFlavor }> = [
+  { arch: 'qwen2', size: 'tiny', flavor: QWEN2 },
+  { arch: 'qwen2', size: 'qwen2.5-0.5b', flavor: QWEN2 },
+  { arch: 'llama', size: 'tiny', flavor: LLAMA },
+  { arch: 'llama', size: 'tinyllama-1.1b', flavor: LLAMA },
+];
+
+for (const { arch, size, flavor } of CASES) {
+  describe(`${arch} ${size}`, () => {
+    const spec = { arch, size };
     const made = makeModel(spec);
     const d = made.dims as LlamaDims;
     const dir = () => ensureModel(spec);
     const ids = [
-      [d.vocab - 3, d.vocab - 3, 300, 41, 77, 5],
+      [0, 0, 300, 41, 77, 5],
       [12, 200, 300, 41, 77, 9],
     ];
     const mask = [
@@ -102,10 +110,10 @@ for (const size of ['tiny', 'qwen2.5-0.5b'] as const) {
 
     it('fp32 logits equal the reference within 1e-4 (left-padded batch, grouped-query attention)', async () => {
       expect(d.kvHeads).toBeLessThan(d.heads);
-      expect(made.config).toMatchObject({ model_type: 'qwen2', num_key_value_heads: d.kvHeads, tie_word_embeddings: true });
+      expect(made.config).toMatchObject({ model_type: arch, num_key_value_heads: d.kvHeads, tie_word_embeddings: flavor.tied });
       const logits = await logitsOf(dir(), 'model', d, ids, mask);
       for (let b = 0; b < 2; b++) {
-        const ref = llamaReference(made.weights.model!, d, QWEN2, ids[b]!, mask[b]!);
+        const ref = llamaReference(made.weights.model!, d, flavor, ids[b]!, mask[b]!);
         expect(maxAbsDiff(row(logits, b), ref.subarray(mask[b]!.indexOf(1) * d.vocab))).toBeLessThan(1e-4);
       }
     }, 120_000);
@@ -117,7 +125,7 @@ for (const size of ['tiny', 'qwen2.5-0.5b'] as const) {
         const file = VARIANT_FILES[kind];
         const q = await logitsOf(dir(), file, d, ids, mask);
         if (kind === 'q4') {
-          const ref = llamaReference(made.weights[file]!, d, QWEN2, ids[1]!, mask[1]!);
+          const ref = llamaReference(made.weights[file]!, d, flavor, ids[1]!, mask[1]!);
           expect(maxAbsDiff(row(q, 1), ref), 'q4 against the reference on its own weights').toBeLessThan(1e-4 * Math.max(1, maxAbs(ref)));
         }
         const eps = kind === 'q4' ? weightError(made, file) : Math.hypot(weightError(made, file), ACTIVATION_EPS);
@@ -128,6 +136,43 @@ for (const size of ['tiny', 'qwen2.5-0.5b'] as const) {
     }, 120_000);
   });
 }
+
+describe('llama tiny through transformers.js', () => {
+  it('the SentencePiece tokenizer round-trips with byte fallback, the Zephyr template renders, and greedy generation equals recomputation', async () => {
+    const made = makeModel({ arch: 'llama' });
+    const d = made.dims as LlamaDims;
+    const dir = ensureModel({ arch: 'llama' });
+    const tok = await AutoTokenizer.from_pretrained(dir);
+    const sample = 'Hello there, 12 Ωmega!';
+    const ids = tok.encode(sample);
+    expect(ids[0]).toBe(1); // <s>
+    expect(ids.some((t) => t >= 3 && t < 259)).toBe(true); // Ω falls back to its UTF-8 bytes
+    expect(tok.decode(ids, { skip_special_tokens: true })).toBe(sample);
+    const text = tok.apply_chat_template([{ role: 'user', content: 'Hello there' }], {
+      tokenize: false,
+      add_generation_prompt: true,
+    }) as string;
+    expect(text).toContain('<|user|>\nHello there</s>');
+    expect(text.trimEnd().endsWith('<|assistant|>')).toBe(true);
+    const promptIds = tok.encode(text, { add_special_tokens: false });
+    const model = await AutoModelForCausalLM.from_pretrained(dir, CPU);
+    const enc = tok(text, { add_special_tokens: false });
+    const out = (await model.generate({ ...enc, max_new_tokens: 10, do_sample: false })) as { tolist(): bigint[][] };
+    const got = out.tolist()[0]!.map(Number).slice(promptIds.length);
+    expect(got).toEqual(
+      llamaGreedyReference(
+        made.weights.model!,
+        d,
+        LLAMA,
+        promptIds,
+        promptIds.map(() => 1),
+        10,
+        [2],
+      ),
+    );
+    await model.dispose();
+  }, 120_000);
+});
 
 describe('qwen2 tiny through transformers.js', () => {
   it('the chat template renders Qwen2.5 turns, and greedy generation with the cache equals recomputation', async () => {

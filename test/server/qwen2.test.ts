@@ -131,3 +131,23 @@ describe('qwen2 q4: the lean loop and generate() agree', () => {
     await h.dispose();
   }, 120_000);
 });
+
+describe('tinyllama-1.1b-chat (generated Llama, q8) through the server', () => {
+  it('loads its CPU dtype (model_quantized.onnx, MatMulInteger) and answers chat messages', async () => {
+    const h = await startServer();
+    try {
+      const info = (await h.call('load_model', { model: 'tinyllama-1.1b-chat' })).structuredContent as { dtype: string };
+      expect(info.dtype).toBe('q8');
+      const r = await h.call('generate', { model: 'tinyllama-1.1b-chat', messages, max_new_tokens: 8, return_token_ids: true });
+      expect(r.isError).toBeFalsy();
+      const out = r.structuredContent as { token_ids: number[]; usage: { prompt_tokens: number } };
+      expect(out.token_ids.length).toBeGreaterThan(0);
+      // The Zephyr-style template: <|system|>, <|user|> and <|assistant|> turns, no <s> added to the rendered text.
+      const tok = await AutoTokenizer.from_pretrained(fixture('llama'));
+      const text = tok.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
+      expect(out.usage.prompt_tokens).toBe(tok.encode(text, { add_special_tokens: false }).length);
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+});

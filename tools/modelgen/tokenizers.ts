@@ -444,3 +444,147 @@ export function qwen2Tokenizer(vocabSize: number, maxLength: number): TokenizerF
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// SentencePiece BPE with byte fallback (Llama family)
+
+const SP_SPACE = '\u2581';
+
+/**
+ * SentencePiece-style BPE pieces: `<unk>`, `<s>`, `</s>`, the 256 byte-fallback pieces
+ * `<0x00>`..`<0xFF>`, every character of the corpus, `▁`, then merges learned on the corpus
+ * (words carry a leading `▁`), padded with stem + letter merges to `vocabSize`.
+ */
+export function sentencePieceBpe(vocabSize: number): { vocab: string[]; merges: string[] } {
+  const vocab = ['<unk>', '<s>', '</s>'];
+  for (let b = 0; b < 256; b++) vocab.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+  const known = new Set(vocab);
+  const addPiece = (p: string) => {
+    if (!known.has(p)) {
+      known.add(p);
+      vocab.push(p);
+    }
+  };
+  const text = CORPUS.replace(/\s+/g, ' ').trim();
+  for (const c of [SP_SPACE, ...new Set(text.replace(/ /g, ''))].sort()) addPiece(c);
+  if (vocab.length >= vocabSize) throw new Error(`SentencePiece vocab size must be > ${vocab.length} (got ${vocabSize})`);
+  const freq = new Map<string, number>();
+  for (const w of text.split(' ')) freq.set(SP_SPACE + w, (freq.get(SP_SPACE + w) ?? 0) + 1);
+  const words = [...freq.entries()].map(([w, f]) => ({ syms: [...w], f }));
+  const merges: string[] = [];
+  while (vocab.length < vocabSize) {
+    const counts = new Map<string, number>();
+    for (const { syms, f } of words)
+      for (let i = 0; i + 1 < syms.length; i++) counts.set(`${syms[i]} ${syms[i + 1]}`, (counts.get(`${syms[i]} ${syms[i + 1]}`) ?? 0) + f);
+    let best: string | null = null;
+    let bestN = 1;
+    for (const [p, n] of counts) if (n > bestN || (n === bestN && best !== null && p < best)) [best, bestN] = [p, n];
+    if (best === null) break;
+    const [a, b] = best.split(' ') as [string, string];
+    merges.push(best);
+    addPiece(a + b);
+    for (const w of words) {
+      const out: string[] = [];
+      for (let i = 0; i < w.syms.length; i++) {
+        if (i + 1 < w.syms.length && w.syms[i] === a && w.syms[i + 1] === b) {
+          out.push(a + b);
+          i++;
+        } else out.push(w.syms[i]!);
+      }
+      w.syms = out;
+    }
+  }
+  const letters = [...'etaoinshrdlcumwfgypbvkjxqz'];
+  for (let round = 0; vocab.length < vocabSize; round++) {
+    const before = vocab.length;
+    for (const stem of [...letters.map((l) => SP_SPACE + l), ...vocab.slice(259)]) {
+      for (const l of letters) {
+        if (vocab.length >= vocabSize) break;
+        if (!known.has(stem) || known.has(stem + l)) continue;
+        merges.push(`${stem} ${l}`);
+        addPiece(stem + l);
+      }
+      if (vocab.length >= vocabSize) break;
+    }
+    if (vocab.length === before) throw new Error(`could not build a ${vocabSize}-piece vocabulary (round ${round})`);
+  }
+  return { vocab, merges };
+}
+
+/** TinyLlama-chat's (Zephyr-style) chat template. */
+export const LLAMA_CHAT_TEMPLATE =
+  "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\\n' + message['content'] + eos_token }}\n" +
+  "{% elif message['role'] == 'system' %}\n{{ '<|system|>\\n' + message['content'] + eos_token }}\n" +
+  "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\\n'  + message['content'] + eos_token }}\n{% endif %}\n" +
+  "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+
+/**
+ * Llama tokenizer files (the `tokenizer.json` of TinyLlama's export): SentencePiece BPE with byte
+ * fallback, `▁` for spaces (a normalizer prepends one), `<s>` prepended to every sequence, and
+ * the Zephyr-style chat template TinyLlama-chat uses.
+ */
+export function llamaTokenizer(vocabSize: number, maxLength: number): TokenizerFiles {
+  const { vocab, merges } = sentencePieceBpe(vocabSize);
+  const special = (t: string) => ({ id: t, ids: [vocab.indexOf(t)], tokens: [t] });
+  return {
+    vocabSize,
+    tokenizer: {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: ['<unk>', '<s>', '</s>'].map((t, i) => addedToken(i, t)),
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Prepend', prepend: SP_SPACE },
+          { type: 'Replace', pattern: { String: ' ' }, content: SP_SPACE },
+        ],
+      },
+      pre_tokenizer: null,
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+        pair: [
+          { SpecialToken: { id: '<s>', type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '<s>', type_id: 1 } },
+          { Sequence: { id: 'B', type_id: 1 } },
+        ],
+        special_tokens: { '<s>': special('<s>') },
+      },
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { String: SP_SPACE }, content: ' ' },
+          { type: 'ByteFallback' },
+          { type: 'Fuse' },
+          { type: 'Strip', content: ' ', start: 1, stop: 0 },
+        ],
+      },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: '<unk>',
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: true,
+        byte_fallback: true,
+        vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+        merges,
+      },
+    },
+    config: {
+      tokenizer_class: 'LlamaTokenizer',
+      model_max_length: maxLength,
+      bos_token: '<s>',
+      eos_token: '</s>',
+      unk_token: '<unk>',
+      pad_token: '</s>',
+      add_bos_token: true,
+      add_eos_token: false,
+      legacy: false,
+      clean_up_tokenization_spaces: false,
+      chat_template: LLAMA_CHAT_TEMPLATE,
+    },
+  };
+}

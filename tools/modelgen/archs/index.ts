@@ -5,10 +5,10 @@
  */
 import { ModelGenError } from '../errors.js';
 import { GraphBuilder, type Weight } from '../onnx-builder.js';
-import { bertTokenizer, clipTokenizer, gpt2Tokenizer, qwen2Tokenizer, whisperTokenizer } from '../tokenizers.js';
+import { bertTokenizer, clipTokenizer, gpt2Tokenizer, llamaTokenizer, qwen2Tokenizer, whisperTokenizer } from '../tokenizers.js';
 import { bertConfig, buildBert, type BertDims } from './bert.js';
 import { buildGpt2, gpt2Config, type Gpt2Dims } from './gpt2.js';
-import { QWEN2, buildLlama, llamaConfig, type LlamaDims } from './llama.js';
+import { LLAMA, QWEN2, buildLlama, llamaConfig, type LlamaDims } from './llama.js';
 import { quantizeModel, type QuantKind } from '../quantize.js';
 import { buildVit, vitConfig, vitPreprocessor, type VitDims } from './vit.js';
 import { buildDetr, detrConfig, detrPreprocessor, type DetrDims } from './detr.js';
@@ -84,6 +84,12 @@ function quantizedVariants(model: { bytes: Uint8Array; weights: Map<string, Weig
   return out;
 }
 
+function llamaValidate(d: LlamaDims): void {
+  heads(d.hidden, d.heads);
+  if (d.heads % d.kvHeads !== 0) throw new ModelGenError(`heads (${d.heads}) must be divisible by kvHeads (${d.kvHeads})`);
+  if ((d.hidden / d.heads) % 2 !== 0) throw new ModelGenError('the head size must be even for rotary embeddings');
+}
+
 /** Every generated architecture, by CLI name. */
 export const ARCHS = {
   bert: bertArch(),
@@ -118,11 +124,7 @@ export const ARCHS = {
       // vocabulary (of 151936), so the fixture stays small enough to build in a test run.
       'qwen2.5-0.5b': { vocab: 32768, hidden: 896, layers: 2, heads: 14, kvHeads: 2, inter: 4864, maxPos: 32768 },
     },
-    validate: (d) => {
-      heads(d.hidden, d.heads);
-      if (d.heads % d.kvHeads !== 0) throw new ModelGenError(`heads (${d.heads}) must be divisible by kvHeads (${d.kvHeads})`);
-      if ((d.hidden / d.heads) % 2 !== 0) throw new ModelGenError('the head size must be even for rotary embeddings');
-    },
+    validate: llamaValidate,
     build: (d, seed) => {
       const tok = qwen2Tokenizer(d.vocab, d.maxPos);
       const { endoftext, imEnd } = tok.specials;
@@ -137,6 +139,28 @@ export const ARCHS = {
           const model = graph(seed, 'qwen2', (g) => buildLlama(g, d, QWEN2));
           return { model, ...quantizedVariants(model) };
         })(),
+      };
+    },
+  } satisfies ArchSpec<LlamaDims>,
+  llama: {
+    sizes: {
+      tiny: { vocab: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, inter: 128, maxPos: 512 },
+      // TinyLlama-1.1B's widths, heads and key/value heads; 1 of its 22 layers and an
+      // 8192-piece vocabulary (of 32000), so the fixture stays small enough to build in a test run.
+      'tinyllama-1.1b': { vocab: 8192, hidden: 2048, layers: 1, heads: 32, kvHeads: 4, inter: 5632, maxPos: 2048 },
+    },
+    validate: llamaValidate,
+    build: (d, seed) => {
+      const tok = llamaTokenizer(d.vocab, d.maxPos);
+      const model = graph(seed, 'llama', (g) => buildLlama(g, d, LLAMA));
+      return {
+        json: {
+          'config.json': llamaConfig(d, LLAMA, 1, 2),
+          'generation_config.json': { bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 },
+          'tokenizer.json': tok.tokenizer,
+          'tokenizer_config.json': tok.config,
+        },
+        onnx: { model, ...quantizedVariants(model) },
       };
     },
   } satisfies ArchSpec<LlamaDims>,
