@@ -11,6 +11,9 @@
  *   the variant within 1e-4 of the largest logit for q4, which computes in float32 on the rounded
  *   weights: this checks the kernel and the packing. q8 also rounds each activation to 8 bits per
  *   tensor, so it is bounded like the next check instead.
+ * - fp16 rounds every tensor to 11 significant bits (relative RMS error 2^-11/sqrt(3) per
+ *   rounding); its logits must stay under twice that times the square root of the roundings a
+ *   value passes in series (about 26 per layer).
  * - Against fp32, the relative RMS error of the logits must stay under 2·ε·sqrt(m): ε is the
  *   relative RMS error the rounding put into the weights (measured here; for q8 combined with
  *   the 8-bit activation step, about 1% of an activation's RMS after RMSNorm), and m = 4 per
@@ -28,6 +31,7 @@ import { ensureModel } from '../../tools/modelgen/cache.js';
 import { makeModel } from '../../tools/modelgen/index.js';
 import { LLAMA, QWEN2, type LlamaDims, type LlamaFlavor } from '../../tools/modelgen/archs/llama.js';
 import { VARIANT_FILES } from '../../tools/modelgen/archs/index.js';
+import { fromHalf } from '../../tools/modelgen/quantize.js';
 import { llamaGreedyReference, llamaReference, positionIds } from '../../tools/modelgen/reference.js';
 
 const i64 = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
@@ -43,13 +47,18 @@ async function logitsOf(dir: string, file: string, d: LlamaDims, ids: number[][]
   const s = await ort.InferenceSession.create(join(dir, 'onnx', `${file}.onnx`));
   const feeds: Record<string, ort.Tensor> = { input_ids: i64(ids), attention_mask: i64(mask), position_ids: i64(mask.map(positionIds)) };
   const dH = d.hidden / d.heads;
+  const half = file === VARIANT_FILES.fp16; // half precision in and out, the KV cache included
   for (let l = 0; l < d.layers; l++)
     for (const kv of ['key', 'value'])
-      feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [ids.length, d.kvHeads, 0, dH]);
+      feeds[`past_key_values.${l}.${kv}`] = half
+        ? new ort.Tensor('float16', new Uint16Array(0), [ids.length, d.kvHeads, 0, dH])
+        : new ort.Tensor('float32', new Float32Array(0), [ids.length, d.kvHeads, 0, dH]);
   const out = await s.run(feeds);
   expect(out['present.0.key']!.dims).toEqual([ids.length, d.kvHeads, ids[0]!.length, dH]);
+  expect(out.logits!.type).toBe(half ? 'float16' : 'float32');
   await s.release();
-  return out.logits!.data as Float32Array;
+  const data = out.logits!.data as Float32Array | Uint16Array;
+  return data instanceof Uint16Array ? Float32Array.from(data, fromHalf) : (data as Float32Array);
 }
 
 /** Relative RMS difference of `a` from `b`. */
@@ -77,6 +86,11 @@ function weightError(made: ReturnType<typeof makeModel>, file: string): number {
   }
   return Math.sqrt(num / den);
 }
+
+/** Relative RMS error of rounding to half precision: a unit in the last place (2^-11) over sqrt(3). */
+const HALF_EPS = 2 ** -11 / Math.sqrt(3);
+/** Roundings a value passes in series per layer: norms (5 ops each), rotary (4), scores, softmax, context, projections (4), SwiGLU (3), residuals (2). */
+const HALF_OPS_PER_LAYER = 2 * 5 + 4 + 3 + 4 + 3 + 2;
 
 /** The 8-bit activation step's error relative to an activation's RMS (uint8 over about 9 RMS of range, step/sqrt(12)). */
 const ACTIVATION_EPS = 9 / 255 / Math.sqrt(12);
@@ -117,6 +131,21 @@ for (const { arch, size, flavor } of CASES) {
         expect(maxAbsDiff(row(logits, b), ref.subarray(mask[b]!.indexOf(1) * d.vocab))).toBeLessThan(1e-4);
       }
     }, 120_000);
+
+    // Checked on the tiny sizes only: onnxruntime's CPU kernels for half precision are slow
+    // reference code (fp16 is the GPU dtype), minutes per pass at the real-shaped widths.
+    it.skipIf(size !== 'tiny')(
+      'fp16 (half precision throughout) stays within its stated tolerance',
+      async () => {
+        const fp = await logitsOf(dir(), 'model', d, ids, mask);
+        const half = await logitsOf(dir(), VARIANT_FILES.fp16, d, ids, mask);
+        const err = relRms(half, fp);
+        // Every tensor is rounded to 11 significant bits, at each of the ops a value passes in series.
+        expect(err, `fp16 relative error ${err.toExponential(2)}`).toBeLessThan(2 * HALF_EPS * Math.sqrt(HALF_OPS_PER_LAYER * d.layers));
+        expect(err).toBeGreaterThan(0);
+      },
+      120_000,
+    );
 
     it('q4 (MatMulNBits) and q8 (MatMulInteger) stay within their stated tolerances', async () => {
       const fp = await logitsOf(dir(), 'model', d, ids, mask);

@@ -9,6 +9,9 @@
  *   symmetric (the default zero point 8), one float scale per block, as onnxruntime's
  *   MatMul4BitsQuantizer writes it.
  * Everything else (embeddings, norms, attention arithmetic) stays float32, as in those exports.
+ * - `fp16` (`model_fp16.onnx`): every float tensor in half precision, inputs, outputs and the
+ *   KV cache included, as onnxconverter's float16 conversion writes it (values beyond the half
+ *   range, like the attention mask's fill score, saturate at ±65504).
  * The quantized weights are returned dequantized, so a test can bound the error they introduce.
  */
 import onnxProto from 'onnx-proto';
@@ -17,7 +20,7 @@ const { onnx } = onnxProto;
 type ITensor = onnxProto.onnx.ITensorProto;
 type INode = onnxProto.onnx.INodeProto;
 
-export type QuantKind = 'q8' | 'q4';
+export type QuantKind = 'q8' | 'q4' | 'fp16';
 
 /** Block size of the q4 variant. */
 export const Q4_BLOCK = 32;
@@ -87,8 +90,62 @@ const tensor = (name: string, dims: number[], dataType: number, data: ArrayBuffe
   rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
 });
 
-/** Rewrites the MatMuls of a float32 model (ONNX bytes) into the `kind` variant. */
+/** float32 -> IEEE half (round to nearest even), saturating at ±65504. */
+export function toHalf(v: number): number {
+  const f = new Float32Array([Math.max(-65504, Math.min(65504, v))]);
+  const i = new Uint32Array(f.buffer)[0]!;
+  const sign = (i >>> 16) & 0x8000;
+  const exp = ((i >>> 23) & 0xff) - 127 + 15;
+  const man = i & 0x7fffff;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    const m = man | 0x800000;
+    const shift = 14 - exp;
+    const half = m >> shift;
+    const rest = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+  }
+  let h = sign | (exp << 10) | (man >> 13);
+  const rest = man & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return h;
+}
+
+/** IEEE half -> number. */
+export function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const man = h & 0x3ff;
+  if (exp === 0) return sign * man * 2 ** -24;
+  if (exp === 31) return man ? NaN : sign * Infinity;
+  return sign * (1 + man / 1024) * 2 ** (exp - 15);
+}
+
+/** The model in half precision throughout; the rounded weights are returned as floats. */
+function toFp16(bytes: Uint8Array): Quantized {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph!;
+  const T = onnx.TensorProto.DataType;
+  const dequantized = new Map<string, Float32Array>();
+  for (const t of graph.initializer!) {
+    if (t.dataType !== T.FLOAT) continue;
+    const f = floatData(t);
+    const h = Uint16Array.from(f, toHalf);
+    dequantized.set(t.name!, Float32Array.from(h, fromHalf));
+    t.rawData = new Uint8Array(h.buffer);
+    t.dataType = T.FLOAT16;
+  }
+  for (const v of [...graph.input!, ...graph.output!])
+    if (v.type!.tensorType!.elemType === T.FLOAT) v.type!.tensorType!.elemType = T.FLOAT16;
+  for (const node of graph.node!)
+    for (const a of node.attribute ?? []) if (node.opType === 'Cast' && a.name === 'to' && Number(a.i) === T.FLOAT) a.i = T.FLOAT16;
+  return { bytes: onnx.ModelProto.encode(model).finish(), dequantized };
+}
+
+/** Rewrites a float32 model (ONNX bytes) into the `kind` variant. */
 export function quantizeModel(bytes: Uint8Array, kind: QuantKind): Quantized {
+  if (kind === 'fp16') return toFp16(bytes);
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph!;
   const T = onnx.TensorProto.DataType;

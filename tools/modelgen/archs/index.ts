@@ -67,7 +67,7 @@ function bertArch(labels?: string[]): ArchSpec<BertDims> {
 }
 
 /** The file names the Hub's ONNX repos use for each quantized variant (transformers.js dtype suffixes). */
-export const VARIANT_FILES: Record<QuantKind, string> = { q8: 'model_quantized', q4: 'model_q4' };
+export const VARIANT_FILES: Record<QuantKind, string> = { q8: 'model_quantized', q4: 'model_q4', fp16: 'model_fp16' };
 
 /**
  * The quantized variants of a float model, each with its weights as the variant computes with
@@ -78,7 +78,10 @@ function quantizedVariants(model: { bytes: Uint8Array; weights: Map<string, Weig
   for (const kind of Object.keys(VARIANT_FILES) as QuantKind[]) {
     const q = quantizeModel(model.bytes, kind);
     const weights = new Map(model.weights);
-    for (const [name, data] of q.dequantized) weights.set(name, { dims: model.weights.get(name)!.dims, data });
+    for (const [name, data] of q.dequantized) {
+      const w = model.weights.get(name);
+      if (w) weights.set(name, { dims: w.dims, data }); // constants are not weights
+    }
     out[VARIANT_FILES[kind]] = { bytes: q.bytes, weights };
   }
   return out;
