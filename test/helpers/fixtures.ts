@@ -15,6 +15,7 @@ export const FIXTURES = {
   minilm: { arch: 'bert', size: 'minilm-l6' },
   qwen2: { arch: 'qwen2' },
   llama: { arch: 'llama' },
+  t5: { arch: 't5' },
 } satisfies Record<string, FixtureSpec>;
 
 /** Folder of a shared fixture. */

@@ -22,6 +22,7 @@ export const MIRROR = {
   'Xenova/distilgpt2': { arch: 'gpt2' },
   'onnx-community/Qwen2.5-0.5B-Instruct': { arch: 'qwen2' },
   'Xenova/TinyLlama-1.1B-Chat-v1.0': { arch: 'llama' },
+  'Xenova/flan-t5-small': { arch: 't5' },
   'Xenova/vit-base-patch16-224': { arch: 'vit' },
   'Xenova/detr-resnet-50': { arch: 'detr' },
   'Xenova/clip-vit-base-patch32': { arch: 'clip' },

@@ -1,7 +1,7 @@
 /**
  * @module reference
  * An independent forward pass in plain TypeScript (float64, no onnxruntime) for the generated
- * BERT, GPT-2 and Llama/Qwen2 graphs. It reads the same weights the generator wrote and follows the model
+ * BERT, GPT-2, Llama/Qwen2 and T5 graphs. It reads the same weights the generator wrote and follows the model
  * definitions directly, so agreement with onnxruntime shows the graphs compute what they claim.
  */
 import type { Weight } from './onnx-builder.js';
@@ -9,6 +9,7 @@ import { MASKED_SCORE } from './layers.js';
 import { BERT_EPS, type BertDims } from './archs/bert.js';
 import { GPT2_EPS, type Gpt2Dims } from './archs/gpt2.js';
 import type { LlamaDims, LlamaFlavor } from './archs/llama.js';
+import { T5_EPS, relativeBucket, type T5Dims } from './archs/t5.js';
 
 type Weights = Map<string, Weight>;
 
@@ -304,4 +305,157 @@ function greedy(
     m.push(1);
   }
   return out;
+}
+
+/** T5 pieces shared by the encoder and decoder references. */
+const t5 = {
+  norm(ws: Weights, x: Float64Array, rows: number, dim: number, prefix: string): Float64Array {
+    const g = w(ws, `${prefix}.weight`);
+    const y = new Float64Array(x.length);
+    for (let r = 0; r < rows; r++) {
+      let ms = 0;
+      for (let i = 0; i < dim; i++) ms += x[r * dim + i]! ** 2;
+      const inv = 1 / Math.sqrt(ms / dim + T5_EPS);
+      for (let i = 0; i < dim; i++) y[r * dim + i] = x[r * dim + i]! * inv * g[i]!;
+    }
+    return y;
+  },
+  /** Unscaled attention of [S,inner] queries over [T,inner] keys/values, plus bias(h,i,j), where allowed(i,j). */
+  attend(
+    q: Float64Array,
+    k: Float64Array,
+    v: Float64Array,
+    S: number,
+    T: number,
+    d: T5Dims,
+    bias: (h: number, i: number, j: number) => number,
+    allowed: (i: number, j: number) => boolean,
+  ): Float64Array {
+    const inner = d.heads * d.dKv;
+    const out = new Float64Array(S * inner);
+    const sc = new Float64Array(T);
+    for (let h = 0; h < d.heads; h++) {
+      for (let i = 0; i < S; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < T; j++) {
+          let s = 0;
+          for (let e = 0; e < d.dKv; e++) s += q[i * inner + h * d.dKv + e]! * k[j * inner + h * d.dKv + e]!;
+          s = allowed(i, j) ? s + bias(h, i, j) : MASKED_SCORE;
+          sc[j] = s;
+          if (s > max) max = s;
+        }
+        let sum = 0;
+        for (let j = 0; j < T; j++) sum += sc[j] = Math.exp(sc[j]! - max);
+        for (let e = 0; e < d.dKv; e++) {
+          let acc = 0;
+          for (let j = 0; j < T; j++) acc += sc[j]! * v[j * inner + h * d.dKv + e]!;
+          out[i * inner + h * d.dKv + e] = acc / sum;
+        }
+      }
+    }
+    return out;
+  },
+  ff(ws: Weights, x: Float64Array, rows: number, d: T5Dims, prefix: string): Float64Array {
+    const geluNew = (a: number) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3)));
+    const a = linear(ws, x, rows, d.hidden, d.ff, `${prefix}.wi_0`, false).map(geluNew);
+    const b = linear(ws, x, rows, d.hidden, d.ff, `${prefix}.wi_1`, false);
+    return linear(
+      ws,
+      a.map((v, i) => v * b[i]!),
+      rows,
+      d.ff,
+      d.hidden,
+      `${prefix}.wo`,
+      false,
+    );
+  },
+};
+
+/** T5 encoder states for one sequence -> [S*hidden]. */
+export function t5EncoderReference(ws: Weights, d: T5Dims, ids: number[], mask: number[]): Float64Array {
+  const S = ids.length;
+  const H = d.hidden;
+  const inner = d.heads * d.dKv;
+  const shared = w(ws, 'shared');
+  const table = w(ws, 'encoder.relative_attention_bias');
+  let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
+  for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = shared[ids[s]! * H + i]!;
+  const bias = (h: number, i: number, j: number) => table[relativeBucket(j - i, true) * d.heads + h]!;
+  for (let l = 0; l < d.layers; l++) {
+    const p = `encoder.block.${l}`;
+    const a = t5.norm(ws, x, S, H, `${p}.ln_attn`);
+    const q = linear(ws, a, S, H, inner, `${p}.attn.q`, false);
+    const k = linear(ws, a, S, H, inner, `${p}.attn.k`, false);
+    const v = linear(ws, a, S, H, inner, `${p}.attn.v`, false);
+    const ctx = t5.attend(q, k, v, S, S, d, bias, (_i, j) => mask[j] === 1);
+    x = add(x, linear(ws, ctx, S, inner, H, `${p}.attn.o`, false));
+    x = add(x, t5.ff(ws, t5.norm(ws, x, S, H, `${p}.ln_ff`), S, d, `${p}.ff`));
+  }
+  return t5.norm(ws, x, S, H, 'encoder.final_layer_norm');
+}
+
+/** T5 decoder logits for a full decoder sequence (no cache) over encoder states -> [S*V]. */
+export function t5DecoderReference(ws: Weights, d: T5Dims, enc: Float64Array, encMask: number[], ids: number[]): Float64Array {
+  const S = ids.length;
+  const T = encMask.length;
+  const H = d.hidden;
+  const inner = d.heads * d.dKv;
+  const shared = w(ws, 'shared');
+  const table = w(ws, 'decoder.relative_attention_bias');
+  let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
+  for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = shared[ids[s]! * H + i]!;
+  const selfBias = (h: number, i: number, j: number) => table[relativeBucket(j - i, false) * d.heads + h]!;
+  for (let l = 0; l < d.decLayers; l++) {
+    const p = `decoder.block.${l}`;
+    const a = t5.norm(ws, x, S, H, `${p}.ln_self`);
+    const q = linear(ws, a, S, H, inner, `${p}.self.q`, false);
+    const k = linear(ws, a, S, H, inner, `${p}.self.k`, false);
+    const v = linear(ws, a, S, H, inner, `${p}.self.v`, false);
+    x = add(
+      x,
+      linear(
+        ws,
+        t5.attend(q, k, v, S, S, d, selfBias, (i, j) => j <= i),
+        S,
+        inner,
+        H,
+        `${p}.self.o`,
+        false,
+      ),
+    );
+    const c = t5.norm(ws, x, S, H, `${p}.ln_cross`);
+    const cq = linear(ws, c, S, H, inner, `${p}.cross.q`, false);
+    const ck = linear(ws, enc, T, H, inner, `${p}.cross.k`, false);
+    const cv = linear(ws, enc, T, H, inner, `${p}.cross.v`, false);
+    x = add(
+      x,
+      linear(
+        ws,
+        t5.attend(
+          cq,
+          ck,
+          cv,
+          S,
+          T,
+          d,
+          () => 0,
+          (_i, j) => encMask[j] === 1,
+        ),
+        S,
+        inner,
+        H,
+        `${p}.cross.o`,
+        false,
+      ),
+    );
+    x = add(x, t5.ff(ws, t5.norm(ws, x, S, H, `${p}.ln_ff`), S, d, `${p}.ff`));
+  }
+  x = t5.norm(ws, x, S, H, 'decoder.final_layer_norm');
+  return linear(ws, x, S, H, d.vocab, 'lm_head', false);
+}
+
+/** Greedy T5 decoding from the decoder start token (0) until `</s>` (1) or `steps` tokens. */
+export function t5GreedyReference(encWs: Weights, decWs: Weights, d: T5Dims, ids: number[], mask: number[], steps: number): number[] {
+  const enc = t5EncoderReference(encWs, d, ids, mask);
+  return greedy((seq) => t5DecoderReference(decWs, d, enc, mask, seq), d.vocab, [0], [1], steps, [1]);
 }

@@ -588,3 +588,80 @@ export function llamaTokenizer(vocabSize: number, maxLength: number): TokenizerF
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// SentencePiece Unigram (T5 family)
+
+/**
+ * T5 tokenizer files: a SentencePiece Unigram model (`<pad>` 0, `</s>` 1, `<unk>` 2, then pieces
+ * with log-probability scores: corpus words with and without `▁`, single characters, and
+ * letter pairs to fill `vocabSize`), a Metaspace pre-tokenizer and decoder, and `</s>` appended
+ * to every sequence, as in FLAN-T5's `tokenizer.json`.
+ */
+export function t5Tokenizer(vocabSize: number, maxLength: number): TokenizerFiles {
+  const pieces: Array<[string, number]> = [
+    ['<pad>', 0],
+    ['</s>', 0],
+    ['<unk>', 0],
+  ];
+  const seen = new Set(pieces.map((p) => p[0]));
+  const add = (p: string, score: number) => {
+    if (pieces.length < vocabSize && !seen.has(p)) {
+      seen.add(p);
+      pieces.push([p, score]);
+    }
+  };
+  const text = CORPUS.replace(/\s+/g, ' ').trim();
+  const counts = new Map<string, number>();
+  for (const w of text.split(' '))
+    for (const part of w.match(/\p{L}+|\p{N}+|[^\p{L}\p{N}]+/gu) ?? []) counts.set(part, (counts.get(part) ?? 0) + 1);
+  // Words score by frequency (more frequent, higher), always above the characters they are made of.
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  for (const [w, n] of [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    add(SP_SPACE + w, Math.log(n / total));
+    add(w, Math.log(n / total) - 1);
+  }
+  add(SP_SPACE, -8);
+  const printable = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)).join('');
+  for (const c of [...new Set(text.replace(/ /g, '') + printable)].sort()) {
+    add(c, -10);
+    add(SP_SPACE + c, -9.5);
+  }
+  const letters = [...'etaoinshrdlcumwfgypbvkjxqz'];
+  for (const a of letters) for (const b of letters) add(SP_SPACE + a + b, -12);
+  for (const a of letters) for (const b of letters) add(a + b, -12.5);
+  for (let i = 0; pieces.length < vocabSize; i++) add(`<extra_piece_${i}>`, -20);
+  return {
+    vocabSize,
+    tokenizer: {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: ['<pad>', '</s>', '<unk>'].map((t, i) => addedToken(i, t)),
+      normalizer: null,
+      pre_tokenizer: { type: 'Metaspace', replacement: SP_SPACE, add_prefix_space: true, prepend_scheme: 'always' },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+        pair: [
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } },
+          { Sequence: { id: 'B', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } },
+        ],
+        special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
+      },
+      decoder: { type: 'Metaspace', replacement: SP_SPACE, add_prefix_space: true, prepend_scheme: 'always' },
+      model: { type: 'Unigram', unk_id: 2, vocab: pieces, byte_fallback: false },
+    },
+    config: {
+      tokenizer_class: 'T5Tokenizer',
+      model_max_length: maxLength,
+      eos_token: '</s>',
+      pad_token: '<pad>',
+      unk_token: '<unk>',
+      extra_ids: 0,
+      clean_up_tokenization_spaces: true,
+    },
+  };
+}

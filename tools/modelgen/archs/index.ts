@@ -5,11 +5,20 @@
  */
 import { ModelGenError } from '../errors.js';
 import { GraphBuilder, type Weight } from '../onnx-builder.js';
-import { bertTokenizer, clipTokenizer, gpt2Tokenizer, llamaTokenizer, qwen2Tokenizer, whisperTokenizer } from '../tokenizers.js';
+import {
+  bertTokenizer,
+  clipTokenizer,
+  gpt2Tokenizer,
+  llamaTokenizer,
+  qwen2Tokenizer,
+  t5Tokenizer,
+  whisperTokenizer,
+} from '../tokenizers.js';
 import { bertConfig, buildBert, type BertDims } from './bert.js';
 import { buildGpt2, gpt2Config, type Gpt2Dims } from './gpt2.js';
 import { LLAMA, QWEN2, buildLlama, llamaConfig, type LlamaDims } from './llama.js';
 import { quantizeModel, type QuantKind } from '../quantize.js';
+import { buildT5Decoder, buildT5Encoder, t5Configs, type T5Dims } from './t5.js';
 import { buildVit, vitConfig, vitPreprocessor, type VitDims } from './vit.js';
 import { buildDetr, detrConfig, detrPreprocessor, type DetrDims } from './detr.js';
 import { buildClip, clipConfig, clipPreprocessor, type ClipDims } from './clip.js';
@@ -167,6 +176,24 @@ export const ARCHS = {
       };
     },
   } satisfies ArchSpec<LlamaDims>,
+  t5: {
+    sizes: {
+      tiny: { vocab: 600, hidden: 32, dKv: 8, heads: 4, ff: 64, layers: 2, decLayers: 2 },
+      // FLAN-T5-small's widths, heads, head size and full vocabulary; 2 of its 8 encoder and
+      // 8 decoder layers, so the fixture stays small enough to build in a test run.
+      'flan-t5-small': { vocab: 32128, hidden: 512, dKv: 64, heads: 6, ff: 1024, layers: 2, decLayers: 2 },
+    },
+    validate: () => undefined,
+    build: (d, seed) => {
+      const tok = t5Tokenizer(d.vocab, 512);
+      const encoder = graph(seed, 't5_encoder', (g) => buildT5Encoder(g, d));
+      const shared = encoder.weights.get('shared')!.data;
+      return {
+        json: { ...t5Configs(d), 'tokenizer.json': tok.tokenizer, 'tokenizer_config.json': tok.config },
+        onnx: { encoder_model: encoder, decoder_model_merged: graph(seed + 1, 't5_decoder', (g) => buildT5Decoder(g, d, shared)) },
+      };
+    },
+  } satisfies ArchSpec<T5Dims>,
   vit: {
     sizes: { tiny: { image: 32, patch: 8, hidden: 32, layers: 2, heads: 4, inter: 64 } },
     validate: (d) => {
@@ -246,4 +273,4 @@ export const ARCHS = {
 /** A generated architecture's CLI name. */
 export type ArchName = keyof typeof ARCHS;
 /** Resolved dimensions of any architecture. */
-export type Dims = BertDims | Gpt2Dims | LlamaDims | VitDims | DetrDims | ClipDims | WhisperDims;
+export type Dims = BertDims | Gpt2Dims | LlamaDims | T5Dims | VitDims | DetrDims | ClipDims | WhisperDims;
