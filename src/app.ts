@@ -13,6 +13,7 @@ import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolResults } from './mcp/results.js';
+import { CpuUtilization, GpuUtilization } from './hardware/utilization.js';
 import { buildTasks } from './tasks/index.js';
 import type { TaskDeps } from './tasks/deps.js';
 import { checkSdkInternals } from './mcp/sdk-internals.js';
@@ -82,6 +83,27 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     registers: [metrics.registry],
     collect() {
       this.set(cache.hitRatio);
+    },
+  });
+  const cpuUse = new CpuUtilization(hardware.cpu.cores);
+  const gpuUse = hardware.nvidia.present ? new GpuUtilization() : undefined;
+  const deviceMemory = new Gauge({
+    name: 'hardware_device_memory_used_bytes',
+    help: 'Memory in use on each GPU, as its driver reports it (all processes).',
+    labelNames: ['hardware'],
+    registers: [metrics.registry],
+  });
+  new Gauge({
+    name: 'hardware_utilization_percent',
+    help: 'Hardware busy share: this process on the CPU (all cores) since the last scrape, and each NVIDIA GPU (nvidia-smi).',
+    labelNames: ['hardware'],
+    registers: [metrics.registry],
+    async collect() {
+      this.set({ hardware: 'cpu' }, cpuUse.read());
+      for (const g of (await gpuUse?.read()) ?? []) {
+        this.set({ hardware: g.hardware }, g.utilizationPercent);
+        deviceMemory.set({ hardware: g.hardware }, g.memoryUsedBytes);
+      }
     },
   });
   const mediaBudget = new MediaBudget(config.media.memoryBytes);

@@ -217,20 +217,15 @@ export class Executor {
   }
 
   private async runInner<I extends TaskInput>(model: string, input: I, opts: RunOptions): Promise<TaskOutput<I>> {
-    const m = this.o.metrics;
-    const t0 = performance.now();
     // Tokenizing is served by the model as loaded for its skill's own task.
     const task = input.task === 'tokenize' ? (this.registry.get(model)?.skill.tasks[0] ?? 'feature-extraction') : input.task;
     const lease = await this.loader.acquire(model, task, opts.onLoadProgress, opts.signal);
-    const device = lease.handle.device;
     try {
       const { out, used } = await this.dispatch(model, input, lease.handle, opts);
-      m?.observeRequest(model, device, 'ok', (performance.now() - t0) / 1000, used);
+      // Requests are counted once per call by the task layer; tokens are known only here.
+      this.o.metrics?.observeTokens(model, used);
       // The table routes by task, so the output is this input's; TypeScript cannot follow a lookup.
       return out as TaskOutput<I>;
-    } catch (e) {
-      m?.observeRequest(model, device, e instanceof ServerError ? e.code : 'internal');
-      throw e;
     } finally {
       lease.release();
     }

@@ -147,13 +147,18 @@ export class RuntimeMetrics {
     });
   }
 
-  /** Records a finished request: outcome (`ok` or an error code), latency (s) when it succeeded, tokens. */
+  /** Records a finished request (counted once per call, by the task layer): outcome (`ok` or an error code), latency (s) when it succeeded, tokens. */
   observeRequest(model: string, hardware: string, status: string, seconds?: number, tokens = 0): void {
     this.later(() => {
       this.requests.inc({ model, hardware, status });
       if (seconds !== undefined) this.duration.observe({ model, hardware }, seconds);
       if (tokens > 0) this.tokens.inc({ model }, tokens);
     });
+  }
+
+  /** Records tokens a model processed (input and generated). */
+  observeTokens(model: string, tokens: number): void {
+    if (tokens > 0) this.later(() => this.tokens.inc({ model }, tokens));
   }
 
   /** Batch statistics since start. */

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { ToolName } from '../config/config.js';
-import { ServerError } from '../errors.js';
+import { ServerError, toServerError } from '../errors.js';
 import type { Priority } from '../runtime/batcher.js';
 import type { RunOptions } from '../runtime/executor.js';
 import { cached, withDeadline } from './common.js';
@@ -112,8 +112,31 @@ export async function runTask(
   args: Record<string, unknown>,
   call: CallOptions,
 ): Promise<Record<string, unknown>> {
-  requireScope(call.auth, task.scope);
-  const prepared = task.prepare(args) as Record<string, unknown> & { model: string };
+  const t0 = performance.now();
+  // Every call is counted once, failures included, under its model when that is a known skill
+  // (an unknown name is counted as "none", so hostile names cannot grow the label set).
+  let model = typeof args.model === 'string' && deps.registry.get(args.model) ? args.model : 'none';
+  const hardware = () => deps.loader.list().find((m) => m.model === model)?.device ?? 'none';
+  try {
+    requireScope(call.auth, task.scope);
+    const prepared = task.prepare(args) as Record<string, unknown> & { model: string };
+    model = prepared.model;
+    const out = await execute(deps, task, prepared, call);
+    deps.metrics.observeRequest(model, hardware(), 'ok', (performance.now() - t0) / 1000);
+    return out;
+  } catch (e) {
+    deps.metrics.observeRequest(model, hardware(), toServerError(e).code);
+    throw e;
+  }
+}
+
+/** A prepared call: from the response cache, or run under the deadline. */
+function execute(
+  deps: TaskDeps,
+  task: AnyTask,
+  prepared: Record<string, unknown> & { model: string },
+  call: CallOptions,
+): Promise<Record<string, unknown>> {
   return cached(deps, task.name, prepared, task.cacheable(prepared) && call.cache !== false, () =>
     withDeadline(deps.config, call, (signal) => {
       const priority = call.priority ?? 'normal';
