@@ -73,6 +73,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // SIGHUP reloads the TLS certificate (after a renewal); without TLS it is ignored rather than fatal.
+  process.on('SIGHUP', () => {
+    if (http?.reloadTls() === false && config.tlsCert) app.deps.logger.warn('SIGHUP: TLS reload failed');
+  });
   if (config.transport !== 'stdio') {
     try {
       http = await startHttp(app);

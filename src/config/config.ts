@@ -64,6 +64,14 @@ const OPTIONS = {
   host: opt(z.string().default('127.0.0.1'), { flag: 'host', arg: 'H', help: 'HTTP bind address (default 127.0.0.1)' }),
   /** HTTP port (0 = any free port). */
   port: opt(z.number().int().min(0).max(65535).default(8080), { flag: 'port', arg: 'N', help: 'HTTP port (default 8080)', read: int }),
+  /** TLS certificate chain and private key (PEM) for HTTPS; both or neither. */
+  tlsCert: opt(z.string().optional(), {
+    flag: 'tls-cert',
+    arg: 'FILE',
+    help: 'serve HTTPS with this PEM certificate chain (with --tls-key); reloaded on SIGHUP',
+    read: path,
+  }),
+  tlsKey: opt(z.string().optional(), { flag: 'tls-key', arg: 'FILE', help: 'the PEM private key for --tls-cert', read: path }),
   /** Stateless streamable HTTP (no sessions), for load-balanced replicas. */
   stateless: opt(z.boolean().default(false), { flag: 'stateless', help: 'stateless streamable HTTP, for load-balanced replicas' }),
   /** API keys (plaintext or `sha256:<hex>`); empty = no auth. */
@@ -441,13 +449,20 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     const issue = r.error.issues[0]!;
     throw new ConfigError(`invalid ${issue.path.join('.') || 'config'}: ${issue.message}`);
   }
+  crossCheck(r.data);
   return { config: deepFreeze(r.data), help: v.help === true, version: v.version === true, notes, ...(call ? { call } : {}) };
+}
+
+/** Checks between options. */
+function crossCheck(c: Config): void {
+  if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
 }
 
 /** Builds a config from partial values (tests, embedding). Validated and frozen like the CLI's. */
 export function makeConfig(partial: Partial<z.input<typeof ConfigSchema>> = {}): Config {
   const r = ConfigSchema.safeParse({ limits: {}, media: {}, ...partial });
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  crossCheck(r.data);
   return deepFreeze(r.data);
 }
 

@@ -12,7 +12,9 @@
  * close, so clients reconnect (to another replica) instead of waiting.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
@@ -35,6 +37,8 @@ export interface HttpServer {
   port: number;
   /** Requests being handled now. */
   inFlight(): number;
+  /** Re-reads the TLS certificate and key (SIGHUP); connections made afterwards use them. A bad pair keeps the old one. */
+  reloadTls(): boolean;
   /** Stops accepting, waits up to `graceMs` for requests in flight, answers the rest, then closes sessions. */
   close(graceMs?: number): Promise<void>;
 }
@@ -400,7 +404,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       throw badHost;
     }
     const origin = req.headers.origin;
-    const badOrigin = checkOrigin(origin, req, config);
+    const badOrigin = checkOrigin(origin, req, config, Boolean(tls));
     if (badOrigin) {
       audit.warn({ event: 'origin_rejected', origin, ip: req.socket.remoteAddress }, 'request rejected: Origin not allowed');
       throw badOrigin;
@@ -436,7 +440,9 @@ export async function startHttp(app: App): Promise<HttpServer> {
     send(res, m ? 405 : a.status, a.body, { ...a.headers, ...(m && 'allowed' in m ? { allow: m.allowed.join(', ') } : {}) });
   };
 
-  const http = createHttpServer((req, res) => {
+  const tls = config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined;
+  const tlsFiles = () => ({ cert: readFileSync(tls!.cert), key: readFileSync(tls!.key) });
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     // Work in flight = POSTs (GET streams are long-lived listeners, not work).
     eventStreams.watch(res);
     const flight: InFlight | undefined = req.method === 'POST' ? { res, ids: [] } : undefined;
@@ -464,7 +470,9 @@ export async function startHttp(app: App): Promise<HttpServer> {
       const answer = err ?? new HttpError('internal', 'internal error', { rpcCode: -32603 });
       send(res, answer.status, answer.body(), answer.headers);
     });
-  });
+  };
+  // TLS 1.2 at least (1.3 is preferred when both sides have it).
+  const http = tls ? createHttpsServer({ ...tlsFiles(), minVersion: 'TLSv1.2' }, onRequest) : createHttpServer(onRequest);
   // POSTs are bounded by the give-up timer above (which answers them); GET event streams are
   // long-lived listeners that Node must not cut.
   http.requestTimeout = 0;
@@ -516,13 +524,24 @@ export async function startHttp(app: App): Promise<HttpServer> {
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}/mcp`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}/mcp`;
   logger.info({ url, stateless: config.stateless, auth: auth.enabled, rateLimit: config.rateLimit }, 'HTTP transport listening');
 
   return {
     url,
     port,
     inFlight: () => posts.size,
+    reloadTls: () => {
+      if (!tls) return false;
+      try {
+        (http as ReturnType<typeof createHttpsServer>).setSecureContext({ ...tlsFiles(), minVersion: 'TLSv1.2' });
+        logger.info({ cert: tls.cert }, 'TLS certificate reloaded');
+        return true;
+      } catch (e) {
+        logger.error({ cert: tls.cert, err: (e as Error).message }, 'TLS certificate reload failed; still serving the previous one');
+        return false;
+      }
+    },
     close: async (graceMs = config.shutdownGraceMs) => {
       closing = true;
       clearInterval(sweep);
