@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * @module cli
- * The `hf-model-server` command: parses the config once, then serves MCP over stdio, or runs
- * one tool (`call`) and prints its JSON result on stdout. Logs go to stderr.
+ * The `hf-model-server` command: parses the config once, then serves MCP over stdio (and HTTP),
+ * runs one tool (`call`) and prints its JSON result on stdout, or downloads models into the
+ * cache (`pull`). Logs go to stderr.
  */
 import { createApp } from './app.js';
 import { ConfigError, HELP, parseCli } from './config/config.js';
 import { callOnce } from './transports/call.js';
+import { pull } from './transports/pull.js';
 import { runStdio } from './transports/stdio.js';
 import { bindSafetyError } from './transports/http/auth.js';
 import { startHttp, type HttpServer } from './transports/http/server.js';
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   for (const note of parsed.notes) process.stderr.write(`hf-model-server: ${note}\n`);
   const config = parsed.config;
   if (needsAllocatorRelaunch(config.mallocTuning, process.env, process.platform)) await relaunchWithAllocatorTuning();
-  if (!parsed.call && config.transport !== 'stdio') {
+  if (!parsed.call && !parsed.pull && config.transport !== 'stdio') {
     const unsafe = bindSafetyError(config);
     if (unsafe) {
       process.stderr.write(`hf-model-server: ${unsafe}\n`);
@@ -46,6 +48,12 @@ async function main(): Promise<void> {
   }
   const app = createApp(config);
   installRejectionGuard(app.deps.logger);
+  if (parsed.pull) {
+    const results = await pull(app, parsed.pull);
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    await app.close();
+    process.exit(results.every((r) => r.ok) ? 0 : 1);
+  }
   if (parsed.call) {
     let result;
     try {

@@ -393,6 +393,7 @@ export const HELP = `hf-model-server — local Hugging Face models as MCP tools
 Usage:
   hf-model-server [options]                 serve MCP over stdio
   hf-model-server call <tool> '<json>'      run one tool once and print the JSON result
+  hf-model-server pull <skill|hub id>...    download models into --cache-dir (idempotent)
 
 Options (each also an ${ENV_PREFIX}* environment variable, named in brackets):
 ${helpLines(OPTIONS)}
@@ -406,6 +407,8 @@ export interface ParsedCli {
   help: boolean;
   version: boolean;
   call?: { tool: string; args: string };
+  /** `pull <skill|hub id>...`: models to download into the cache. */
+  pull?: string[];
   /** Things the user should know about how their flags were read (printed on stderr). */
   notes: string[];
 }
@@ -429,8 +432,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   const v = parsed.values as Record<string, unknown>;
   const pos = parsed.positionals;
   let call: ParsedCli['call'];
-  if (pos.length > 0) {
-    if (pos[0] !== 'call') throw new ConfigError(`unknown command "${pos[0]}"; did you mean "call <tool> '<json>'"?`);
+  let pull: ParsedCli['pull'];
+  if (pos[0] === 'pull') {
+    if (pos.length < 2) throw new ConfigError('usage: hf-model-server pull <skill|hub id>...');
+    pull = pos.slice(1);
+  } else if (pos.length > 0) {
+    if (pos[0] !== 'call') throw new ConfigError(`unknown command "${pos[0]}"; valid: call <tool> '<json>', pull <skill|hub id>...`);
     if (!pos[1]) throw new ConfigError(`usage: hf-model-server call <tool> '<json args>'`);
     call = { tool: pos[1], args: pos[2] ?? '{}' };
   }
@@ -443,14 +450,21 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     );
   }
   // One `call` prints its result; the server's info lines would only bury it.
-  if (raw.logLevel === undefined && call) raw.logLevel = 'warn';
+  if (raw.logLevel === undefined && (call || pull)) raw.logLevel = 'warn';
   const r = ConfigSchema.safeParse({ media: {}, limits: {}, ...raw });
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new ConfigError(`invalid ${issue.path.join('.') || 'config'}: ${issue.message}`);
   }
   crossCheck(r.data);
-  return { config: deepFreeze(r.data), help: v.help === true, version: v.version === true, notes, ...(call ? { call } : {}) };
+  return {
+    config: deepFreeze(r.data),
+    help: v.help === true,
+    version: v.version === true,
+    notes,
+    ...(call ? { call } : {}),
+    ...(pull ? { pull } : {}),
+  };
 }
 
 /** Checks between options. */
