@@ -118,6 +118,14 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   // One decoding thread per spare core, at most two: decoding is bursty and models need the cores.
   const mediaDecoders = new MediaDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
   const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
+  new Gauge({
+    name: 'memory_budget_bytes',
+    help: 'The memory budget for loaded models (--memory-budget); hardware_memory_used_bytes counts against it.',
+    registers: [metrics.registry],
+    collect() {
+      this.set(loader.budget);
+    },
+  });
   const batchConcurrency =
     config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
   const executor = new Executor(loader, registry, {
