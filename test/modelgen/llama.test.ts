@@ -130,7 +130,7 @@ for (const { arch, size, flavor } of CASES) {
         const ref = llamaReference(made.weights.model!, d, flavor, ids[b]!, mask[b]!);
         expect(maxAbsDiff(row(logits, b), ref.subarray(mask[b]!.indexOf(1) * d.vocab))).toBeLessThan(1e-4);
       }
-    }, 120_000);
+    }, 300_000);
 
     // Checked on the tiny sizes only: onnxruntime's CPU kernels for half precision are slow
     // reference code (fp16 is the GPU dtype), minutes per pass at the real-shaped widths.
@@ -162,7 +162,7 @@ for (const { arch, size, flavor } of CASES) {
         expect(err, `${kind}: relative error ${err.toFixed(4)}, weight error ${eps.toFixed(4)}`).toBeLessThan(2 * eps * Math.sqrt(m));
         expect(err).toBeGreaterThan(0); // the variant really holds rounded weights
       }
-    }, 120_000);
+    }, 300_000);
   });
 }
 
@@ -200,7 +200,7 @@ describe('llama tiny through transformers.js', () => {
       ),
     );
     await model.dispose();
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('qwen2 tiny through transformers.js', () => {
@@ -233,5 +233,5 @@ describe('qwen2 tiny through transformers.js', () => {
       ),
     );
     await model.dispose();
-  }, 120_000);
+  }, 300_000);
 });

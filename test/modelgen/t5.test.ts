@@ -109,7 +109,7 @@ for (const size of ['tiny', 'flan-t5-small'] as const) {
       }
       await enc.release();
       await dec.release();
-    }, 120_000);
+    }, 300_000);
 
     it('greedy generation through transformers.js equals the reference decode', async () => {
       const tok = await AutoTokenizer.from_pretrained(dir());
@@ -130,6 +130,6 @@ for (const size of ['tiny', 'flan-t5-small'] as const) {
       );
       expect(got.slice(0, want.length)).toEqual(want);
       await model.dispose();
-    }, 120_000);
+    }, 300_000);
   });
 }

@@ -90,13 +90,13 @@ const tensor = (name: string, dims: number[], dataType: number, data: ArrayBuffe
   rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
 });
 
-/** float32 -> IEEE half (round to nearest even), saturating at ±65504. */
-export function toHalf(v: number): number {
-  const f = new Float32Array([Math.max(-65504, Math.min(65504, v))]);
-  const i = new Uint32Array(f.buffer)[0]!;
+/** float32 bit patterns -> IEEE half (round to nearest even), saturating at ±65504 (NaN stays NaN). */
+function halfBits(i: number): number {
   const sign = (i >>> 16) & 0x8000;
   const exp = ((i >>> 23) & 0xff) - 127 + 15;
   const man = i & 0x7fffff;
+  if (((i >>> 23) & 0xff) === 0xff && man !== 0) return sign | 0x7e00;
+  if (exp >= 31) return sign | 0x7bff;
   if (exp <= 0) {
     if (exp < -10) return sign;
     const m = man | 0x800000;
@@ -109,17 +109,41 @@ export function toHalf(v: number): number {
   let h = sign | (exp << 10) | (man >> 13);
   const rest = man & 0x1fff;
   if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-  return h;
+  // Rounding up the largest finite half would reach infinity: saturate instead.
+  return (h & 0x7fff) === 0x7c00 ? sign | 0x7bff : h;
 }
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** float32 -> IEEE half (round to nearest even), saturating at ±65504. */
+export function toHalf(v: number): number {
+  F32[0] = v;
+  return halfBits(U32[0]!);
+}
+
+/** A float32 array as IEEE halves. */
+export function toHalfArray(f: Float32Array): Uint16Array {
+  const bits = new Uint32Array(f.buffer, f.byteOffset, f.length);
+  const out = new Uint16Array(f.length);
+  for (let i = 0; i < f.length; i++) out[i] = halfBits(bits[i]!);
+  return out;
+}
+
+let HALF_TABLE: Float32Array | undefined;
 
 /** IEEE half -> number. */
 export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const man = h & 0x3ff;
-  if (exp === 0) return sign * man * 2 ** -24;
-  if (exp === 31) return man ? NaN : sign * Infinity;
-  return sign * (1 + man / 1024) * 2 ** (exp - 15);
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let b = 0; b < 65536; b++) {
+      const sign = b & 0x8000 ? -1 : 1;
+      const exp = (b >> 10) & 0x1f;
+      const man = b & 0x3ff;
+      HALF_TABLE[b] = exp === 0 ? sign * man * 2 ** -24 : exp === 31 ? (man ? NaN : sign * Infinity) : sign * (1 + man / 1024) * 2 ** (exp - 15);
+    }
+  }
+  return HALF_TABLE[h & 0xffff]!;
 }
 
 /** The model in half precision throughout; the rounded weights are returned as floats. */
@@ -130,9 +154,10 @@ function toFp16(bytes: Uint8Array): Quantized {
   const dequantized = new Map<string, Float32Array>();
   for (const t of graph.initializer!) {
     if (t.dataType !== T.FLOAT) continue;
-    const f = floatData(t);
-    const h = Uint16Array.from(f, toHalf);
-    dequantized.set(t.name!, Float32Array.from(h, fromHalf));
+    const h = toHalfArray(floatData(t));
+    const back = new Float32Array(h.length);
+    for (let i = 0; i < h.length; i++) back[i] = fromHalf(h[i]!);
+    dequantized.set(t.name!, back);
     t.rawData = new Uint8Array(h.buffer);
     t.dataType = T.FLOAT16;
   }
