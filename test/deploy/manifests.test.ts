@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
@@ -20,10 +19,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { createApp, type App } from '../../src/app.js';
-import { makeConfig, parseCli } from '../../src/config/config.js';
-import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
+import { parseCli } from '../../src/config/config.js';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string> };
 
@@ -149,26 +146,11 @@ describe('Kubernetes manifests', () => {
   });
 
   describe('against a running server', () => {
-    let app: App;
-    let http: HttpServer;
     let base: string;
     beforeAll(async () => {
-      const config = makeConfig({
-        transport: 'http',
-        port: 0,
-        offline: true,
-        modelsDir: makeModelsDir(),
-        skillsDirs: [makeSkillsDir(testSkills())],
-        threads: 1,
-      });
-      app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-      http = await startHttp(app);
-      base = `http://127.0.0.1:${http.port}`;
+      base = (await startHttpApp({ cacheBytes: 64e6 })).base;
     });
-    afterAll(async () => {
-      await http?.close(0);
-      await app?.close();
-    });
+    afterAll(closeHttpApps);
 
     it('probes point at routes the server answers', async () => {
       const c = podSpec(find(rendered.cpu, 'Deployment')).containers[0]!;

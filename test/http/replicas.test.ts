@@ -7,39 +7,15 @@
  * after Retry-After when given. No request may be lost or answered wrongly.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { childEnv } from '../helpers/server.js';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
 
-interface Replica {
-  child: ChildProcess;
-  port: number;
-}
+type Replica = SpawnedServer;
 
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(
-    process.execPath,
-    ['dist/cli.js', '--transport', 'http', '--port', '0', '--stateless', '--log-level', 'info', '--shutdown-grace', '5s'],
-    {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let err = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`replica did not start: ${err.slice(-300)}`)), 30_000);
-    child.stderr!.on('data', (d) => {
-      err = (err + d).slice(-20_000);
-      const m = /"url":"http:\/\/[^:]+:(\d+)\/mcp"/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return { child, port };
-}
+const startReplica = (env: Record<string, string>): Promise<Replica> =>
+  spawnServer(['--transport', 'http', '--port', '0', '--stateless', '--log-level', 'info', '--shutdown-grace', '5s'], env);
 
 /**
  * A round-robin proxy: each request goes to the next replica; a failed upstream resets the

@@ -4,7 +4,7 @@
  * connections get the new one, a bad pair keeps the old one serving), and the pair enforced.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeConfig } from '../../src/config/config.js';
 import { childEnv } from '../helpers/server.js';
+import { spawnServer } from '../helpers/spawn.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hfms-tls-'));
 
@@ -60,7 +61,7 @@ function get(url: string, ca: string): Promise<{ status: number; cn: string; pro
   });
 }
 
-let child: ReturnType<typeof spawn> | undefined;
+let child: ChildProcess | undefined;
 afterAll(() => child?.kill('SIGKILL'));
 
 describe('TLS', () => {
@@ -73,23 +74,12 @@ describe('TLS', () => {
     const live = { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') };
     writeFileSync(live.cert, readFileSync(first.cert));
     writeFileSync(live.key, readFileSync(first.key));
-    child = spawn(
-      process.execPath,
-      ['dist/cli.js', '--transport', 'http', '--port', '0', '--tls-cert', live.cert, '--tls-key', live.key, '--log-level', 'info'],
-      { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    const server = await spawnServer(
+      ['--transport', 'http', '--port', '0', '--tls-cert', live.cert, '--tls-key', live.key, '--log-level', 'info'],
+      childEnv(),
     );
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no listener: ${err.slice(-400)}`)), 20_000);
-      child!.stderr!.on('data', () => {
-        const m = /"url":"(https:[^"]+)"/.exec(err);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!.replace('/mcp', ''));
-        }
-      });
-    });
+    child = server.child;
+    const url = server.base;
     const a = await get(`${url}/health`, first.cert);
     expect(a).toMatchObject({ status: 200, cn: 'first', protocol: 'TLSv1.3' });
     const port = Number(new URL(url).port);
@@ -104,7 +94,7 @@ describe('TLS', () => {
     writeFileSync(live.cert, 'not a certificate');
     child.kill('SIGHUP');
     await new Promise((r) => setTimeout(r, 300));
-    expect(err).toMatch(/TLS certificate reload failed/);
+    expect(server.stderr()).toMatch(/TLS certificate reload failed/);
     expect((await get(`${url}/health`, first.cert)).cn).toBe('first');
 
     const second = makeCert('second');
@@ -112,7 +102,7 @@ describe('TLS', () => {
     writeFileSync(live.key, readFileSync(second.key));
     child.kill('SIGHUP');
     await new Promise((r) => setTimeout(r, 300));
-    expect(err).toMatch(/TLS certificate reloaded/);
+    expect(server.stderr()).toMatch(/TLS certificate reloaded/);
     expect(await get(`${url}/health`, second.cert)).toMatchObject({ status: 200, cn: 'second' });
   }, 60_000);
 });

@@ -10,30 +10,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { chromium } from 'playwright-core';
-import { createApp, type App } from '../../src/app.js';
-import { makeConfig } from '../../src/config/config.js';
-import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { makeModelsDir } from '../helpers/server.js';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const have = existsSync(CHROMIUM);
 if (!have) process.stderr.write(`docs-browser: ${CHROMIUM} not found, skipping the /docs browser check (apt-get install chromium)\n`);
 
-let app: App | undefined;
-let http: HttpServer | undefined;
-afterAll(async () => {
-  await http?.close(0);
-  await app?.close();
-});
+afterAll(closeHttpApps);
 
 describe.skipIf(!have)('/docs in headless Chromium', () => {
   it('renders the API and a try-it call to /v1/embeddings returns vectors, all on loopback', async () => {
-    const config = makeConfig({ transport: 'http', port: 0, offline: true, modelsDir: makeModelsDir(), threads: 1 });
-    app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-    http = await startHttp(app);
-    const base = `http://127.0.0.1:${http.port}`;
+    const { base } = await startHttpApp({}, { skills: false });
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -4,38 +4,12 @@
  * shutdown. Each gets a catalogued code in the route's error shape, and the server keeps serving.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { createApp, type App } from '../../src/app.js';
-import { makeConfig } from '../../src/config/config.js';
-import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 
-const running: Array<{ app: App; http: HttpServer }> = [];
-afterAll(async () => {
-  for (const r of running) {
-    await r.http.close(0);
-    await r.app.close();
-  }
-});
+afterAll(closeHttpApps);
 
-async function start(over: Parameters<typeof makeConfig>[0] = {}) {
-  const config = makeConfig({
-    transport: 'http',
-    port: 0,
-    offline: true,
-    modelsDir: makeModelsDir(),
-    skillsDirs: [makeSkillsDir(testSkills())],
-    threads: 1,
-    cacheBytes: 0,
-    maxBodyBytes: 64 * 1024,
-    media: { maxBytes: 16 * 1024 },
-    ...over,
-  });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-  const http = await startHttp(app);
-  running.push({ app, http });
-  return { app, http, base: `http://127.0.0.1:${http.port}` };
-}
+const start = (over: Parameters<typeof startHttpApp>[0] = {}) =>
+  startHttpApp({ maxBodyBytes: 64 * 1024, media: { maxBytes: 16 * 1024 }, ...over });
 
 async function req(base: string, path: string, init: RequestInit = {}) {
   const r = await fetch(`${base}${path}`, init);

@@ -5,42 +5,19 @@
  * transcription in every response format, and each error status the SDK maps to a class.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
+import { testSkills } from '../helpers/server.js';
+import { ensureModel } from '../../tools/modelgen/cache.js';
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
 import OpenAI, { toFile } from 'openai';
 import { SignJWT } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createApp, type App } from '../../src/app.js';
-import { makeConfig } from '../../src/config/config.js';
-import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
 import { SPEECH } from '../helpers/media.js';
 
-const running: Array<{ app: App; http: HttpServer }> = [];
-afterAll(async () => {
-  for (const r of running) {
-    await r.http.close(0);
-    await r.app.close();
-  }
-});
+afterAll(closeHttpApps);
 
-async function start(over: Parameters<typeof makeConfig>[0] = {}) {
-  const config = makeConfig({
-    transport: 'http',
-    port: 0,
-    offline: true,
-    modelsDir: makeModelsDir(),
-    skillsDirs: [makeSkillsDir(testSkills())],
-    threads: 1,
-    cacheBytes: 0,
-    ...over,
-  });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-  const http = await startHttp(app);
-  running.push({ app, http });
-  return { app, http, base: `http://127.0.0.1:${http.port}` };
-}
+const start = startHttpApp;
 
 const openai = (base: string, apiKey = 'none') => new OpenAI({ baseURL: `${base}/v1`, apiKey, maxRetries: 0 });
 
@@ -61,7 +38,16 @@ describe('OpenAI-compatible REST', () => {
   let s: Awaited<ReturnType<typeof start>>;
   let tools: Awaited<ReturnType<typeof mcp>>;
   beforeAll(async () => {
-    s = await start();
+    // A wider GPT-2 with a long context: a generation that takes seconds, so an abort lands mid-way.
+    const slow = {
+      name: 'slow-gen',
+      family: 'gpt2',
+      architecture: 'decoder-only',
+      tasks: ['text-generation'],
+      description: 'Generated GPT-2, wide enough to generate slowly.',
+      model: { id: ensureModel({ arch: 'gpt2', seed: 2, overrides: { hidden: 384, layers: 4, heads: 6, maxPos: 1024 } }) },
+    };
+    s = await startHttpApp({}, { skills: { ...testSkills(), 'slow.json': slow } });
     tools = await mcp(s.http.url);
   });
   afterAll(() => tools.close());
@@ -155,17 +141,16 @@ describe('OpenAI-compatible REST', () => {
     const tokens = async () => {
       s.app.deps.metrics.flush();
       const m = await s.app.deps.metrics.registry.getSingleMetric('model_tokens_processed_total')!.get();
-      return m.values.filter((v) => v.labels.model === 'distilgpt2').reduce((a, v) => a + v.value, 0);
+      return m.values.filter((v) => v.labels.model === 'slow-gen').reduce((a, v) => a + v.value, 0);
     };
-    // The whole generation first: the generated model's context bounds it, so this is what an
-    // unaborted stream would count.
-    const max = 2000;
-    const full = await openai(s.base).completions.create({ model: 'distilgpt2', prompt: 'Abort me', max_tokens: max, temperature: 0 });
+    // The whole generation first: what an unaborted stream would count.
+    const max = 300;
+    const full = await openai(s.base).completions.create({ model: 'slow-gen', prompt: 'Abort me', max_tokens: max, temperature: 0 });
     const fullTokens = full.usage!.total_tokens;
-    expect(full.usage!.completion_tokens).toBeGreaterThan(50);
+    expect(full.usage!.completion_tokens).toBeGreaterThan(max / 2);
     const before = await tokens();
     const stream = await openai(s.base).completions.create({
-      model: 'distilgpt2',
+      model: 'slow-gen',
       prompt: 'Abort me',
       max_tokens: max,
       temperature: 0,

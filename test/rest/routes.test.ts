@@ -7,27 +7,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
 import { validate } from '@readme/openapi-parser';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createApp, type App } from '../../src/app.js';
-import { makeConfig } from '../../src/config/config.js';
-import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { makeModelsDir, makeSkillsDir, testSkills } from '../helpers/server.js';
+import { testSkills } from '../helpers/server.js';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 import { PAGE } from '../helpers/media.js';
 
-const running: Array<{ app: App; http: HttpServer }> = [];
-afterAll(async () => {
-  for (const r of running) {
-    await r.http.close(0);
-    await r.app.close();
-  }
-});
+afterAll(closeHttpApps);
 
 /** A server with the test skills plus an embedder that waits long enough to batch everything in flight. */
-async function start(over: Parameters<typeof makeConfig>[0] = {}) {
+async function start(over: Parameters<typeof startHttpApp>[0] = {}) {
   const skills = {
     ...testSkills(),
     'slow-batch.json': {
@@ -40,21 +31,7 @@ async function start(over: Parameters<typeof makeConfig>[0] = {}) {
       batch: { max_batch_size: 64, max_batch_tokens: 100_000 },
     },
   };
-  const config = makeConfig({
-    transport: 'http',
-    port: 0,
-    offline: true,
-    modelsDir: makeModelsDir(),
-    skillsDirs: [makeSkillsDir(skills)],
-    threads: 1,
-    cacheBytes: 0,
-    batchConcurrency: 1,
-    ...over,
-  });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-  const http = await startHttp(app);
-  running.push({ app, http });
-  return { app, http, base: `http://127.0.0.1:${http.port}` };
+  return startHttpApp({ batchConcurrency: 1, ...over }, { skills });
 }
 
 async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_NAMES } from '../../src/config/config.js';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,6 +16,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import OpenAI, { toFile } from 'openai';
 import { childEnv } from '../helpers/server.js';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
 import { PAGE, SIGN, SPEECH, TRUTH, squash } from '../helpers/media.js';
 
 const CLI = join(process.cwd(), 'dist/cli.js');
@@ -127,29 +128,15 @@ describe('built CLI: call', () => {
 });
 
 describe('built CLI over HTTP: the REST routes', () => {
-  let child: ReturnType<typeof spawn>;
+  let server: SpawnedServer;
   let base: string;
   beforeAll(async () => {
-    child = spawn(process.execPath, [CLI, '--transport', 'http', '--port', '0', '--log-level', 'info'], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    base = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no HTTP listener: ${err.slice(-400)}`)), 30_000);
-      child.stderr!.on('data', (d) => {
-        err = (err + d).slice(-20_000);
-        const m = /"url":"(http:[^"]+)\/mcp"/.exec(err);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
-      });
-    });
+    server = await spawnServer(['--transport', 'http', '--port', '0', '--log-level', 'info'], env);
+    base = server.base;
   });
   afterAll(async () => {
-    child?.kill('SIGTERM');
-    await new Promise((r) => child?.on('exit', r));
+    server?.child.kill('SIGTERM');
+    await new Promise((r) => server?.child.on('exit', r));
   });
 
   it('OpenAI routes through the openai package: embeddings, a streamed chat, a multipart transcription', async () => {

@@ -9,7 +9,7 @@
  * - attention masks are boolean "may attend" tensors broadcastable to `[B, nH, S, T]`, and
  *   masked scores are replaced (Where) by `MASKED_SCORE` before softmax.
  */
-import { GraphBuilder } from './onnx-builder.js';
+import { DType, GraphBuilder } from './onnx-builder.js';
 
 /** The score given to masked positions before softmax. */
 export const MASKED_SCORE = -1e9;
@@ -153,4 +153,41 @@ export function causalAllowed(g: GraphBuilder, past: string, total: string): str
   const qPos = g.op('Unsqueeze', [g.op('Range', [past, total, one]), g.constI([1])]);
   const kPos = g.op('Unsqueeze', [g.op('Range', [zero, total, one]), g.constI([0])]);
   return g.op('LessOrEqual', [kPos, qPos]);
+}
+
+/**
+ * The cache inputs of a merged seq2seq decoder (Optimum's `decoder_model_merged`):
+ * `past_key_values.{i}.decoder.key/value` and `.encoder.key/value` per layer, then
+ * `use_cache_branch`; and the cross-attention K/V per layer, computed by `crossKv(i)` from the
+ * encoder states on the first step (else branch) and passed through from the cache afterwards
+ * (then branch), through one `If`.
+ */
+export function mergedDecoderCache(
+  g: GraphBuilder,
+  layers: number,
+  heads: number,
+  headDim: number,
+  crossKv: (layer: number) => [string, string],
+): { pastDecoder: Array<[string, string]>; cross: string[] } {
+  const pastDecoder: Array<[string, string]> = [];
+  const pastEncoder: Array<[string, string]> = [];
+  for (let i = 0; i < layers; i++) {
+    const ds = ['batch_size', heads, 'past_decoder_sequence_length', headDim];
+    const es = ['batch_size', heads, 'encoder_sequence_length_out', headDim];
+    pastDecoder.push([
+      g.input(`past_key_values.${i}.decoder.key`, DType.float, ds),
+      g.input(`past_key_values.${i}.decoder.value`, DType.float, ds),
+    ]);
+    pastEncoder.push([
+      g.input(`past_key_values.${i}.encoder.key`, DType.float, es),
+      g.input(`past_key_values.${i}.encoder.value`, DType.float, es),
+    ]);
+  }
+  const useCache = g.input('use_cache_branch', DType.bool, [1]);
+  const thenG = g.subgraph('use_cache', () => pastEncoder.flat().map((value) => ({ value, elemType: DType.float, rank: 4 })));
+  const elseG = g.subgraph('compute_cross_kv', () =>
+    pastEncoder.flatMap((_, i) => crossKv(i).map((value) => ({ value, elemType: DType.float, rank: 4 }))),
+  );
+  const cross = g.opN('If', [useCache], 2 * layers, { then_branch: { g: thenG }, else_branch: { g: elseG } });
+  return { pastDecoder, cross };
 }

@@ -140,7 +140,8 @@ export function fromHalf(h: number): number {
       const sign = b & 0x8000 ? -1 : 1;
       const exp = (b >> 10) & 0x1f;
       const man = b & 0x3ff;
-      HALF_TABLE[b] = exp === 0 ? sign * man * 2 ** -24 : exp === 31 ? (man ? NaN : sign * Infinity) : sign * (1 + man / 1024) * 2 ** (exp - 15);
+      HALF_TABLE[b] =
+        exp === 0 ? sign * man * 2 ** -24 : exp === 31 ? (man ? NaN : sign * Infinity) : sign * (1 + man / 1024) * 2 ** (exp - 15);
     }
   }
   return HALF_TABLE[h & 0xffff]!;

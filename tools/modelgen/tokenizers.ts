@@ -151,6 +151,39 @@ export function bytesToUnicode(): string[] {
 const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /**
+ * Learns BPE merges on `words` (symbol sequences with their frequencies) while `more()` holds:
+ * each step merges the most frequent adjacent pair (ties: the smaller pair), reports it to
+ * `onMerge`, and applies it to every word. Stops early when no pair occurs twice.
+ */
+function learnMerges(words: Array<{ syms: string[]; f: number }>, more: () => boolean, onMerge: (a: string, b: string) => void): void {
+  while (more()) {
+    const counts = new Map<string, number>();
+    for (const { syms, f } of words) {
+      for (let i = 0; i + 1 < syms.length; i++) {
+        const p = `${syms[i]} ${syms[i + 1]}`;
+        counts.set(p, (counts.get(p) ?? 0) + f);
+      }
+    }
+    let best: string | null = null;
+    let bestN = 1;
+    for (const [p, n] of counts) if (n > bestN || (n === bestN && best !== null && p < best)) [best, bestN] = [p, n];
+    if (best === null) return;
+    const [a, b] = best.split(' ') as [string, string];
+    onMerge(a, b);
+    for (const w of words) {
+      const out: string[] = [];
+      for (let i = 0; i < w.syms.length; i++) {
+        if (i + 1 < w.syms.length && w.syms[i] === a && w.syms[i + 1] === b) {
+          out.push(a + b);
+          i++;
+        } else out.push(w.syms[i]!);
+      }
+      w.syms = out;
+    }
+  }
+}
+
+/**
  * Byte-level BPE vocabulary with `nMerges` merges: learned from the corpus, then padded with
  * merges of existing tokens (each merge result is new), in a deterministic order.
  */
@@ -166,35 +199,17 @@ export function byteLevelBpe(nMerges: number): { vocab: string[]; merges: string
     freq.set(key, (freq.get(key) ?? 0) + 1);
   }
   const words = [...freq.entries()].map(([k, f]) => ({ syms: k.split('\u0000'), f }));
-  while (merges.length < nMerges) {
-    const counts = new Map<string, number>();
-    for (const { syms, f } of words) {
-      for (let i = 0; i + 1 < syms.length; i++) {
-        const p = `${syms[i]} ${syms[i + 1]}`;
-        counts.set(p, (counts.get(p) ?? 0) + f);
+  learnMerges(
+    words,
+    () => merges.length < nMerges,
+    (a, b) => {
+      merges.push(`${a} ${b}`);
+      if (!known.has(a + b)) {
+        known.add(a + b);
+        vocab.push(a + b);
       }
-    }
-    let best: string | null = null;
-    let bestN = 1;
-    for (const [p, n] of counts) if (n > bestN || (n === bestN && best !== null && p < best)) [best, bestN] = [p, n];
-    if (best === null) break;
-    const [a, b] = best.split(' ') as [string, string];
-    merges.push(best);
-    if (!known.has(a + b)) {
-      known.add(a + b);
-      vocab.push(a + b);
-    }
-    for (const w of words) {
-      const out: string[] = [];
-      for (let i = 0; i < w.syms.length; i++) {
-        if (i + 1 < w.syms.length && w.syms[i] === a && w.syms[i + 1] === b) {
-          out.push(a + b);
-          i++;
-        } else out.push(w.syms[i]!);
-      }
-      w.syms = out;
-    }
-  }
+    },
+  );
   // Pad with merges of a learned token and a printable byte symbol, in a fixed order.
   const letters = [...'etaoinshrdlcumwfgypbvkjxqz'];
   const space = b2u[32]!;
@@ -472,28 +487,14 @@ export function sentencePieceBpe(vocabSize: number): { vocab: string[]; merges: 
   for (const w of text.split(' ')) freq.set(SP_SPACE + w, (freq.get(SP_SPACE + w) ?? 0) + 1);
   const words = [...freq.entries()].map(([w, f]) => ({ syms: [...w], f }));
   const merges: string[] = [];
-  while (vocab.length < vocabSize) {
-    const counts = new Map<string, number>();
-    for (const { syms, f } of words)
-      for (let i = 0; i + 1 < syms.length; i++) counts.set(`${syms[i]} ${syms[i + 1]}`, (counts.get(`${syms[i]} ${syms[i + 1]}`) ?? 0) + f);
-    let best: string | null = null;
-    let bestN = 1;
-    for (const [p, n] of counts) if (n > bestN || (n === bestN && best !== null && p < best)) [best, bestN] = [p, n];
-    if (best === null) break;
-    const [a, b] = best.split(' ') as [string, string];
-    merges.push(best);
-    addPiece(a + b);
-    for (const w of words) {
-      const out: string[] = [];
-      for (let i = 0; i < w.syms.length; i++) {
-        if (i + 1 < w.syms.length && w.syms[i] === a && w.syms[i + 1] === b) {
-          out.push(a + b);
-          i++;
-        } else out.push(w.syms[i]!);
-      }
-      w.syms = out;
-    }
-  }
+  learnMerges(
+    words,
+    () => vocab.length < vocabSize,
+    (a, b) => {
+      merges.push(`${a} ${b}`);
+      addPiece(a + b);
+    },
+  );
   const letters = [...'etaoinshrdlcumwfgypbvkjxqz'];
   for (let round = 0; vocab.length < vocabSize; round++) {
     const before = vocab.length;

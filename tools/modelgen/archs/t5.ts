@@ -12,7 +12,7 @@
  *   output projection, as in v1.1.
  */
 import { DType, GraphBuilder } from '../onnx-builder.js';
-import { INIT_STD, MASKED_SCORE, dimOf, paddingAllowed } from '../layers.js';
+import { INIT_STD, MASKED_SCORE, dimOf, mergedDecoderCache, paddingAllowed } from '../layers.js';
 
 /** T5 sizes. */
 export interface T5Dims {
@@ -146,31 +146,13 @@ export function buildT5Decoder(g: GraphBuilder, d: T5Dims, shared: Float32Array)
   const encMask = g.input('encoder_attention_mask', DType.int64, ['batch_size', 'encoder_sequence_length']);
   const ids = g.input('input_ids', DType.int64, ['batch_size', 'decoder_sequence_length']);
   const enc = g.input('encoder_hidden_states', DType.float, ['batch_size', 'encoder_sequence_length', d.hidden]);
-  const pastDec: Array<[string, string]> = [];
-  const pastEnc: Array<[string, string]> = [];
-  for (let i = 0; i < d.decLayers; i++) {
-    const ds = ['batch_size', d.heads, 'past_decoder_sequence_length', d.dKv];
-    const es = ['batch_size', d.heads, 'encoder_sequence_length_out', d.dKv];
-    pastDec.push([
-      g.input(`past_key_values.${i}.decoder.key`, DType.float, ds),
-      g.input(`past_key_values.${i}.decoder.value`, DType.float, ds),
-    ]);
-    pastEnc.push([
-      g.input(`past_key_values.${i}.encoder.key`, DType.float, es),
-      g.input(`past_key_values.${i}.encoder.value`, DType.float, es),
-    ]);
-  }
-  const useCache = g.input('use_cache_branch', DType.bool, [1]);
-  const thenG = g.subgraph('use_cache', () => pastEnc.flat().map((value) => ({ value, elemType: DType.float, rank: 4 })));
-  const elseG = g.subgraph('compute_cross_kv', () =>
-    pastEnc.flatMap((_, i) => {
-      const p = `decoder.block.${i}.cross`;
-      const k = heads(g, proj(g, enc, d.hidden, inner, `${p}.k`), d.heads, d.dKv);
-      const v = heads(g, proj(g, enc, d.hidden, inner, `${p}.v`), d.heads, d.dKv);
-      return [k, v].map((value) => ({ value, elemType: DType.float, rank: 4 }));
-    }),
-  );
-  const cross = g.opN('If', [useCache], 2 * d.decLayers, { then_branch: { g: thenG }, else_branch: { g: elseG } });
+  const { pastDecoder: pastDec, cross } = mergedDecoderCache(g, d.decLayers, d.heads, d.dKv, (i) => {
+    const p = `decoder.block.${i}.cross`;
+    return [
+      heads(g, proj(g, enc, d.hidden, inner, `${p}.k`), d.heads, d.dKv),
+      heads(g, proj(g, enc, d.hidden, inner, `${p}.v`), d.heads, d.dKv),
+    ];
+  });
 
   const past = dimOf(g, pastDec[0]![0], 2);
   const total = g.op('Add', [past, dimOf(g, ids, 1)]);

@@ -9,7 +9,20 @@
  *   projection is untied from the token embedding.
  */
 import { DType, GraphBuilder } from '../onnx-builder.js';
-import { INIT_STD, causalAllowed, dimOf, ffn, gelu, layerNorm, linear, mergeHeads, preLnLayer, sdpa, splitHeads } from '../layers.js';
+import {
+  INIT_STD,
+  causalAllowed,
+  dimOf,
+  ffn,
+  gelu,
+  layerNorm,
+  linear,
+  mergeHeads,
+  mergedDecoderCache,
+  preLnLayer,
+  sdpa,
+  splitHeads,
+} from '../layers.js';
 import type { WhisperSpecials } from '../tokenizers.js';
 
 /** Whisper sizes (`textVocab` counts text tokens up to and including `<|endoftext|>`). */
@@ -71,33 +84,13 @@ export function buildWhisperDecoder(g: GraphBuilder, d: WhisperDims, vocab: numb
   const dH = d.hidden / d.heads;
   const ids = g.input('input_ids', DType.int64, ['batch_size', 'decoder_sequence_length']);
   const enc = g.input('encoder_hidden_states', DType.float, ['batch_size', 'encoder_sequence_length', d.hidden]);
-  const pastDec: Array<[string, string]> = [];
-  const pastEnc: Array<[string, string]> = [];
-  for (let i = 0; i < d.decLayers; i++) {
-    const ds = ['batch_size', d.heads, 'past_decoder_sequence_length', dH];
-    const es = ['batch_size', d.heads, 'encoder_sequence_length_out', dH];
-    pastDec.push([
-      g.input(`past_key_values.${i}.decoder.key`, DType.float, ds),
-      g.input(`past_key_values.${i}.decoder.value`, DType.float, ds),
-    ]);
-    pastEnc.push([
-      g.input(`past_key_values.${i}.encoder.key`, DType.float, es),
-      g.input(`past_key_values.${i}.encoder.value`, DType.float, es),
-    ]);
-  }
-  const useCache = g.input('use_cache_branch', DType.bool, [1]);
-
   // Cross-attention K/V: computed from the encoder states on the first step, reused afterwards.
-  const thenG = g.subgraph('use_cache', () => pastEnc.flat().map((value) => ({ value, elemType: DType.float, rank: 4 })));
-  const elseG = g.subgraph('compute_cross_kv', () =>
-    pastEnc.flatMap((_, i) => {
-      const p = `decoder.layer.${i}.cross_attn`;
-      const k = splitHeads(g, linear(g, enc, d.hidden, d.hidden, `${p}.k`, false), d.heads, dH);
-      const v = splitHeads(g, linear(g, enc, d.hidden, d.hidden, `${p}.v`), d.heads, dH);
-      return [k, v].map((value) => ({ value, elemType: DType.float, rank: 4 }));
-    }),
-  );
-  const cross = g.opN('If', [useCache], 2 * d.decLayers, { then_branch: { g: thenG }, else_branch: { g: elseG } });
+  const { pastDecoder: pastDec, cross } = mergedDecoderCache(g, d.decLayers, d.heads, dH, (i) => {
+    const p = `decoder.layer.${i}.cross_attn`;
+    const k = splitHeads(g, linear(g, enc, d.hidden, d.hidden, `${p}.k`, false), d.heads, dH);
+    const v = splitHeads(g, linear(g, enc, d.hidden, d.hidden, `${p}.v`), d.heads, dH);
+    return [k, v];
+  });
 
   const past = dimOf(g, pastDec[0]![0], 2);
   const total = g.op('Add', [past, dimOf(g, ids, 1)]);
