@@ -4,6 +4,7 @@
  * in-process inference (--inference-thread main), where transformers.js pipelines and raw
  * onnxruntime models (OCR, speech detection) live side by side.
  */
+import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { ServerError } from '../errors.js';
 import type { Device, Task } from '../skills/schema.js';
 import type { Backend, LoadRequest, ModelHandle } from './types.js';
@@ -19,6 +20,11 @@ export class RouterBackend implements Backend {
     this.tasks = [...new Set(backends.flatMap((b) => b.tasks))];
     // A device is offered when every backend can use it, so a fallback order holds for all models.
     this.devices = backends.reduce<Device[]>((acc, b) => acc.filter((d) => b.devices.includes(d)), [...(backends[0]?.devices ?? [])]);
+  }
+
+  /** A real session on `device` (backends/device-probe.ts). */
+  probe(device: Device): Promise<DeviceProbe> {
+    return probeDevice(device);
   }
 
   load(req: LoadRequest): Promise<ModelHandle> {

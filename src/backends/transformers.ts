@@ -5,6 +5,8 @@
  * It loads a pipeline for the task, then runs tokenizer + model itself so it can report token
  * usage, pool fast, and control generation (seeded sampling, stop strings, streaming, abort).
  */
+import type { Device } from '../skills/schema.js';
+import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
 import type { Dtype, Task } from '../skills/schema.js';
@@ -190,6 +192,11 @@ export class TransformersBackend implements Backend {
     env.useFSCache = false;
     env.useCustomCache = true;
     env.customCache = new LazyFileCache(opts.useFsCache === false ? null : opts.cacheDir) as never;
+  }
+
+  /** A real session on `device` (backends/device-probe.ts). */
+  probe(device: Device): Promise<DeviceProbe> {
+    return probeDevice(device);
   }
 
   async load(req: LoadRequest): Promise<ModelHandle> {

@@ -328,4 +328,6 @@ export interface Backend {
   /** Devices this backend can run on in this process (cpu is always one). */
   readonly devices: readonly Device[];
   load(req: LoadRequest): Promise<ModelHandle>;
+  /** Whether `device` really runs a session here (a backend without the check is taken at its word). */
+  probe?(device: Device): Promise<{ ok: boolean; reason?: string; fix?: string }>;
 }

@@ -7,6 +7,7 @@
  * terminates the thread, which releases everything the model held. A crashed worker fails only
  * its own requests.
  */
+import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { ServerError, fromErrorData } from '../errors.js';
 import { startWorkerThread } from '../process/worker-thread.js';
 import type { Device, Dtype, Task } from '../skills/schema.js';
@@ -41,6 +42,11 @@ export class WorkerBackend implements Backend {
   readonly devices: readonly Device[] = platformDevices();
 
   constructor(private readonly options: TransformersBackendOptions) {}
+
+  /** A real session on `device` (backends/device-probe.ts). */
+  probe(device: Device): Promise<DeviceProbe> {
+    return probeDevice(device);
+  }
 
   load(req: LoadRequest): Promise<ModelHandle> {
     if (!this.tasks.includes(req.task)) return Promise.reject(new ServerError('unsupported_task', `no backend serves ${req.task}`));

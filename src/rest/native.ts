@@ -11,6 +11,7 @@ import type { ToolName } from '../config/config.js';
 import { ServerError, echo } from '../errors.js';
 import type { Task } from '../skills/schema.js';
 import { READ_SCOPE, requireScope } from '../tasks/scopes.js';
+import { hardwareView } from '../tasks/views.js';
 import type { AnyTask } from '../tasks/task.js';
 import { runFor } from './common.js';
 import { isMultipart, readForm } from './multipart.js';
@@ -104,7 +105,7 @@ export function nativeRoutes(deps: RestDeps): RestRoute[] {
       doc: { summary: 'CPU, memory, GPUs, and the devices onnxruntime can use here', tag: 'Server' },
       handle: async (call) => {
         requireScope(call.auth, READ_SCOPE);
-        sendJson(call.res, 200, deps.hardware);
+        sendJson(call.res, 200, await hardwareView(deps));
       },
     },
   );

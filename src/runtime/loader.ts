@@ -210,6 +210,33 @@ export class ModelLoader {
     return n;
   }
 
+  private readonly probes = new Map<Device, Promise<{ ok: boolean; reason?: string; fix?: string }>>();
+
+  /**
+   * Whether `device` really runs a session here, probed once on first use (cpu is taken as
+   * given). A device that fails is skipped by every later load, and reported with its reason.
+   */
+  verify(device: Device): Promise<{ ok: boolean; reason?: string; fix?: string }> {
+    if (device === 'cpu' || !this.deps.backend.probe) return Promise.resolve({ ok: true });
+    let p = this.probes.get(device);
+    if (!p) {
+      p = this.deps.backend.probe(device).then((r) => {
+        if (!r.ok)
+          this.deps.logger.warn({ device, reason: r.reason, fix: r.fix }, 'device present but not usable: its probe session failed');
+        return r;
+      });
+      this.probes.set(device, p);
+    }
+    return p;
+  }
+
+  /** Probes every device the selector may use, and returns what each probe found. */
+  async verifyDevices(): Promise<Record<string, { ok: boolean; reason?: string; fix?: string }>> {
+    const devices = this.usableDevices();
+    const results = await Promise.all(devices.map((d) => this.verify(d)));
+    return Object.fromEntries(devices.map((d, i) => [d, results[i]!]));
+  }
+
   /** Devices usable here that the backend supports (the selector's input). */
   usableDevices(): Device[] {
     return this.deps.hardware.runtime.usable.filter((d) => this.deps.backend.devices.includes(d));
@@ -447,6 +474,11 @@ export class ModelLoader {
       await this.makeRoom(entry, estimate, signal);
       let lastErr: unknown;
       for (const device of devices) {
+        const probe = await this.verify(device);
+        if (!probe.ok) {
+          lastErr = new ServerError('model_load_failed', `device ${device} is not usable here: ${probe.reason ?? 'its probe failed'}`);
+          continue;
+        }
         const dtype = s.model.dtype[device];
         logger.info({ model: name, source, device, dtype: dtype ?? 'fp32' }, 'loading model');
         onProgress?.({ phase: 'session', progress: 0 });

@@ -1,7 +1,8 @@
 /**
  * @module tasks/views
  * Read-only views of the server's state that every front door shows the same way: one skill
- * with its status (MCP `hf://models/{name}`, REST `/v1/models/{id}`).
+ * with its status (MCP `hf://models/{name}`, REST `/v1/models/{id}`), and the hardware with
+ * what each device's probe found (MCP `hf://hardware`, REST `/v1/hardware`).
  */
 import type { TaskDeps } from './deps.js';
 
@@ -29,5 +30,22 @@ export function skillView(deps: TaskDeps, name: string) {
     ...(s.license ? { license: s.license } : {}),
     ...(s.attribution ? { attribution: s.attribution } : {}),
     loaded: deps.loader.list().find((m) => m.model === name) ?? null,
+  };
+}
+
+/**
+ * The hardware report plus `runtime.verified`: for each device the selector may use, whether a
+ * real session ran on it (probed once, on first need). A device that fails is reported with
+ * the provider's reason and is never chosen.
+ */
+export async function hardwareView(deps: TaskDeps) {
+  const verified = await deps.loader.verifyDevices();
+  return {
+    ...deps.hardware,
+    runtime: {
+      ...deps.hardware.runtime,
+      usable: deps.hardware.runtime.usable.filter((d) => verified[d]?.ok !== false),
+      verified,
+    },
   };
 }

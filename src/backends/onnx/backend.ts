@@ -4,6 +4,8 @@
  * (text detection and OCR) and Silero VAD. With backends/transformers*.ts it is the only code
  * that imports onnxruntime-node. A skill names its files by role (`model.files`).
  */
+import type { Device } from '../../skills/schema.js';
+import { probeDevice, type DeviceProbe } from '../device-probe.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -80,6 +82,11 @@ export class OnnxBackend implements Backend {
   readonly tasks = ONNX_TASKS;
   /** onnxruntime-node's execution providers here (the same list transformers.js exposes). */
   readonly devices = platformDevices();
+
+  /** A real session on `device` (backends/device-probe.ts). */
+  probe(device: Device): Promise<DeviceProbe> {
+    return probeDevice(device);
+  }
 
   async load(req: LoadRequest): Promise<ModelHandle> {
     if (!ONNX_TASKS.includes(req.task)) throw new ServerError('unsupported_task', `the onnxruntime backend does not serve ${req.task}`);

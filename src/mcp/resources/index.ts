@@ -9,7 +9,7 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { READ_SCOPE, requireScope } from '../../tasks/scopes.js';
-import { skillView } from '../../tasks/views.js';
+import { hardwareView, skillView } from '../../tasks/views.js';
 
 const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
 
@@ -20,7 +20,7 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
     { title: 'Hardware', description: 'CPU, memory, GPUs, and the devices onnxruntime can use here.', mimeType: 'application/json' },
     async (uri, extra) => {
       requireScope(extra.authInfo, READ_SCOPE);
-      return json(uri.href, deps.hardware);
+      return json(uri.href, await hardwareView(deps));
     },
   );
   server.registerResource(
