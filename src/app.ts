@@ -3,6 +3,7 @@
  * Builds the process-wide runtime once from a frozen config: logger, skill registry, hardware
  * probe, backend, loader and executor. Transports share the result.
  */
+import { join } from 'node:path';
 import { OnnxBackend } from './backends/onnx/backend.js';
 import { RouterBackend } from './backends/router.js';
 import { TransformersBackend } from './backends/transformers.js';
@@ -49,7 +50,9 @@ export interface App {
 
 export function createApp(config: Config, o: AppOverrides = {}): App {
   const logger = o.logger ?? createLogger(config.logLevel);
-  const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs: config.skillsDirs, logger });
+  // Skills added with `add` (the configuration folder's skills/), then each --skills-dir.
+  const userDirs = [...(config.configDir ? [join(config.configDir, 'skills')] : []), ...config.skillsDirs];
+  const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
   const sdkMissing = checkSdkInternals();

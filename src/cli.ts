@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { ConfigError, HELP, parseCli } from './config/config.js';
 import { callOnce } from './transports/call.js';
 import { pull } from './transports/pull.js';
+import { runSkillsCommand } from './transports/skills-cli.js';
 import { runStdio } from './transports/stdio.js';
 import { bindSafetyError } from './transports/http/auth.js';
 import { startHttp, type HttpServer } from './transports/http/server.js';
@@ -39,15 +40,21 @@ async function main(): Promise<void> {
   for (const note of parsed.notes) process.stderr.write(`hf-model-server: ${note}\n`);
   const config = parsed.config;
   if (needsAllocatorRelaunch(config.mallocTuning, process.env, process.platform)) await relaunchWithAllocatorTuning();
-  if (!parsed.call && !parsed.pull && config.transport !== 'stdio') {
+  if (!parsed.call && !parsed.pull && !parsed.skills && config.transport !== 'stdio') {
     const unsafe = bindSafetyError(config);
     if (unsafe) {
       process.stderr.write(`hf-model-server: ${unsafe}\n`);
       process.exit(2);
     }
   }
+  if (parsed.skills?.command === 'add') process.exit(runSkillsCommand(undefined, config, parsed.skills));
   const app = createApp(config);
   installRejectionGuard(app.deps.logger);
+  if (parsed.skills) {
+    const code = runSkillsCommand(app, config, parsed.skills);
+    await app.close();
+    process.exit(code);
+  }
   if (parsed.pull) {
     const results = await pull(app, parsed.pull);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -63,7 +63,7 @@ describe('architecture', () => {
     const allowed: Record<string, string[]> = {
       cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors', 'version'],
       app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'tasks', 'media', 'runtime', 'resilience', 'skills', 'errors', 'process'],
-      transports: ['app', 'mcp', 'rest', 'tasks', 'errors', 'logger', 'config'],
+      transports: ['app', 'mcp', 'rest', 'tasks', 'skills', 'errors', 'logger', 'config'],
       mcp: ['mcp', 'tasks', 'version', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors'],
       rest: ['rest', 'tasks', 'version', 'runtime', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
       tasks: ['tasks', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors', 'backends', 'vectors', 'media'],

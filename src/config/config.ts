@@ -72,6 +72,13 @@ const OPTIONS = {
     read: path,
   }),
   tlsKey: opt(z.string().optional(), { flag: 'tls-key', arg: 'FILE', help: 'the PEM private key for --tls-cert', read: path }),
+  /** The user's configuration folder; skills added with `add` live in its `skills/`. */
+  configDir: opt(z.string().optional(), {
+    flag: 'config-dir',
+    arg: 'DIR',
+    help: 'user configuration folder; `add` writes skills to its skills/ (default ~/.config/hf-model-server)',
+    read: path,
+  }),
   /** Stateless streamable HTTP (no sessions), for load-balanced replicas. */
   stateless: opt(z.boolean().default(false), { flag: 'stateless', help: 'stateless streamable HTTP, for load-balanced replicas' }),
   /** API keys (plaintext or `sha256:<hex>`); empty = no auth. */
@@ -394,6 +401,9 @@ Usage:
   hf-model-server [options]                 serve MCP over stdio
   hf-model-server call <tool> '<json>'      run one tool once and print the JSON result
   hf-model-server pull <skill|hub id>...    download models into --cache-dir (idempotent)
+  hf-model-server add <folder> [--name N] [--task T]   infer a skill for a model folder and save it
+  hf-model-server list                      skills: tasks, source, on disk, size
+  hf-model-server rm <name> [--purge]       remove an added skill (--purge: its downloaded files too)
 
 Options (each also an ${ENV_PREFIX}* environment variable, named in brackets):
 ${helpLines(OPTIONS)}
@@ -409,6 +419,8 @@ export interface ParsedCli {
   call?: { tool: string; args: string };
   /** `pull <skill|hub id>...`: models to download into the cache. */
   pull?: string[];
+  /** `add <folder> [--name N] [--task T]`, `list`, `rm <name> [--purge]`: skill management. */
+  skills?: { command: 'add' | 'list' | 'rm'; target?: string; name?: string; task?: string; purge: boolean };
   /** Things the user should know about how their flags were read (printed on stderr). */
   notes: string[];
 }
@@ -424,7 +436,15 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { ...parseArgsOptions(OPTIONS), help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      options: {
+        ...parseArgsOptions(OPTIONS),
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        // Flags of the skill commands (add, rm).
+        name: { type: 'string' },
+        task: { type: 'string' },
+        purge: { type: 'boolean' },
+      },
     });
   } catch (e) {
     throw new ConfigError((e as Error).message);
@@ -433,7 +453,20 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   const pos = parsed.positionals;
   let call: ParsedCli['call'];
   let pull: ParsedCli['pull'];
-  if (pos[0] === 'pull') {
+  let skills: ParsedCli['skills'];
+  if (pos[0] === 'add' || pos[0] === 'rm' || pos[0] === 'list') {
+    if (pos[0] !== 'list' && !pos[1])
+      throw new ConfigError(`usage: hf-model-server ${pos[0] === 'add' ? 'add <folder> [--name N] [--task T]' : 'rm <name> [--purge]'}`);
+    skills = {
+      command: pos[0],
+      ...(pos[1] ? { target: pos[1] } : {}),
+      ...(typeof v.name === 'string' ? { name: v.name } : {}),
+      ...(typeof v.task === 'string' ? { task: v.task } : {}),
+      purge: v.purge === true,
+    };
+  } else if ((v.name !== undefined || v.task !== undefined || v.purge !== undefined) && pos[0] !== 'add') {
+    throw new ConfigError('--name, --task and --purge belong to the add and rm commands');
+  } else if (pos[0] === 'pull') {
     if (pos.length < 2) throw new ConfigError('usage: hf-model-server pull <skill|hub id>...');
     pull = pos.slice(1);
   } else if (pos.length > 0) {
@@ -450,7 +483,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     );
   }
   // One `call` prints its result; the server's info lines would only bury it.
-  if (raw.logLevel === undefined && (call || pull)) raw.logLevel = 'warn';
+  if (raw.logLevel === undefined && (call || pull || skills)) raw.logLevel = 'warn';
+  // Skills added with `add` are found in the user's configuration folder.
+  if (raw.configDir === undefined) {
+    const home = env.XDG_CONFIG_HOME ?? (env.HOME ? join(env.HOME, '.config') : undefined);
+    if (home) raw.configDir = join(home, 'hf-model-server');
+  }
   const r = ConfigSchema.safeParse({ media: {}, limits: {}, ...raw });
   if (!r.success) {
     const issue = r.error.issues[0]!;
@@ -464,6 +502,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     notes,
     ...(call ? { call } : {}),
     ...(pull ? { pull } : {}),
+    ...(skills ? { skills } : {}),
   };
 }
 

@@ -237,6 +237,22 @@ export class ModelLoader {
     return Object.fromEntries(devices.map((d, i) => [d, results[i]!]));
   }
 
+  /** Where a skill's model files are (a local folder), or its Hub id when not downloaded; throws model_not_found offline. */
+  resolve(name: string): string {
+    const s = this.skill(name).skill;
+    return resolveSource(s.model.id, s.model.revision, this.deps.config);
+  }
+
+  /** Bytes of a skill's model files for the CPU dtype, as found on disk (0 when not there). */
+  fileBytes(name: string): number {
+    const s = this.skill(name).skill;
+    try {
+      return modelFileBytes(this.resolve(name), s.model.dtype.cpu, s.model.files);
+    } catch {
+      return 0;
+    }
+  }
+
   /** Devices usable here that the backend supports (the selector's input). */
   usableDevices(): Device[] {
     return this.deps.hardware.runtime.usable.filter((d) => this.deps.backend.devices.includes(d));

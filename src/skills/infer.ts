@@ -1,0 +1,151 @@
+/**
+ * @module skills/infer
+ * A skill manifest inferred from a model folder in the Hub layout: its config.json
+ * (`architectures`, `model_type`, `id2label`), its tokenizer files (a chat template), and which
+ * ONNX files exist (fp32, fp16, q8, q4 ...). The mapping from architecture to tasks is the
+ * declared table {@link ARCH_TASKS}; when nothing in it matches, the inference says so and names
+ * the `--task` to set instead of guessing.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { SkillSchema, TASKS, type Dtype, type Skill, type Task } from './schema.js';
+
+/** Why a manifest could not be inferred. */
+export class InferenceError extends Error {
+  override name = 'InferenceError';
+}
+
+type Kind = Skill['architecture'];
+
+/** Architecture class name patterns -> the skill's kind and tasks, first match wins. */
+export const ARCH_TASKS: ReadonlyArray<{ pattern: RegExp; kind: Kind; tasks: Task[]; note: string }> = [
+  {
+    pattern: /^WhisperForConditionalGeneration$/,
+    kind: 'audio',
+    tasks: ['automatic-speech-recognition'],
+    note: 'Whisper speech recognition',
+  },
+  {
+    pattern: /ForSequenceClassification$/,
+    kind: 'encoder-only',
+    tasks: ['text-classification'],
+    note: 'a classification head over id2label',
+  },
+  { pattern: /ForImageClassification$/, kind: 'vision', tasks: ['image-classification'], note: 'an image classification head' },
+  { pattern: /ForObjectDetection$/, kind: 'vision', tasks: ['object-detection'], note: 'an object detection head' },
+  {
+    pattern: /^(CLIP|Siglip|ChineseCLIP)Model$/,
+    kind: 'multimodal',
+    tasks: ['zero-shot-image-classification'],
+    note: 'image-text similarity',
+  },
+  {
+    pattern: /^(T5|MT5|Bart|MBart|Marian|Pegasus)ForConditionalGeneration$/,
+    kind: 'encoder-decoder',
+    tasks: ['text2text-generation'],
+    note: 'a sequence-to-sequence model',
+  },
+  { pattern: /(ForCausalLM|LMHeadModel)$/, kind: 'decoder-only', tasks: ['text-generation'], note: 'a causal language model' },
+  {
+    pattern: /^(Bert|Roberta|XLMRoberta|DistilBert|MPNet|Electra|DebertaV?2?|NomicBert|ModernBert|Gte|E5|Camembert)Model$/,
+    kind: 'encoder-only',
+    tasks: ['feature-extraction'],
+    note: 'an encoder without a head: sentence embeddings',
+  },
+];
+
+/** transformers.js file suffixes per dtype (model{suffix}.onnx). */
+const SUFFIX: Record<string, Dtype> = {
+  '': 'fp32',
+  _fp16: 'fp16',
+  _quantized: 'q8',
+  _int8: 'int8',
+  _uint8: 'uint8',
+  _q4: 'q4',
+  _q4f16: 'q4f16',
+  _bnb4: 'bnb4',
+};
+/** What to run on CPU when there is no fp32 file, best first. */
+const CPU_PREFERENCE: Dtype[] = ['fp32', 'q8', 'int8', 'uint8', 'q4', 'fp16', 'q4f16', 'bnb4'];
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new InferenceError(`${basename(path)} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** The dtypes the folder has files for (every ONNX file of the model, e.g. encoder and decoder, must exist). */
+export function availableDtypes(folder: string): Dtype[] {
+  const dir = join(folder, 'onnx');
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+  const bases = new Set<string>();
+  const byDtype = new Map<Dtype, Set<string>>();
+  for (const f of files) {
+    const m = /^(.*?)(_fp16|_quantized|_int8|_uint8|_q4f16|_q4|_bnb4)?\.onnx$/.exec(f)!;
+    const dtype = SUFFIX[m[2] ?? '']!;
+    bases.add(m[1]!);
+    byDtype.set(dtype, new Set([...(byDtype.get(dtype) ?? []), m[1]!]));
+  }
+  return CPU_PREFERENCE.filter((d) => byDtype.get(d)?.size === bases.size);
+}
+
+/** A skill name from a folder or id: lowercase, allowed characters only. */
+export function skillNameOf(source: string): string {
+  const base =
+    source
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? 'model';
+  const name = base
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
+  return (name || 'model').slice(0, 64);
+}
+
+/** Infers a manifest for the model folder `folder`; throws {@link InferenceError} with the reason and what to set. */
+export function inferSkill(folder: string, o: { name?: string | undefined; task?: string | undefined } = {}): Skill {
+  const dir = resolve(folder);
+  const config = readJson(join(dir, 'config.json'));
+  if (!config) throw new InferenceError(`no config.json in ${dir}: not a model folder in the Hugging Face layout`);
+  const arch = Array.isArray(config.architectures) ? String(config.architectures[0] ?? '') : '';
+  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
+  const dtypes = availableDtypes(dir);
+  if (dtypes.length === 0)
+    throw new InferenceError(`no ONNX files under ${join(dir, 'onnx')}: export the model to ONNX first (e.g. with Optimum)`);
+  let rule = ARCH_TASKS.find((r) => r.pattern.test(arch));
+  if (o.task !== undefined) {
+    if (!(TASKS as readonly string[]).includes(o.task)) throw new InferenceError(`--task must be one of: ${TASKS.join(', ')}`);
+    rule = { pattern: /./, kind: rule?.kind ?? 'encoder-only', tasks: [o.task as Task], note: 'the task given' };
+  }
+  if (!rule)
+    throw new InferenceError(
+      `cannot tell which task ${arch || '(no architectures in config.json)'}${modelType ? ` (model_type ${modelType})` : ''} serves; pass --task (one of: ${TASKS.join(', ')})`,
+    );
+  if (rule.tasks.includes('text-classification') && (typeof config.id2label !== 'object' || config.id2label === null))
+    throw new InferenceError(`${arch} has no id2label in config.json, so its labels are unknown; add id2label or pass --task`);
+  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'));
+  const chat = typeof tokenizerConfig?.chat_template === 'string' || Array.isArray(tokenizerConfig?.chat_template);
+  const cpu = dtypes[0]!;
+  const manifest = {
+    name: o.name ?? skillNameOf(dir),
+    family: modelType || arch.toLowerCase() || 'unknown',
+    architecture: rule.kind,
+    tasks: rule.tasks,
+    description: `${arch || modelType} (${rule.note}), added from ${basename(dir)}. Files: ${dtypes.join(', ')}.`.slice(0, 300),
+    model: { id: dir, ...(cpu !== 'fp32' ? { dtype: { cpu } } : {}) },
+    ...(rule.tasks.includes('text-generation') || rule.tasks.includes('text2text-generation')
+      ? { generation: { max_new_tokens: 256, chat_template: chat } }
+      : {}),
+  };
+  const r = SkillSchema.safeParse(manifest);
+  if (!r.success)
+    throw new InferenceError(
+      `the inferred manifest is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
+}

@@ -1,0 +1,97 @@
+/**
+ * @module transports/skills-cli
+ * Skill management from the command line: `add` infers a manifest for a model folder
+ * (skills/infer.ts) and saves it among the user's skills, `list` shows every skill with its
+ * tasks, source, whether its files are on disk and their size, and `rm` removes an added skill
+ * (with `--purge`, its downloaded files too). Built-in skills cannot be removed.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { App } from '../app.js';
+import type { Config } from '../config/config.js';
+import { InferenceError, inferSkill } from '../skills/infer.js';
+
+/** Where `add` writes: the first --skills-dir, else the configuration folder's skills/. */
+export function addTarget(config: Config): string | undefined {
+  return config.skillsDirs[0] ?? (config.configDir ? join(config.configDir, 'skills') : undefined);
+}
+
+/** Whether a skill's files are on this machine (a local folder, the models dir, or the download cache). */
+function isOnDisk(loader: App['deps']['loader'], name: string, hasFiles: boolean): boolean {
+  try {
+    return existsSync(join(loader.resolve(name), 'config.json')) || hasFiles;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a skill command; returns the exit code. Output on stdout, reasons on stderr. */
+export function runSkillsCommand(
+  app: App | undefined,
+  config: Config,
+  cmd: { command: 'add' | 'list' | 'rm'; target?: string; name?: string; task?: string; purge: boolean },
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): number {
+  if (cmd.command === 'add') {
+    const dir = addTarget(config);
+    if (!dir) {
+      err.write('hf-model-server: add needs --skills-dir or a home folder for ~/.config/hf-model-server\n');
+      return 2;
+    }
+    try {
+      const skill = inferSkill(cmd.target!, { name: cmd.name, task: cmd.task });
+      const file = join(dir, `${skill.name}.json`);
+      if (existsSync(file)) {
+        err.write(`hf-model-server: a skill named "${skill.name}" already exists (${file}); pass --name\n`);
+        return 2;
+      }
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify(skill, null, 2)}\n`);
+      out.write(`${JSON.stringify({ file, skill }, null, 2)}\n`);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof InferenceError)) throw e;
+      err.write(`hf-model-server: cannot add ${cmd.target}: ${e.message}\n`);
+      return 2;
+    }
+  }
+  const { registry, loader } = app!.deps;
+  if (cmd.command === 'list') {
+    const rows = registry.skills.map((r) => {
+      const s = r.skill;
+      const onDisk = isOnDisk(loader, s.name, Object.keys(s.model.files ?? {}).length > 0);
+      const bytes = onDisk ? loader.fileBytes(s.name) : 0;
+      return { name: s.name, tasks: s.tasks.join(','), source: r.builtin ? `built-in: ${s.model.id}` : r.file, onDisk, size: bytes };
+    });
+    const mib = (b: number) => (b ? `${(b / 1048576).toFixed(0)} MiB` : '-');
+    const lines = rows.map((r) => [r.name, r.tasks, r.onDisk ? 'yes' : 'no', mib(r.size), r.source]);
+    const header = ['NAME', 'TASKS', 'ON DISK', 'SIZE', 'SOURCE'];
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    for (const l of [header, ...lines]) out.write(`${l.map((c, i) => (i < l.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}\n`);
+    return 0;
+  }
+  const reg = registry.get(cmd.target!);
+  if (!reg) {
+    err.write(`hf-model-server: no skill named "${cmd.target}"\n`);
+    return 2;
+  }
+  if (reg.builtin) {
+    err.write(
+      `hf-model-server: "${cmd.target}" is built in and cannot be removed; hide it with --tools or override it with a skill of the same name\n`,
+    );
+    return 2;
+  }
+  rmSync(reg.file);
+  const removed: string[] = [reg.file];
+  if (cmd.purge) {
+    // Downloads live under --cache-dir as <hub id>/...; a local folder is the user's own and stays.
+    const cached = join(config.cacheDir, reg.skill.model.id);
+    if (!reg.skill.model.id.startsWith('/') && existsSync(cached) && dirname(cached).startsWith(config.cacheDir)) {
+      rmSync(cached, { recursive: true, force: true });
+      removed.push(cached);
+    }
+  }
+  out.write(`${JSON.stringify({ removed }, null, 2)}\n`);
+  return 0;
+}
