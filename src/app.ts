@@ -3,13 +3,12 @@
  * Builds the process-wide runtime once from a frozen config: logger, skill registry, hardware
  * probe, backend, loader and executor. Transports share the result.
  */
-import { join } from 'node:path';
 import { OnnxBackend } from './backends/onnx/backend.js';
 import { RouterBackend } from './backends/router.js';
 import { TransformersBackend } from './backends/transformers.js';
 import { WorkerBackend } from './backends/worker.js';
 import type { Backend } from './backends/types.js';
-import type { Config } from './config/config.js';
+import { userSkillsDir, type Config } from './config/config.js';
 import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
@@ -51,7 +50,8 @@ export interface App {
 export function createApp(config: Config, o: AppOverrides = {}): App {
   const logger = o.logger ?? createLogger(config.logLevel);
   // Skills added with `add` (the configuration folder's skills/), then each --skills-dir.
-  const userDirs = [...(config.configDir ? [join(config.configDir, 'skills')] : []), ...config.skillsDirs];
+  const added = userSkillsDir(config);
+  const userDirs = [...(added ? [added] : []), ...config.skillsDirs];
   const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');

@@ -506,6 +506,11 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   };
 }
 
+/** Where skills added with `add` live: the configuration folder's skills/ (none without one). */
+export function userSkillsDir(c: Pick<Config, 'configDir'>): string | undefined {
+  return c.configDir ? join(c.configDir, 'skills') : undefined;
+}
+
 /** Checks between options. */
 function crossCheck(c: Config): void {
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');

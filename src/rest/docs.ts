@@ -49,6 +49,8 @@ export function docsRoutes(): RestRoute[] {
     '/docs/swagger-ui.css': { type: 'text/css; charset=utf-8', body: () => readFileSync(join(dir!, 'swagger-ui.css')) },
     '/docs/swagger-ui-bundle.js': { type: 'text/javascript; charset=utf-8', body: () => readFileSync(join(dir!, 'swagger-ui-bundle.js')) },
   };
+  // Each file is read once, on its first request (the bundle is large and never changes).
+  const bodies = new Map<string, Buffer | string>();
   return Object.entries(files).map(([path, f]) => ({
     method: 'GET' as const,
     path,
@@ -61,7 +63,8 @@ export function docsRoutes(): RestRoute[] {
     handle: async (call) => {
       if (!dir && path !== '/docs/init.js')
         throw new ServerError('not_found', 'the API page files are missing from this install (swagger-ui)');
-      const body = f.body();
+      let body = bodies.get(path);
+      if (body === undefined) bodies.set(path, (body = f.body()));
       call.res.writeHead(200, {
         'content-type': f.type,
         'content-length': String(Buffer.byteLength(body)),

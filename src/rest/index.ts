@@ -12,7 +12,7 @@ import { sendJson, type RestDeps, type RestRoute } from './route.js';
 import { teiRoutes } from './tei.js';
 
 export type { RestCall, RestDeps, RestRoute, ErrorStyle } from './route.js';
-export { errorReply } from './route.js';
+export { errorReply, sendJson } from './route.js';
 
 /** A matched route and its path parameters. */
 export interface RouteMatch {

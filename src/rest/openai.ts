@@ -100,42 +100,86 @@ function generateArgs(deps: RestDeps, b: z.infer<z.ZodObject<typeof sampling>>, 
   };
 }
 
+/** How one kind of completion (chat or plain) shapes its answers; the envelope is shared. */
+interface CompletionKind {
+  idPrefix: string;
+  /** `object` of a streamed chunk and of the whole answer. */
+  chunkObject: string;
+  wholeObject: string;
+  /** A streamed choice's own fields for a piece of text (or for the final, empty piece). */
+  delta(text: string | undefined): Record<string, unknown>;
+  /** The whole answer's choice fields. */
+  answer(text: string): Record<string, unknown>;
+  /** The first event's choice fields, when the kind opens its stream with one (chat: the role). */
+  opening?: Record<string, unknown>;
+}
+
+const CHAT: CompletionKind = {
+  idPrefix: 'chatcmpl',
+  chunkObject: 'chat.completion.chunk',
+  wholeObject: 'chat.completion',
+  delta: (text) => ({ delta: text !== undefined ? { content: text } : {} }),
+  answer: (text) => ({ message: { role: 'assistant', content: text } }),
+  opening: { delta: { role: 'assistant', content: '' } },
+};
+
+const TEXT: CompletionKind = {
+  idPrefix: 'cmpl',
+  chunkObject: 'text_completion',
+  wholeObject: 'text_completion',
+  delta: (text) => ({ text: text ?? '' }),
+  answer: (text) => ({ text }),
+};
+
 /**
- * Runs a completion, streamed or not. `chunk` makes a stream event from a piece of text (or the
- * final empty piece with its finish reason); `whole` makes the non-streamed answer.
+ * Runs a completion of `kind`, streamed (server-sent events in OpenAI's chunk format, ending with
+ * `[DONE]`, a usage chunk on request) or whole.
  */
 async function complete(
   deps: RestDeps,
   call: RestCall,
+  kind: CompletionKind,
   args: Record<string, unknown>,
   stream: { on: boolean; usage: boolean },
-  chunk: (piece: { text?: string; finish?: string }) => Record<string, unknown>,
-  whole: (out: GenerateResult) => Record<string, unknown>,
-  first?: Record<string, unknown>,
 ): Promise<void> {
+  const id = `${kind.idPrefix}-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const choice = (fields: Record<string, unknown>, finish: string | null) => ({
+    index: 0,
+    ...fields,
+    logprobs: null,
+    finish_reason: finish,
+  });
   if (!stream.on) {
-    sendJson(call.res, 200, whole((await runFor(deps, call, 'generate', args)) as unknown as GenerateResult));
+    const out = (await runFor(deps, call, 'generate', args)) as unknown as GenerateResult;
+    sendJson(call.res, 200, {
+      id,
+      object: kind.wholeObject,
+      created,
+      model: out.model,
+      choices: [choice(kind.answer(out.text), finishReason(out.finish_reason))],
+      usage: out.usage,
+    });
     return;
   }
+  // Chunks sent before the task answers name the model the call will use.
+  const model = String(args.model ?? taskDefault(deps));
+  const event = (choices: unknown[]) => ({ id, object: kind.chunkObject, created, model, choices });
   const events = new EventStream(call.res);
   const start = () => {
-    if (!events.open && first) events.send(first);
+    if (!events.open && kind.opening) events.send(event([choice(kind.opening, null)]));
+  };
+  const piece = (text: string) => {
+    start();
+    events.send(event([choice(kind.delta(text), null)]));
   };
   try {
-    const out = (await runFor(deps, call, 'generate', args, {
-      stream: (text) => {
-        start();
-        events.send(chunk({ text }));
-      },
-    })) as unknown as GenerateResult;
+    const out = (await runFor(deps, call, 'generate', args, { stream: piece })) as unknown as GenerateResult;
     // A cached answer arrives whole: it goes out as one piece.
-    if (!events.open && out.text) {
-      start();
-      events.send(chunk({ text: out.text }));
-    }
+    if (!events.open && out.text) piece(out.text);
     start();
-    events.send(chunk({ finish: finishReason(out.finish_reason) }));
-    if (stream.usage) events.send({ ...chunk({}), choices: [], usage: out.usage });
+    events.send(event([choice(kind.delta(undefined), finishReason(out.finish_reason))]));
+    if (stream.usage) events.send({ ...event([]), usage: out.usage });
     events.send('[DONE]');
     events.end();
   } catch (e) {
@@ -258,39 +302,7 @@ export function openaiRoutes(deps: RestDeps): RestRoute[] {
           content: typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
         }));
         const args = { ...generateArgs(deps, b, b.max_completion_tokens ?? b.max_tokens), messages };
-        const id = `chatcmpl-${randomUUID()}`;
-        const now = Math.floor(Date.now() / 1000);
-        const model = String(args.model ?? taskDefault(deps));
-        const head = { id, object: 'chat.completion.chunk', created: now, model };
-        await complete(
-          deps,
-          call,
-          args,
-          { on: b.stream === true, usage: b.stream_options?.include_usage === true },
-          (p) => ({
-            ...head,
-            choices:
-              p.text === undefined && p.finish === undefined
-                ? []
-                : [{ index: 0, delta: p.text !== undefined ? { content: p.text } : {}, logprobs: null, finish_reason: p.finish ?? null }],
-          }),
-          (out) => ({
-            id,
-            object: 'chat.completion',
-            created: now,
-            model: out.model,
-            choices: [
-              {
-                index: 0,
-                message: { role: 'assistant', content: out.text },
-                logprobs: null,
-                finish_reason: finishReason(out.finish_reason),
-              },
-            ],
-            usage: out.usage,
-          }),
-          { ...head, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] },
-        );
+        await complete(deps, call, CHAT, args, { on: b.stream === true, usage: b.stream_options?.include_usage === true });
       },
     },
     {
@@ -314,29 +326,7 @@ export function openaiRoutes(deps: RestDeps): RestRoute[] {
       handle: async (call) => {
         const b = parseBody(CompletionRequest, await call.json());
         const args = { ...generateArgs(deps, b, b.max_tokens), prompt: typeof b.prompt === 'string' ? b.prompt : b.prompt[0] };
-        const id = `cmpl-${randomUUID()}`;
-        const now = Math.floor(Date.now() / 1000);
-        const model = String(args.model ?? taskDefault(deps));
-        const head = { id, object: 'text_completion', created: now, model };
-        await complete(
-          deps,
-          call,
-          args,
-          { on: b.stream === true, usage: b.stream_options?.include_usage === true },
-          (p) => ({
-            ...head,
-            choices:
-              p.text === undefined && p.finish === undefined
-                ? []
-                : [{ index: 0, text: p.text ?? '', logprobs: null, finish_reason: p.finish ?? null }],
-          }),
-          (out) => ({
-            ...head,
-            model: out.model,
-            choices: [{ index: 0, text: out.text, logprobs: null, finish_reason: finishReason(out.finish_reason) }],
-            usage: out.usage,
-          }),
-        );
+        await complete(deps, call, TEXT, args, { on: b.stream === true, usage: b.stream_options?.include_usage === true });
       },
     },
     {

@@ -268,6 +268,12 @@ export class ModelLoader {
   }
 
   /** Loaded models, most recently used first. */
+  /** The device a loaded model runs on; undefined when it is not loaded. */
+  deviceOf(name: string): string | undefined {
+    const e = this.entries.get(name);
+    return e?.handle ? e.info?.device : undefined;
+  }
+
   list(): LoadedModelInfo[] {
     return [...this.entries.values()]
       .filter((e) => e.handle && e.info)

@@ -116,7 +116,7 @@ export async function runTask(
   // Every call is counted once, failures included, under its model when that is a known skill
   // (an unknown name is counted as "none", so hostile names cannot grow the label set).
   let model = typeof args.model === 'string' && deps.registry.get(args.model) ? args.model : 'none';
-  const hardware = () => deps.loader.list().find((m) => m.model === model)?.device ?? 'none';
+  const hardware = () => deps.loader.deviceOf(model) ?? 'none';
   try {
     requireScope(call.auth, task.scope);
     const prepared = task.prepare(args) as Record<string, unknown> & { model: string };

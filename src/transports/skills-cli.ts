@@ -8,12 +8,12 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { App } from '../app.js';
-import type { Config } from '../config/config.js';
+import { userSkillsDir, type Config } from '../config/config.js';
 import { InferenceError, inferSkill } from '../skills/infer.js';
 
 /** Where `add` writes: the first --skills-dir, else the configuration folder's skills/. */
 export function addTarget(config: Config): string | undefined {
-  return config.skillsDirs[0] ?? (config.configDir ? join(config.configDir, 'skills') : undefined);
+  return config.skillsDirs[0] ?? userSkillsDir(config);
 }
 
 /** Whether a skill's files are on this machine (a local folder, the models dir, or the download cache). */

@@ -68,6 +68,18 @@ describe('built CLI over stdio: every tool', () => {
     expect(names).toEqual([...TOOL_NAMES].sort());
   });
 
+  it('hf://hardware reports each candidate device as probed by a real session', async () => {
+    const r = await client.readResource({ uri: 'hf://hardware' });
+    const hw = JSON.parse((r.contents[0] as { text: string }).text) as {
+      runtime: { usable: string[]; verified: Record<string, { ok: boolean; reason?: string }> };
+    };
+    expect(hw.runtime.verified.cpu).toEqual({ ok: true });
+    for (const [device, v] of Object.entries(hw.runtime.verified)) {
+      expect(hw.runtime.usable.includes(device), device).toBe(v.ok);
+      if (!v.ok) expect(v.reason, device).toBeTruthy();
+    }
+  });
+
   it('text tools: embed, similarity, classify, generate', async () => {
     expect((await call('embed', { texts: ['hello world'] })).dims).toBe(384);
     expect(

@@ -130,20 +130,18 @@ export function toHalfArray(f: Float32Array): Uint16Array {
   return out;
 }
 
-let HALF_TABLE: Float32Array | undefined;
+/** Every IEEE half bit pattern's value, computed once. */
+const HALF_TABLE = Float32Array.from({ length: 65536 }, (_, b) => {
+  const sign = b & 0x8000 ? -1 : 1;
+  const exp = (b >> 10) & 0x1f;
+  const man = b & 0x3ff;
+  if (exp === 0) return sign * man * 2 ** -24;
+  if (exp === 31) return man ? NaN : sign * Infinity;
+  return sign * (1 + man / 1024) * 2 ** (exp - 15);
+});
 
 /** IEEE half -> number. */
 export function fromHalf(h: number): number {
-  if (!HALF_TABLE) {
-    HALF_TABLE = new Float32Array(65536);
-    for (let b = 0; b < 65536; b++) {
-      const sign = b & 0x8000 ? -1 : 1;
-      const exp = (b >> 10) & 0x1f;
-      const man = b & 0x3ff;
-      HALF_TABLE[b] =
-        exp === 0 ? sign * man * 2 ** -24 : exp === 31 ? (man ? NaN : sign * Infinity) : sign * (1 + man / 1024) * 2 ** (exp - 15);
-    }
-  }
   return HALF_TABLE[h & 0xffff]!;
 }
 

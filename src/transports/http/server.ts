@@ -29,7 +29,7 @@ import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { AuthError, Authenticator } from './auth.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, clientOf, messagesIn, readBody } from './checks.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
-import { RestRoutes, errorReply, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
+import { RestRoutes, errorReply, sendJson, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
 
 /** A running HTTP server. */
 export interface HttpServer {
@@ -118,12 +118,6 @@ interface InFlight {
   ids: Array<string | number>;
   /** A REST request: how to stop its work, and the error shape its client reads. */
   rest?: { abort: (err: ServerError) => void; style: ErrorStyle };
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
 }
 
 /**
@@ -374,17 +368,17 @@ export async function startHttp(app: App): Promise<HttpServer> {
         return;
       }
       const answer = errorReply(route.style, err);
-      send(res, answer.status, answer.body, { ...answer.headers, ...http?.headers });
+      sendJson(res, answer.status, answer.body, { ...answer.headers, ...http?.headers });
     }
   };
 
   /** The route table. */
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse, flight: InFlight | undefined) => Promise<void>> = {
-    '/health': async (_req, res) => send(res, 200, { status: 'ok' }),
+    '/health': async (_req, res) => sendJson(res, 200, { status: 'ok' }),
     '/ready': async (_req, res) =>
       ready() && !closing
-        ? send(res, 200, { status: 'ready', skills: app.deps.registry.skills.length })
-        : send(res, 503, { status: closing ? 'shutting_down' : 'loading' }),
+        ? sendJson(res, 200, { status: 'ready', skills: app.deps.registry.skills.length })
+        : sendJson(res, 503, { status: closing ? 'shutting_down' : 'loading' }),
     '/metrics': async (req, res) => {
       const who = await authenticate(req, '/metrics');
       if (who && !hasScope(who.scopes, METRICS_SCOPE)) throw new HttpError('forbidden', `/metrics needs the "${METRICS_SCOPE}" scope`);
@@ -437,7 +431,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
             `no route ${url.pathname.slice(0, 100)}; MCP is served at /mcp, the API description at /openapi.json`,
           );
     const a = errorReply('openai', err);
-    send(res, m ? 405 : a.status, a.body, { ...a.headers, ...(m && 'allowed' in m ? { allow: m.allowed.join(', ') } : {}) });
+    sendJson(res, m ? 405 : a.status, a.body, { ...a.headers, ...(m && 'allowed' in m ? { allow: m.allowed.join(', ') } : {}) });
   };
 
   const tls = config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined;
@@ -468,7 +462,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       const err = e instanceof HttpError ? e : undefined;
       if (!err) logger.error({ err: (e as Error).message, path: req.url?.slice(0, 200) }, 'HTTP request failed');
       const answer = err ?? new HttpError('internal', 'internal error', { rpcCode: -32603 });
-      send(res, answer.status, answer.body(), answer.headers);
+      sendJson(res, answer.status, answer.body(), answer.headers);
     });
   };
   // TLS 1.2 at least (1.3 is preferred when both sides have it).
@@ -493,7 +487,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
         if (res.writableEnded) return;
         if (res.headersSent) return void res.end();
         const a = errorReply(style, err);
-        send(res, a.status, a.body, a.headers);
+        sendJson(res, a.status, a.body, a.headers);
       }, 50).unref();
       return;
     }
@@ -502,7 +496,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       if (res.writableEnded) return;
       if (!res.headersSent) {
         const e = new HttpError(err.code, err.message, { retryAfterMs: err.retryAfterMs ?? RETRY_HINT_MS });
-        send(res, e.status, e.body(), e.headers);
+        sendJson(res, e.status, e.body(), e.headers);
       } else eventStreams.end(res);
     }, 50).unref();
   }

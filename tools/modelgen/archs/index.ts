@@ -13,10 +13,11 @@ import {
   qwen2Tokenizer,
   t5Tokenizer,
   whisperTokenizer,
+  type TokenizerFiles,
 } from '../tokenizers.js';
 import { bertConfig, buildBert, type BertDims } from './bert.js';
 import { buildGpt2, gpt2Config, type Gpt2Dims } from './gpt2.js';
-import { LLAMA, QWEN2, buildLlama, llamaConfig, type LlamaDims } from './llama.js';
+import { LLAMA, QWEN2, buildLlama, llamaConfig, type LlamaDims, type LlamaFlavor } from './llama.js';
 import { quantizeModel, type QuantKind } from '../quantize.js';
 import { buildT5Decoder, buildT5Encoder, t5Configs, type T5Dims } from './t5.js';
 import { buildVit, vitConfig, vitPreprocessor, type VitDims } from './vit.js';
@@ -102,6 +103,34 @@ function llamaValidate(d: LlamaDims): void {
   if ((d.hidden / d.heads) % 2 !== 0) throw new ModelGenError('the head size must be even for rotary embeddings');
 }
 
+/**
+ * A Llama-family architecture: the flavour's graph with its quantized variants, and a tokenizer
+ * with its special ids (the first of `eos` is config.json's; generation stops at any of them).
+ */
+function llamaArch(
+  flavor: LlamaFlavor,
+  sizes: Record<string, LlamaDims>,
+  tokenizer: (d: LlamaDims) => { files: TokenizerFiles; bos: number; eos: number[]; pad: number },
+): ArchSpec<LlamaDims> {
+  return {
+    sizes,
+    validate: llamaValidate,
+    build: (d, seed) => {
+      const t = tokenizer(d);
+      const model = graph(seed, flavor.modelType, (g) => buildLlama(g, d, flavor));
+      return {
+        json: {
+          'config.json': llamaConfig(d, flavor, t.bos, t.eos[0]!),
+          'generation_config.json': { bos_token_id: t.bos, eos_token_id: t.eos.length === 1 ? t.eos[0] : t.eos, pad_token_id: t.pad },
+          'tokenizer.json': t.files.tokenizer,
+          'tokenizer_config.json': t.files.config,
+        },
+        onnx: { model, ...quantizedVariants(model) },
+      };
+    },
+  };
+}
+
 /** Every generated architecture, by CLI name. */
 export const ARCHS = {
   bert: bertArch(),
@@ -129,53 +158,30 @@ export const ARCHS = {
       };
     },
   } satisfies ArchSpec<Gpt2Dims>,
-  qwen2: {
-    sizes: {
+  qwen2: llamaArch(
+    QWEN2,
+    {
       tiny: { vocab: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, inter: 128, maxPos: 512 },
       // Qwen2.5-0.5B's widths, heads and key/value heads; 2 of its 24 layers and a 32768-token
       // vocabulary (of 151936), so the fixture stays small enough to build in a test run.
       'qwen2.5-0.5b': { vocab: 32768, hidden: 896, layers: 2, heads: 14, kvHeads: 2, inter: 4864, maxPos: 32768 },
     },
-    validate: llamaValidate,
-    build: (d, seed) => {
-      const tok = qwen2Tokenizer(d.vocab, d.maxPos);
-      const { endoftext, imEnd } = tok.specials;
-      return {
-        json: {
-          'config.json': llamaConfig(d, QWEN2, endoftext, imEnd),
-          'generation_config.json': { bos_token_id: endoftext, eos_token_id: [imEnd, endoftext], pad_token_id: endoftext },
-          'tokenizer.json': tok.tokenizer,
-          'tokenizer_config.json': tok.config,
-        },
-        onnx: (() => {
-          const model = graph(seed, 'qwen2', (g) => buildLlama(g, d, QWEN2));
-          return { model, ...quantizedVariants(model) };
-        })(),
-      };
+    (d) => {
+      const files = qwen2Tokenizer(d.vocab, d.maxPos);
+      const { endoftext, imEnd } = files.specials;
+      return { files, bos: endoftext, eos: [imEnd, endoftext], pad: endoftext };
     },
-  } satisfies ArchSpec<LlamaDims>,
-  llama: {
-    sizes: {
+  ),
+  llama: llamaArch(
+    LLAMA,
+    {
       tiny: { vocab: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, inter: 128, maxPos: 512 },
       // TinyLlama-1.1B's widths, heads and key/value heads; 1 of its 22 layers and an
       // 8192-piece vocabulary (of 32000), so the fixture stays small enough to build in a test run.
       'tinyllama-1.1b': { vocab: 8192, hidden: 2048, layers: 1, heads: 32, kvHeads: 4, inter: 5632, maxPos: 2048 },
     },
-    validate: llamaValidate,
-    build: (d, seed) => {
-      const tok = llamaTokenizer(d.vocab, d.maxPos);
-      const model = graph(seed, 'llama', (g) => buildLlama(g, d, LLAMA));
-      return {
-        json: {
-          'config.json': llamaConfig(d, LLAMA, 1, 2),
-          'generation_config.json': { bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 },
-          'tokenizer.json': tok.tokenizer,
-          'tokenizer_config.json': tok.config,
-        },
-        onnx: { model, ...quantizedVariants(model) },
-      };
-    },
-  } satisfies ArchSpec<LlamaDims>,
+    (d) => ({ files: llamaTokenizer(d.vocab, d.maxPos), bos: 1, eos: [2], pad: 0 }),
+  ),
   t5: {
     sizes: {
       tiny: { vocab: 600, hidden: 32, dKv: 8, heads: 4, ff: 64, layers: 2, decLayers: 2 },
