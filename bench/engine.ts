@@ -4,17 +4,21 @@
  * generated `minilm-l6` and `distilgpt2` shapes, each compared with raw onnxruntime-node in the
  * same process settings (intra-op threads):
  * - embedding throughput with 64 single-sentence requests in flight / raw `session.run` at batch 32;
+ * - the same on a realistic mix of sentence lengths (bench/data, 5 to 200 tokens) / raw batch 32
+ *   padded to each batch's longest sentence, same texts in the same order;
  * - the same load through a naive one-pipeline-call-per-request MCP server;
  * - single-request p50 latency minus raw batch-1 p50;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
  * Throughput and generation are measured in 5 windows alternating with the raw baseline (same
  * machine state), and the medians of the per-window ratios are reported.
- * Run: `npm run bench -- engine` (env BENCH_THREADS, default 1; BENCH_SECONDS per window, default 3;
- * BENCH_INFERENCE_THREAD worker|main, default worker).
+ * The server runs at its defaults (only the response cache off); raw onnxruntime runs at its best
+ * intra-op thread count, found by trying 1 to the core count. BENCH_THREADS=N pins both sides to N
+ * threads instead; BENCH_SECONDS sets the window length (default 3).
+ * Run: `npm run bench -- engine`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AutoTokenizer, env } from '@huggingface/transformers';
@@ -26,7 +30,8 @@ import { serverLaunchEnv } from '../src/process/allocator.js';
 env.allowRemoteModels = false;
 env.useFSCache = false;
 
-const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+/** Intra-op threads pinned on both sides, or undefined: server defaults, raw at its best. */
+const PINNED = process.env.BENCH_THREADS ? Number(process.env.BENCH_THREADS) : undefined;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
 const TSX = ['--import', 'tsx'];
@@ -86,10 +91,32 @@ async function closedLoop(call: (i: number) => Promise<unknown>, inFlight: numbe
   return done / ((performance.now() - t0) / 1000);
 }
 
-/** Raw onnxruntime on the same sentences: batch-32 throughput windows and single runs. */
-async function rawEmbed(modelDir: string, texts: string[]) {
+/** Intra-op thread counts the raw side tries: the pinned one, or 1 to the core count. */
+const rawThreadChoices = (): number[] => (PINNED ? [PINNED] : Array.from({ length: availableParallelism() }, (_, i) => i + 1));
+
+/** Sentences of `min` to `max` tokens from the shipped public-domain text, in text order. */
+async function lengthMix(modelDir: string, min = 5, max = 200): Promise<string[]> {
   const tok = await AutoTokenizer.from_pretrained(modelDir);
-  const s = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const text = readFileSync(join(ROOT, 'bench/data/moby-dick-ch1-5.txt'), 'utf8');
+  const sentences = text
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s+/g, ' ').trim())
+    .filter((p) => p && !/^CHAPTER \d+\./.test(p))
+    .flatMap((p) => p.match(/[^.!?]+[.!?]+["”’)]*\s*/g) ?? [p])
+    .map((x) => x.trim());
+  return sentences.filter((x) => {
+    const n = (tok(x).input_ids as { dims: number[] }).dims[1]!;
+    return n >= min && n <= max;
+  });
+}
+
+/**
+ * Raw onnxruntime on the same sentences: batch-32 throughput windows, batch-32 windows over the
+ * length mix padded to each batch's longest, and single runs, each at the thread count that was
+ * fastest for it.
+ */
+async function rawEmbed(modelDir: string, texts: string[], mix: string[]) {
+  const tok = await AutoTokenizer.from_pretrained(modelDir);
   const feeds = (batch: string[]) => {
     const enc = tok(batch, { padding: true, truncation: true });
     const t = (x: { data: BigInt64Array; dims: number[] }) => new ort.Tensor('int64', x.data, x.dims);
@@ -100,31 +127,65 @@ async function rawEmbed(modelDir: string, texts: string[]) {
     };
   };
   const batches = [feeds(texts.slice(0, 32)), feeds(texts.slice(32, 64))];
+  const mixBatches = Array.from({ length: Math.floor(mix.length / 32) }, (_, i) => feeds(mix.slice(i * 32, i * 32 + 32)));
   const singles = texts.map((t) => feeds([t]));
-  for (let i = 0; i < 3; i++) await s.run(batches[i % 2]!);
+  const sessions = new Map<number, ort.InferenceSession>();
+  for (const n of rawThreadChoices())
+    sessions.set(
+      n,
+      await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: n, interOpNumThreads: 1 }),
+    );
+  /** Sentences per second running `list` round robin at `size` sentences each for `seconds`. */
+  const window = async (s: ort.InferenceSession, list: typeof batches, size: number, seconds: number) => {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) await s.run(list[n++ % list.length]!);
+    return (n * size) / ((performance.now() - t0) / 1000);
+  };
+  /** The thread count whose session ran `list` fastest over a short window. */
+  const best = async (list: typeof batches, size: number) => {
+    let top = { n: 0, rate: -1 };
+    for (const [n, s] of sessions) {
+      await s.run(list[0]!);
+      const rate = await window(s, list, size, 1);
+      if (rate > top.rate) top = { n, rate };
+    }
+    return top.n;
+  };
+  const b32 = await best(batches, 32);
+  const bMix = await best(mixBatches, 32);
+  const b1 = await best(singles, 1);
   return {
+    threads: { b32, mix: bMix, b1 },
+    mixSentences: mixBatches.length * 32,
     /** Sentences per second at batch 32 over one window. */
-    window: async (): Promise<number> => {
-      let n = 0;
-      const t0 = performance.now();
-      while (performance.now() - t0 < SECONDS * 1000) await s.run(batches[n++ % 2]!);
-      return (n * 32) / ((performance.now() - t0) / 1000);
-    },
+    window: () => window(sessions.get(b32)!, batches, 32, SECONDS),
+    /** Sentences per second on the length mix, batch 32 padded to each batch's longest. */
+    mixWindow: () => window(sessions.get(bMix)!, mixBatches, 32, SECONDS),
     single: async (i: number) => {
-      await s.run(singles[i % singles.length]!);
+      await sessions.get(b1)!.run(singles[i % singles.length]!);
     },
-    release: () => s.release(),
+    release: async () => {
+      for (const s of sessions.values()) await s.release();
+    },
   };
 }
 
-const median = (xs: number[]) => pct(xs, 0.5);
+const median = (xs: number[]) => (xs.length ? pct(xs, 0.5) : NaN);
+/** BENCH_ONLY=mix,latency,... limits the run to those parts (throughput always runs). */
+const only = (part: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(part);
 const WINDOWS = 5;
 
 /** Raw onnxruntime greedy decode with a KV cache; stops at EOS or `maxNew` tokens. */
-async function rawGenerate(modelDir: string, prompt: string, maxNew: number): Promise<{ tokensPerS: number; tokens: number[] }> {
+async function rawGenerate(
+  modelDir: string,
+  prompt: string,
+  maxNew: number,
+  threads: number,
+): Promise<{ tokensPerS: number; tokens: number[] }> {
   const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
   const tok = await AutoTokenizer.from_pretrained(modelDir);
-  const s = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const s = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const ids = Array.from(tok(prompt).input_ids.data as BigInt64Array);
   const nH = cfg.n_head as number;
   const dH = (cfg.n_embd as number) / nH;
@@ -193,7 +254,8 @@ export async function benchEngine(): Promise<Record<string, number>> {
     ),
   );
   const texts = sentences();
-  const r: Record<string, number> = { threads: THREADS };
+  const mix = await lengthMix(minilm);
+  const r: Record<string, number> = { pinned_threads: PINNED ?? 0, cores: availableParallelism() };
   // The built server, as users run it (`npm run bench` builds first).
   const serverArgs = [
     join(ROOT, 'dist/cli.js'),
@@ -204,18 +266,21 @@ export async function benchEngine(): Promise<Record<string, number>> {
     '--offline',
     '--models-dir',
     modelsDir,
-    '--threads',
-    String(THREADS),
+    ...(PINNED ? ['--threads', String(PINNED)] : []),
     '--log-level',
     'warn',
   ];
 
   // Throughput: raw, ours and the naive server in alternating windows (same machine state);
   // ratios are medians of the per-window ratios.
-  const raw = await rawEmbed(minilm, texts);
+  const raw = await rawEmbed(minilm, texts, mix);
+  r.raw_threads_b32 = raw.threads.b32;
+  r.raw_threads_mix = raw.threads.mix;
+  r.raw_threads_b1 = raw.threads.b1;
+  r.mix_sentences = raw.mixSentences;
   {
     const { client } = await connect(serverArgs);
-    const naive = await connect([...TSX, join(ROOT, 'bench/naive-server.ts'), minilm, String(THREADS)]);
+    const naive = await connect([...TSX, join(ROOT, 'bench/naive-server.ts'), minilm, String(PINNED ?? 0)]);
     const call =
       (c: Client, extra: Record<string, unknown> = {}) =>
       (i: number) =>
@@ -223,6 +288,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
     const embed = call(client);
     const b64 = call(client, { encoding: 'base64' });
     const naiveEmbed = call(naive.client);
+    const mixEmbed = (i: number) => client.callTool({ name: 'embed', arguments: { texts: [mix[i % raw.mixSentences]!] } });
     for (let i = 0; i < 64; i++) await embed(i); // load + warm
     await closedLoop(embed, 64, 1);
     await closedLoop(naiveEmbed, 64, 1);
@@ -230,11 +296,17 @@ export async function benchEngine(): Promise<Record<string, number>> {
     const oursW: number[] = [];
     const b64W: number[] = [];
     const naiveW: number[] = [];
+    const rawMixW: number[] = [];
+    const oursMixW: number[] = [];
     for (let w = 0; w < WINDOWS; w++) {
       rawW.push(await raw.window());
       oursW.push(await closedLoop(embed, 64, SECONDS));
-      b64W.push(await closedLoop(b64, 64, SECONDS));
-      naiveW.push(await closedLoop(naiveEmbed, 64, SECONDS));
+      if (only('base64')) b64W.push(await closedLoop(b64, 64, SECONDS));
+      if (only('naive')) naiveW.push(await closedLoop(naiveEmbed, 64, SECONDS));
+      if (only('mix')) {
+        rawMixW.push(await raw.mixWindow());
+        oursMixW.push(await closedLoop(mixEmbed, 64, SECONDS));
+      }
     }
     await naive.client.close();
     r.raw_b32_sent_per_s = median(rawW);
@@ -244,13 +316,16 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.ratio_throughput_vs_raw_b32 = median(oursW.map((o, i) => o / rawW[i]!));
     r.ratio_throughput_base64_vs_raw_b32 = median(b64W.map((o, i) => o / rawW[i]!));
     r.ratio_ours_vs_naive = median(oursW.map((o, i) => o / naiveW[i]!));
+    r.raw_mix_b32_padded_sent_per_s = median(rawMixW);
+    r.ours_mix_64_inflight_sent_per_s = median(oursMixW);
+    r.ratio_mix_vs_raw_b32_padded = median(oursMixW.map((o, i) => o / rawMixW[i]!));
 
     // Single-request latency, interleaved with raw batch-1 runs so both see the same machine
     // state; the overhead is the median over windows of (our p50 - raw p50).
     const overheads: number[] = [];
     const oursP50: number[] = [];
     const rawP50: number[] = [];
-    for (let w = 0; w < 2 * WINDOWS; w++) {
+    for (let w = 0; w < (only('latency') ? 2 * WINDOWS : 0); w++) {
       const lat: number[] = [];
       const rawLat: number[] = [];
       for (let i = 0; i < 150; i++) {
@@ -278,11 +353,21 @@ export async function benchEngine(): Promise<Record<string, number>> {
     await gen();
     const oursG: number[] = [];
     const rawG: number[] = [];
-    for (let w = 0; w < 2 * WINDOWS; w++) {
+    // The raw loop's best thread count, from one run at each.
+    let genThreads = 1;
+    if (only('generate')) {
+      let top = -1;
+      for (const n of rawThreadChoices()) {
+        const t = (await rawGenerate(gpt2, prompt, 64, n)).tokensPerS;
+        if (t > top) [top, genThreads] = [t, n];
+      }
+    }
+    r.raw_threads_generate = genThreads;
+    for (let w = 0; w < (only('generate') ? 2 * WINDOWS : 0); w++) {
       const t = performance.now();
       const g = (await gen()).structuredContent as { token_ids: number[]; usage: { completion_tokens: number } };
       oursG.push((g.usage.completion_tokens / (performance.now() - t)) * 1000);
-      const rg = await rawGenerate(gpt2, prompt, 64);
+      const rg = await rawGenerate(gpt2, prompt, 64, genThreads);
       rawG.push(rg.tokensPerS);
       r.ours_generate_tokens = g.usage.completion_tokens;
       r.generate_same_tokens = Number(JSON.stringify(rg.tokens.filter((x) => x !== 50256)) === JSON.stringify(g.token_ids));
@@ -298,7 +383,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
   await raw.release();
 
   // Peak RSS cycling 4 models under a budget that fits 2.
-  {
+  if (only('cycle')) {
     // The per-model footprint as the server accounts it (measured RSS, or file bytes), from a
     // server that loads one model alone; the cycling server's budget fits two of them.
     let footprint = statSync(join(cycle[0]!, 'onnx', 'model.onnx')).size;

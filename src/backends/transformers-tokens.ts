@@ -1,7 +1,8 @@
 /**
  * @module backends/transformers-tokens
- * Token-level access to a loaded transformers.js tokenizer: encoder inputs built from the
- * caller's own token ids (OpenAI's token-array embeddings input), and tokenization with each
+ * Token-level access to a loaded transformers.js tokenizer: encoder inputs as unpadded rows
+ * (from texts, or from the caller's own token ids: OpenAI's token-array embeddings input) padded
+ * into tensors per length group (backends/length-groups.ts), and tokenization with each
  * token's text and, where it can be found, its character span in the input (TEI's /tokenize).
  * The tokenizer reports no offsets, so spans are found by aligning each decoded token with the
  * input; a token that does not align (a normalizer changed the text, a byte split a character)
@@ -20,31 +21,51 @@ export interface TokenizerLike {
   model_max_length?: number;
 }
 
-/** Encoder inputs (input_ids, attention_mask, token_type_ids) for lists of token ids, padded on the right. */
-export function idsToInputs(tok: TokenizerLike, ids: number[][], vocabSize: number): Record<string, Tensor> {
+/** One input's encoder tensors before padding: each input name's values (input_ids, attention_mask, ...). */
+export type TokenRow = Record<string, BigInt64Array>;
+
+/** The values of one text's tokenizer output (a batch of one, truncated to the model's length). */
+export function encodeRow(tokenize: (text: string, o: Record<string, unknown>) => Record<string, Tensor>, text: string): TokenRow {
+  const enc = tokenize(text, { truncation: true });
+  const row: TokenRow = {};
+  for (const [name, t] of Object.entries(enc)) row[name] = t.data as BigInt64Array;
+  return row;
+}
+
+/** Encoder rows (input_ids, attention_mask, token_type_ids) for lists of token ids, truncated to the model's length. */
+export function idsToRows(tok: TokenizerLike, ids: number[][], vocabSize: number): TokenRow[] {
   const max = Number.isFinite(tok.model_max_length) && tok.model_max_length! > 0 ? tok.model_max_length! : 512;
-  const rows = ids.map((r) => r.slice(0, max));
-  for (const [i, r] of rows.entries()) {
+  return ids.map((list, i) => {
+    const r = list.slice(0, max);
     const bad = r.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
     if (bad !== undefined)
       throw new ServerError('invalid_input', `token id ${bad} (input ${i}) is outside the model's vocabulary of ${vocabSize}`);
+    return {
+      input_ids: BigInt64Array.from(r, BigInt),
+      attention_mask: new BigInt64Array(r.length).fill(1n),
+      token_type_ids: new BigInt64Array(r.length),
+    };
+  });
+}
+
+/** Tokens in a row. */
+export const rowLength = (row: TokenRow): number => row.input_ids!.length;
+
+/**
+ * Tensors for the rows at `which`, padded on the right to the longest of them: input_ids with
+ * the pad token, every other input (attention mask, token types) with 0.
+ */
+export function padRows(rows: readonly TokenRow[], which: readonly number[], padId: number): Record<string, Tensor> {
+  const len = Math.max(...which.map((i) => rowLength(rows[i]!)));
+  const dims = [which.length, len];
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(rows[which[0]!]!)) {
+    const data = new BigInt64Array(which.length * len);
+    if (name === 'input_ids') data.fill(BigInt(padId));
+    which.forEach((i, b) => data.set(rows[i]![name]!, b * len));
+    out[name] = new Tensor('int64', data, dims);
   }
-  const len = Math.max(...rows.map((r) => r.length));
-  const pad = BigInt(tok.pad_token_id ?? 0);
-  const input = new BigInt64Array(rows.length * len).fill(pad);
-  const mask = new BigInt64Array(rows.length * len);
-  rows.forEach((r, b) =>
-    r.forEach((id, j) => {
-      input[b * len + j] = BigInt(id);
-      mask[b * len + j] = 1n;
-    }),
-  );
-  const dims = [rows.length, len];
-  return {
-    input_ids: new Tensor('int64', input, dims),
-    attention_mask: new Tensor('int64', mask, dims),
-    token_type_ids: new Tensor('int64', new BigInt64Array(rows.length * len), dims),
-  };
+  return out;
 }
 
 /** Tokenizes each text, aligning tokens with the input to find their spans. */

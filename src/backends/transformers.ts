@@ -18,7 +18,8 @@ import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
 import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
-import { idsToInputs, tokenizeTexts, type TokenizerLike } from './transformers-tokens.js';
+import { encodeRow, idsToRows, padRows, rowLength, tokenizeTexts, type TokenRow, type TokenizerLike } from './transformers-tokens.js';
+import { lengthGroups } from './length-groups.js';
 
 /** Settings the backend applies to transformers.js once, at construction. */
 export interface TransformersBackendOptions {
@@ -45,14 +46,6 @@ type AnyPipeline = {
   dispose(): Promise<void>;
 };
 
-function maskCounts(mask: TensorLike): number[] {
-  const [rows, cols] = mask.dims as [number, number];
-  const data = mask.data as BigInt64Array;
-  const out = new Array<number>(rows).fill(0);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r]! += Number(data[r * cols + c]);
-  return out;
-}
-
 /**
  * Runs an encoder. When the model is one onnxruntime session whose inputs the tokenizer produced
  * (BERT-like encoders: input_ids, attention_mask, token_type_ids), the session runs directly on
@@ -68,79 +61,104 @@ function runEncoder(p: AnyPipeline, enc: Record<string, Tensor>): Promise<Record
   return session.run(feeds) as Promise<Record<string, TensorLike>>;
 }
 
-/** Tokenizes (unless given token ids) and runs the model, timing each phase; `finish()` closes the post-process phase. */
-async function forward(p: AnyPipeline, texts: string[], ids?: number[][]) {
+/** Tokens a row holds (its attention mask's ones; all of it when there is no mask). */
+function realTokens(row: TokenRow): number {
+  const mask = row.attention_mask;
+  if (!mask) return rowLength(row);
+  let n = 0;
+  for (const v of mask) n += Number(v);
+  return n;
+}
+
+/**
+ * Tokenizes each text (unless given token ids), runs the model once per group of similar token
+ * length (backends/length-groups.ts) and hands each group's output to `take` with the group's
+ * input indices (its rows, in order); times each phase.
+ */
+async function forward(
+  p: AnyPipeline,
+  texts: string[],
+  ids: number[][] | undefined,
+  take: (out: Record<string, TensorLike>, enc: Record<string, Tensor>, rows: number[]) => void,
+) {
   const t0 = performance.now();
-  const enc = ids
-    ? idsToInputs(p.tokenizer as unknown as TokenizerLike, ids, Number(p.model.config.vocab_size ?? Number.MAX_SAFE_INTEGER))
-    : p.tokenizer(texts, { padding: true, truncation: true });
+  const tok = p.tokenizer as unknown as TokenizerLike;
+  const rows = ids
+    ? idsToRows(tok, ids, Number(p.model.config.vocab_size ?? Number.MAX_SAFE_INTEGER))
+    : texts.map((t) => encodeRow(p.tokenizer, t));
   const t1 = performance.now();
-  const out = await runEncoder(p, enc);
-  const t2 = performance.now();
-  const finish = () => ({
-    tokens: maskCounts(enc.attention_mask!),
-    timings: { tokenizeMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 },
-  });
-  return { enc, out, finish };
+  let inferenceMs = 0;
+  for (const group of lengthGroups(rows.map(rowLength))) {
+    const enc = padRows(rows, group, tok.pad_token_id ?? 0);
+    const s = performance.now();
+    const out = await runEncoder(p, enc);
+    inferenceMs += performance.now() - s;
+    take(out, enc, group);
+  }
+  const total = performance.now() - t0;
+  return {
+    tokens: rows.map(realTokens),
+    timings: { tokenizeMs: t1 - t0, inferenceMs, postprocessMs: total - (t1 - t0) - inferenceMs },
+  };
 }
 
 async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-extraction' }>): Promise<EmbedOutput> {
-  const { enc, out, finish } = await forward(p, input.texts, input.ids);
-  const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
-  if (!hidden || hidden.dims.length !== 3)
-    throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
-  const [B, S, H] = hidden.dims as [number, number, number];
-  const hs = hidden.data as Float32Array;
-  const mask = enc.attention_mask!.data as BigInt64Array;
-  const vectors: Float32Array[] = [];
-  for (let b = 0; b < B; b++) {
-    const v = new Float32Array(H);
-    if (input.pooling === 'cls') {
-      v.set(hs.subarray(b * S * H, b * S * H + H));
-    } else {
-      let n = 0;
-      for (let s = 0; s < S; s++) {
-        if (mask[b * S + s] === 0n) continue;
-        n++;
-        const off = (b * S + s) * H;
-        for (let h = 0; h < H; h++) v[h]! += hs[off + h]!;
+  const vectors = new Array<Float32Array>(input.ids?.length ?? input.texts.length);
+  const done = await forward(p, input.texts, input.ids, (out, enc, rows) => {
+    const hidden = out.last_hidden_state ?? out.token_embeddings ?? out.logits;
+    if (!hidden || hidden.dims.length !== 3)
+      throw new ServerError('inference_failed', 'model did not return token states [batch, seq, hidden]');
+    const [B, S, H] = hidden.dims as [number, number, number];
+    const hs = hidden.data as Float32Array;
+    const mask = enc.attention_mask!.data as BigInt64Array;
+    for (let b = 0; b < B; b++) {
+      const v = new Float32Array(H);
+      if (input.pooling === 'cls') {
+        v.set(hs.subarray(b * S * H, b * S * H + H));
+      } else {
+        let n = 0;
+        for (let s = 0; s < S; s++) {
+          if (mask[b * S + s] === 0n) continue;
+          n++;
+          const off = (b * S + s) * H;
+          for (let h = 0; h < H; h++) v[h]! += hs[off + h]!;
+        }
+        const inv = 1 / Math.max(n, 1e-9);
+        for (let h = 0; h < H; h++) v[h]! *= inv;
       }
-      const inv = 1 / Math.max(n, 1e-9);
-      for (let h = 0; h < H; h++) v[h]! *= inv;
+      if (input.normalize) normalizeInPlace(v);
+      vectors[rows[b]!] = v;
     }
-    if (input.normalize) normalizeInPlace(v);
-    vectors.push(v);
-  }
-  return { vectors, ...finish() };
+  });
+  return { vectors, ...done };
 }
 
 async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {
-  const { out, finish } = await forward(p, input.texts);
-  const logits = out.logits;
-  if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
-  const [B, L] = logits.dims as [number, number];
   const id2label = (p.model.config.id2label ?? {}) as Record<string, string>;
   const multi = p.model.config.problem_type === 'multi_label_classification';
-  const data = logits.data as Float32Array;
-  const labels = [];
-  for (let b = 0; b < B; b++) {
-    const row = Array.from(data.subarray(b * L, (b + 1) * L));
-    let probs: number[];
-    if (multi) probs = row.map((x) => 1 / (1 + Math.exp(-x)));
-    else {
-      const m = Math.max(...row);
-      const e = row.map((x) => Math.exp(x - m));
-      const s = e.reduce((a, x) => a + x, 0);
-      probs = e.map((x) => x / s);
-    }
-    labels.push(
-      probs
+  const labels = new Array<ClassifyOutput['labels'][number]>(input.texts.length);
+  const done = await forward(p, input.texts, undefined, (out, _enc, rows) => {
+    const logits = out.logits;
+    if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
+    const [B, L] = logits.dims as [number, number];
+    const data = logits.data as Float32Array;
+    for (let b = 0; b < B; b++) {
+      const row = Array.from(data.subarray(b * L, (b + 1) * L));
+      let probs: number[];
+      if (multi) probs = row.map((x) => 1 / (1 + Math.exp(-x)));
+      else {
+        const m = Math.max(...row);
+        const e = row.map((x) => Math.exp(x - m));
+        const s = e.reduce((a, x) => a + x, 0);
+        probs = e.map((x) => x / s);
+      }
+      labels[rows[b]!] = probs
         .map((score, i) => ({ label: id2label[String(i)] ?? `LABEL_${i}`, score }))
         .sort((a, b) => b.score - a.score)
-        .slice(0, input.topK),
-    );
-  }
-  return { labels, ...finish() };
+        .slice(0, input.topK);
+    }
+  });
+  return { labels, ...done };
 }
 
 /** Network failures (fetch and socket errors), as opposed to a model that is missing or broken. */

@@ -165,11 +165,18 @@ export class StdioTransport implements Transport {
     return this.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
   }
 
+  /** Resolves when the output drains; one wait shared by every write made while it is full. */
+  private drained: Promise<void> | undefined;
+
   private write(text: string): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.protocolOut.write(text)) resolve();
-      else this.protocolOut.once('drain', resolve);
-    });
+    if (this.protocolOut.write(text)) return Promise.resolve();
+    this.drained ??= new Promise((resolve) =>
+      this.protocolOut.once('drain', () => {
+        this.drained = undefined;
+        resolve();
+      }),
+    );
+    return this.drained;
   }
 
   async start(): Promise<void> {

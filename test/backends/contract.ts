@@ -47,6 +47,28 @@ export function backendContract(s: ContractSubject): void {
       await h.dispose();
     });
 
+    it('a batch of mixed lengths (run in length groups) gives each text, in order, what it gets alone', async () => {
+      const long = (n: number) => Array.from({ length: n }, (_, i) => ['the', 'cat', 'sat', 'on', 'a', 'mat'][i % 6]).join(' ');
+      const texts = ['hi', long(180), 'a short one', long(60), 'ok then', long(120), 'yes', long(20), 'one more short text'];
+      const h = await s.make().load(s.embed);
+      const batch = await h.run({ task: 'feature-extraction', texts, pooling: 'mean', normalize: true });
+      for (const [i, text] of texts.entries()) {
+        const single = await h.run({ task: 'feature-extraction', texts: [text], pooling: 'mean', normalize: true });
+        expect(batch.tokens[i]).toBe(single.tokens[0]);
+        const d = Math.max(...Array.from(single.vectors[0]!, (x, j) => Math.abs(x - batch.vectors[i]![j]!)));
+        expect(d).toBeLessThan(1e-4);
+      }
+      await h.dispose();
+      const c = await s.make().load(s.classify);
+      const labels = await c.run({ task: 'text-classification', texts, topK: 2 });
+      for (const [i, text] of texts.entries()) {
+        const single = await c.run({ task: 'text-classification', texts: [text], topK: 2 });
+        expect(labels.labels[i]!.map((l) => l.label)).toEqual(single.labels[0]!.map((l) => l.label));
+        expect(labels.labels[i]![0]!.score).toBeCloseTo(single.labels[0]![0]!.score, 4);
+      }
+      await c.dispose();
+    });
+
     it('tokenizes, and embedding the token ids equals embedding the text', async () => {
       const h = await s.make().load(s.embed);
       const texts = ['hello world', 'the cat sat on the mat'];

@@ -72,3 +72,42 @@ describe('serializeLine', () => {
     expect(serializeLine(request)).toBe(reference(request));
   });
 });
+
+describe('StdioTransport output under backpressure', () => {
+  it('shares one drain wait among all writes made while stdout is full, and loses none of them', async () => {
+    const { PassThrough, Writable } = await import('node:stream');
+    const { StdioTransport } = await import('../../src/transports/stdio.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const got: string[] = [];
+    // A slow consumer with a tiny buffer: most writes return false.
+    const out = new Writable({
+      highWaterMark: 16,
+      write(chunk, _enc, cb) {
+        got.push(String(chunk));
+        setTimeout(cb, 1);
+      },
+    });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const t = new StdioTransport(results, 1 << 20, createLogger('silent'), new PassThrough(), out);
+    let maxListeners = 0;
+    const sends = Array.from({ length: 50 }, (_, i) => {
+      const p = t.send(reply(i, { content: [] }));
+      maxListeners = Math.max(maxListeners, out.listenerCount('drain'));
+      return p;
+    });
+    await Promise.all(sends);
+    await new Promise((r) => setTimeout(r, 20));
+    process.off('warning', onWarning);
+    expect(maxListeners).toBe(1);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(
+      got
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: number }).id),
+    ).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+});
