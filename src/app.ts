@@ -26,7 +26,8 @@ import { RuntimeMetrics } from './runtime/metrics.js';
 import { Breakers } from './resilience/breaker.js';
 import { ResponseCache } from './resilience/cache.js';
 import { Gauge } from 'prom-client';
-import { loadRegistry } from './skills/registry.js';
+import { LiveRegistry, type SkillChange } from './skills/live.js';
+import { watchSkillDirs } from './skills/watch.js';
 
 /** Optional replacements (tests inject a logger, a backend or a hardware report). */
 export interface AppOverrides {
@@ -52,7 +53,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   // Skills added with `add` (the configuration folder's skills/), then each --skills-dir.
   const added = userSkillsDir(config);
   const userDirs = [...(added ? [added] : []), ...config.skillsDirs];
-  const registry = loadRegistry({ builtinDir: o.builtinSkillsDir, userDirs, logger });
+  const registry = new LiveRegistry({ builtinDir: o.builtinSkillsDir, userDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
   const sdkMissing = checkSdkInternals();
@@ -157,9 +158,38 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     mediaBudget,
     mediaDecoders,
   };
+  // Skills change at run time (watched folders, register_model): retire what changed, rebuild
+  // the task set in place (every front door holds this map), then tell the servers.
+  const tasks = new Map(buildTasks(taskDeps));
+  const skillListeners = new Set<(c: SkillChange) => void>();
+  registry.onChange((c) => {
+    if (c.added.length + c.removed.length + c.changed.length > 0) {
+      for (const name of [...c.removed, ...c.changed]) {
+        loader.retire(name);
+        executor.forget(name);
+      }
+      cache.clear();
+      tasks.clear();
+      for (const [name, task] of buildTasks(taskDeps)) tasks.set(name, task);
+      logger.info({ added: c.added, removed: c.removed, changed: c.changed, tools: [...tasks.keys()] }, 'skills changed');
+    }
+    for (const fn of skillListeners) fn(c);
+  });
+  taskDeps.reloadSkills = () => registry.reload();
+  const stopWatching =
+    config.noWatch || userDirs.length === 0 ? () => undefined : watchSkillDirs(userDirs, () => registry.reload(), logger);
   return {
-    deps: { ...taskDeps, tasks: buildTasks(taskDeps), results: new ToolResults() },
+    deps: {
+      ...taskDeps,
+      tasks,
+      results: new ToolResults(),
+      onSkillsChanged: (fn) => {
+        skillListeners.add(fn);
+        return () => skillListeners.delete(fn);
+      },
+    },
     close: async () => {
+      stopWatching();
       breakers.shutdown();
       await mediaDecoders.close();
       await loader.close();

@@ -230,6 +230,19 @@ const OPTIONS = {
     list: true,
     read: path,
   }),
+  /** Do not watch the skills folders (manifest changes then need a restart). */
+  noWatch: opt(z.boolean().default(false), {
+    flag: 'no-watch',
+    help: 'do not watch the skills folders; by default added, changed or removed manifests apply at once',
+  }),
+  /** Folders whose models the admin tool register_model may register; empty = the tool is off. */
+  allowRegisterDirs: opt(z.array(z.string()).default([]), {
+    flag: 'allow-register-dir',
+    arg: 'DIR',
+    help: 'enable the register_model tool for model folders under DIR (repeatable; default off: an agent adding models is a supply-chain decision)',
+    list: true,
+    read: path,
+  }),
   modelsDir: opt(z.string().optional(), { flag: 'models-dir', arg: 'DIR', help: 'local model mirror laid out as org/name/', read: path }),
   cacheDir: opt(
     z.string().default(() => join(homedir(), '.cache', 'hf-model-server')),

@@ -1,15 +1,19 @@
 /**
  * @module mcp/deps
  * What the MCP layer needs: the task layer's dependencies and task set, plus the tool-result
- * maker (which remembers result JSON for the stdio transport). Built once per process by app.ts.
+ * maker (which remembers result JSON for the stdio transport), and the skill-change feed that
+ * keeps each server's tool list current. Built once per process by app.ts.
  */
 import type { TaskDeps } from '../tasks/deps.js';
 import type { TaskSet } from '../tasks/index.js';
 import type { ToolResults } from './results.js';
+import type { SkillChange } from '../skills/live.js';
 
 export interface ServerDeps extends TaskDeps {
-  /** The tasks, built once from the registry. */
+  /** The tasks, rebuilt in place from the registry whenever the skills change. */
   tasks: TaskSet;
+  /** Calls `fn` after the skills changed and the tasks were rebuilt; returns the unsubscribe. */
+  onSkillsChanged(fn: (c: SkillChange) => void): () => void;
   /** Makes tool results; remembers their JSON for the stdio transport. */
   results: ToolResults;
 }

@@ -27,13 +27,34 @@ const INSTRUCTIONS =
 export function createServer(deps: ServerDeps): CreatedServer {
   const server = new McpServer(
     { name: 'hf-model-server', version: VERSION, title: 'HF Model Server' },
-    { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { logging: {}, resources: { subscribe: true, listChanged: true }, tools: { listChanged: true } },
+      instructions: INSTRUCTIONS,
+      // A skills change re-registers several tools at once: clients get one notification.
+      debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/resources/list_changed'],
+    },
   );
   // SDK-made tool errors get the catalog's shape; structured results, built by ToolResults.ok()
   // from typed values and validated by the tests' client, are not re-parsed per call.
   mapSdkToolErrors(server, (message) => fail(fromSdkMessage(message)));
   skipOutputRevalidation(server);
-  registerTools(server, deps);
-  registerResources(server, deps);
-  return { server, close: () => server.close() };
+  const stopTools = registerTools(server, deps);
+  const stopResources = registerResources(server, deps);
+  // However the connection ends, the server stops following skill and model changes.
+  const stop = () => {
+    stopTools();
+    stopResources();
+  };
+  const onclose = server.server.onclose;
+  server.server.onclose = () => {
+    stop();
+    onclose?.();
+  };
+  return {
+    server,
+    close: () => {
+      stop();
+      return server.close();
+    },
+  };
 }

@@ -63,6 +63,11 @@ export class ResponseCache {
     this.lru?.set(key, value);
   }
 
+  /** Drops every entry (after skills change: a name may now mean another model). */
+  clear(): void {
+    this.lru?.clear();
+  }
+
   /** hits / (hits + misses), 0 before any lookup. */
   get hitRatio(): number {
     const n = this.hits + this.misses;

@@ -141,6 +141,15 @@ export class Executor {
     }
   }
 
+  /**
+   * Forgets a model's queues after its skill changed or went away: new requests get queues with
+   * the current batch settings; the old queues finish what they hold.
+   */
+  forget(model: string): void {
+    for (const queues of [this.textQueues, this.genQueues, this.mediaQueues] as Array<Map<string, unknown>>)
+      for (const id of [...queues.keys()]) if (id.startsWith(`${model}\u0000`)) queues.delete(id);
+  }
+
   /** Queued units across all queues. */
   get depth(): number {
     let n = 0;

@@ -60,6 +60,9 @@ export interface LoadedModelInfo {
   inFlight: number;
 }
 
+/** A change in a model's state, for subscribers (MCP resource subscriptions). */
+export type ModelEvent = 'loading' | 'loaded' | 'failed' | 'unloaded' | 'evicted';
+
 /** A handle borrowed for one request; call `release()` when done. */
 export interface Lease {
   handle: ModelHandle;
@@ -193,6 +196,9 @@ export class ModelLoader {
   /** Largest measured footprint / file bytes ratio, applied to models not measured yet (>= 1). */
   private overhead = 1;
   private readonly rss: () => number;
+  /** Entries whose skill changed or went away, still finishing their work (skills/live.ts). */
+  private readonly retiring = new Set<Entry>();
+  private readonly listeners = new Set<(model: string, event: ModelEvent) => void>();
 
   constructor(private readonly deps: LoaderDeps) {
     this.rss = deps.rss ?? (() => process.memoryUsage().rss);
@@ -206,8 +212,34 @@ export class ModelLoader {
   /** Bytes accounted to loaded and loading models. */
   get used(): number {
     let n = 0;
-    for (const e of this.entries.values()) n += e.handle ? e.bytes : e.reserved;
+    for (const e of [...this.entries.values(), ...this.retiring]) n += e.handle ? e.bytes : e.reserved;
     return n;
+  }
+
+  /** Calls `fn` on each model state change; returns the unsubscribe. */
+  onEvent(fn: (model: string, event: ModelEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(model: string, event: ModelEvent): void {
+    for (const fn of this.listeners) fn(model, event);
+  }
+
+  /**
+   * Lets go of a model whose skill changed or was removed: new requests start from the current
+   * registry (a fresh load, or unknown_model), while requests already holding the old model
+   * finish on it; it is unloaded as soon as they are done.
+   */
+  retire(name: string): void {
+    this.failures.delete(name);
+    const e = this.entries.get(name);
+    if (!e) return;
+    this.entries.delete(name);
+    if (!e.handle && !e.loading) return;
+    this.retiring.add(e);
+    if (e.inFlight > 0 || e.loading) e.unloadWhenIdle = true;
+    else void this.disposeEntry(e, 'admin');
   }
 
   private readonly probes = new Map<Device, Promise<{ ok: boolean; reason?: string; fix?: string }>>();
@@ -342,7 +374,10 @@ export class ModelLoader {
       };
     } catch (err) {
       entry.inFlight--;
-      if (entry.inFlight === 0 && !entry.handle && !entry.loading && this.entries.get(name) === entry) this.entries.delete(name);
+      if (entry.inFlight === 0 && !entry.handle && !entry.loading) {
+        if (this.entries.get(name) === entry) this.entries.delete(name);
+        this.retiring.delete(entry);
+      }
       throw err;
     }
   }
@@ -410,8 +445,10 @@ export class ModelLoader {
     if (this.entries.get(entry.name) === entry) this.entries.delete(entry.name);
     const h = entry.handle ?? (await entry.loading?.catch(() => undefined));
     entry.handle = undefined;
+    this.retiring.delete(entry);
     if (h) {
       await h.dispose();
+      this.emit(entry.name, reason === 'evict' ? 'evicted' : 'unloaded');
       this.deps.metrics?.evictions.inc({ reason });
       const mem = process.memoryUsage();
       this.deps.logger.info(
@@ -503,6 +540,7 @@ export class ModelLoader {
         }
         const dtype = s.model.dtype[device];
         logger.info({ model: name, source, device, dtype: dtype ?? 'fp32' }, 'loading model');
+        this.emit(name, 'loading');
         onProgress?.({ phase: 'session', progress: 0 });
         this.loadsInProgress++;
         const rssBefore = this.rss();
@@ -553,6 +591,7 @@ export class ModelLoader {
             'model loaded',
           );
           this.updateGauges();
+          this.emit(name, 'loaded');
           if (this.used > this.budget) await this.trimAfterLoad(entry);
           return handle;
         } catch (e) {
@@ -574,6 +613,7 @@ export class ModelLoader {
       if (err.code !== 'cancelled') this.failures.set(name, { error: err, at: new Date().toISOString() });
       if (this.entries.get(name) === entry && !entry.handle) this.entries.delete(name); // never cache a failed load
       if (err.code !== 'cancelled') logger.warn({ model: name, code: err.code, reason: err.message }, 'model load failed');
+      if (err.code !== 'cancelled') this.emit(name, 'failed');
       this.notifyWaiters();
       throw err;
     } finally {

@@ -3,6 +3,7 @@
  * Discovers skill manifests (built-in `skills/` first, then each `--skills-dir`). A bad manifest
  * (invalid JSON, schema error, duplicate name, unknown task) is logged and kept in `invalid` with
  * its reason; the others still load.
+ * A bad edit to a manifest that was valid keeps its last valid version (see `previous`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -27,7 +28,7 @@ export interface RegisteredSkill {
   builtin: boolean;
 }
 
-/** The discovered skills. Immutable once built. */
+/** The discovered skills (a snapshot; skills/live.ts swaps snapshots when manifests change). */
 export interface Registry {
   readonly skills: readonly RegisteredSkill[];
   readonly invalid: readonly InvalidSkill[];
@@ -55,6 +56,12 @@ export interface RegistryOptions {
   builtinDir?: string | null;
   userDirs?: readonly string[];
   logger?: Logger;
+  /**
+   * The skill a manifest file gave before, if any: when that file is now invalid, the previous
+   * skill stays registered (the file is still listed as invalid, with its reason), so a bad
+   * edit does not take a working model away. Used by reloads (skills/live.ts).
+   */
+  previous?: (file: string) => RegisteredSkill | undefined;
 }
 
 /** Reads and validates all manifests. Never throws for a bad manifest. */
@@ -69,8 +76,17 @@ export function loadRegistry(opts: RegistryOptions = {}): Registry {
   for (const [dir, isBuiltin] of dirs) {
     for (const file of manifests(dir)) {
       const reject = (reason: string, name?: string) => {
-        invalid.push({ file, reason, ...(name ? { name } : {}) });
-        opts.logger?.warn({ file, reason }, 'skipping invalid skill manifest');
+        const kept = opts.previous?.(file);
+        const keep = kept && !byName.has(kept.skill.name);
+        invalid.push({ file, reason: keep ? `${reason} (the last valid version stays in use)` : reason, ...(name ? { name } : {}) });
+        opts.logger?.warn(
+          { file, reason },
+          keep ? 'invalid skill manifest; keeping its last valid version' : 'skipping invalid skill manifest',
+        );
+        if (keep) {
+          byName.set(kept.skill.name, kept);
+          skills.push(kept);
+        }
       };
       let json: unknown;
       try {

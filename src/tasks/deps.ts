@@ -16,6 +16,7 @@ import type { Executor } from '../runtime/executor.js';
 import type { ModelLoader } from '../runtime/loader.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
 import type { Registry } from '../skills/registry.js';
+import type { SkillChange } from '../skills/live.js';
 
 export interface TaskDeps {
   config: Config;
@@ -32,4 +33,6 @@ export interface TaskDeps {
   mediaBudget: MediaBudget;
   /** Media decoding threads (media/decode-pool.ts). */
   mediaDecoders: MediaDecoders;
+  /** Re-reads the skills folders now (the register_model tool); absent when skills are fixed. */
+  reloadSkills?: (() => SkillChange) | undefined;
 }

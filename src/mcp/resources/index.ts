@@ -4,8 +4,12 @@
  * status and every rejected manifest (`hf://models`), loaded models (`hf://models/loaded`), and a
  * template resource per model (`hf://models/{name}`). Reading any of them needs the
  * `models:read` scope over authenticated HTTP: the registry shows local paths.
+ * Clients may subscribe to the model resources (resources/subscribe) and get
+ * `notifications/resources/updated` when a model loads, fails, unloads or is evicted, or its
+ * skill changes; a skills change also sends `notifications/resources/list_changed`.
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { READ_SCOPE, requireScope } from '../../tasks/scopes.js';
@@ -13,7 +17,56 @@ import { hardwareView, skillView } from '../../tasks/views.js';
 
 const json = (uri: string, data: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
 
-export function registerResources(server: McpServer, deps: ServerDeps): void {
+/** Resources a client may subscribe to: the registry, loaded models, and each model. */
+function subscribable(uri: string, deps: ServerDeps): boolean {
+  if (uri === 'hf://models' || uri === 'hf://models/loaded') return true;
+  const m = /^hf:\/\/models\/([^/]+)$/.exec(uri);
+  return m !== null && deps.registry.get(decodeURIComponent(m[1]!)) !== undefined;
+}
+
+/**
+ * Serves resources/subscribe and resources/unsubscribe for this connection, and sends
+ * `resources/updated` for subscribed URIs as models change state or skills change. Returns the
+ * unsubscribe from both feeds.
+ */
+function serveSubscriptions(server: McpServer, deps: ServerDeps): () => void {
+  const subscribed = new Set<string>();
+  server.server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
+    requireScope(extra.authInfo, READ_SCOPE);
+    const uri = req.params.uri;
+    if (!subscribable(uri, deps))
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `cannot subscribe to ${echo(uri)}: use hf://models, hf://models/loaded or hf://models/{name} of a registered model`,
+        { code: 'invalid_input' },
+      );
+    subscribed.add(uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    subscribed.delete(req.params.uri);
+    return {};
+  });
+  const updated = (uri: string) => {
+    if (subscribed.has(uri)) server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+  };
+  const offModels = deps.loader.onEvent((model) => {
+    updated(`hf://models/${model}`);
+    updated('hf://models');
+    updated('hf://models/loaded');
+  });
+  const offSkills = deps.onSkillsChanged((c) => {
+    if (c.added.length + c.removed.length > 0) server.sendResourceListChanged();
+    for (const name of [...c.added, ...c.removed, ...c.changed]) updated(`hf://models/${name}`);
+    updated('hf://models');
+  });
+  return () => {
+    offModels();
+    offSkills();
+  };
+}
+
+export function registerResources(server: McpServer, deps: ServerDeps): () => void {
   server.registerResource(
     'hardware',
     'hf://hardware',
@@ -67,4 +120,5 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
       return json(uri.href, view);
     },
   );
+  return serveSubscriptions(server, deps);
 }

@@ -5,14 +5,14 @@
  * call options (credentials, cancellation, `_meta`, progress), and the result or the catalogued
  * error becomes a tool result. No tool has a path of its own, so none can skip a check.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
 import { runTask, type AnyTask } from '../../tasks/task.js';
 import { loadProgress, metaOptions, progressSender, type ToolExtra } from './progress.js';
 
 /** Registers one task as a tool. */
-export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyTask): void {
+export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyTask): RegisteredTool {
   const { name, title, description, inputSchema, outputSchema, annotations } = task;
   const run = async (args: Record<string, unknown>, extra: ToolExtra) => {
     const progress = progressSender(extra);
@@ -26,11 +26,25 @@ export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyT
     });
     return deps.results.ok(out);
   };
-  const register = server.registerTool.bind(server) as (...a: unknown[]) => unknown;
-  register(name, { title, description, inputSchema, outputSchema, annotations }, guarded(deps.logger, name, run));
+  const register = server.registerTool.bind(server) as (...a: unknown[]) => RegisteredTool;
+  return register(name, { title, description, inputSchema, outputSchema, annotations }, guarded(deps.logger, name, run));
 }
 
-/** Registers every task of the set as a tool. */
-export function registerTools(server: McpServer, deps: ServerDeps): void {
-  for (const task of deps.tasks.values()) registerTaskTool(server, deps, task);
+/**
+ * Registers every task of the set as a tool, and re-registers them whenever the skills change
+ * (a tool's model list and default follow the registry; a tool with no model left goes away).
+ * Calls already running keep the handler they started with. The server's debounced
+ * notifications turn one change into one `tools/list_changed`. Returns the unsubscribe.
+ */
+export function registerTools(server: McpServer, deps: ServerDeps): () => void {
+  let tools: RegisteredTool[] = [];
+  const sync = () => {
+    for (const t of tools) t.remove();
+    tools = [...deps.tasks.values()].map((task) => registerTaskTool(server, deps, task));
+  };
+  sync();
+  // A change that only added or fixed a rejected manifest leaves every tool as it was.
+  return deps.onSkillsChanged((c) => {
+    if (c.added.length + c.removed.length + c.changed.length > 0) sync();
+  });
 }
