@@ -63,6 +63,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     cacheDir: config.cacheDir,
     useFsCache: o.useFsCache ?? true,
     hubEndpoint: config.hubEndpoint,
+    hubToken: config.hubToken,
   };
   const backend =
     o.backend ??

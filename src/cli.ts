@@ -47,11 +47,11 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  if (parsed.skills?.command === 'add') process.exit(runSkillsCommand(undefined, config, parsed.skills));
+  if (parsed.skills?.command === 'add') process.exit(await runSkillsCommand(undefined, config, parsed.skills));
   const app = createApp(config);
   installRejectionGuard(app.deps.logger);
   if (parsed.skills) {
-    const code = runSkillsCommand(app, config, parsed.skills);
+    const code = await runSkillsCommand(app, config, parsed.skills);
     await app.close();
     process.exit(code);
   }

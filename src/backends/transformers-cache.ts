@@ -6,11 +6,13 @@
  * as it is created, even when only the file's size is wanted (its metadata checks do exactly
  * that), so each model load held the ONNX file in memory two or three times over. Here a response
  * opens the file only when its body or arrayBuffer() is used. It serves absolute local paths
- * (how the loader passes local models) and, when enabled, downloaded files under the cache dir.
+ * (how the loader passes local models) and, when enabled, downloaded files under the cache dir,
+ * which hub/download.ts writes in place as they stream (resumably).
  */
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { SAVED_TO } from '../hub/download.js';
 
 const TYPES: Record<string, string> = { json: 'application/json', txt: 'text/plain', onnx: 'application/octet-stream' };
 
@@ -68,7 +70,7 @@ export class LazyFileCache {
    * remote URL (`<host>/<model>/resolve/<revision>/<file>`); a URL maps to the local folder when
    * the model is a local path, else to `<dir>/<model>[/<revision>]/<file>` (its FS cache layout).
    */
-  private pathOf(key: string): string | undefined {
+  pathOf(key: string): string | undefined {
     const url = /^https?:\/\/[^/]+\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(key);
     if (url) {
       const [, model, revision, file] = url as unknown as [string, string, string, string];
@@ -76,10 +78,19 @@ export class LazyFileCache {
       // A local model's URL carries its absolute path (joined without the leading slash).
       const local = model.startsWith('/') ? model : `/${model}`;
       if (existsSync(local)) return join(local, file);
-      return this.dir ? join(this.dir, model, ...(rev === 'main' ? [] : [rev]), file) : undefined;
+      if (!this.dir) return undefined;
+      const path = resolve(this.dir, model, ...(rev === 'main' ? [] : [rev]), file);
+      // Ids and file names come from the hub's URLs: never a path outside the cache.
+      return path.startsWith(resolve(this.dir) + sep) ? path : undefined;
     }
     if (isAbsolute(key)) return key;
     return this.dir ? join(this.dir, key) : undefined;
+  }
+
+  /** Where a hub file URL is downloaded to (undefined when nothing is stored). */
+  downloadPath(url: string): string | undefined {
+    const path = this.dir ? this.pathOf(url) : undefined;
+    return path && path.startsWith(resolve(this.dir!) + sep) ? path : undefined;
   }
 
   async match(key: string): Promise<LazyFileResponse | string | undefined> {
@@ -99,6 +110,18 @@ export class LazyFileCache {
   async put(key: string, response: Response, progress?: (p: { progress: number; loaded: number; total: number }) => void): Promise<void> {
     const path = this.dir && !isAbsolute(key) ? this.pathOf(key) : undefined;
     if (!path || !path.startsWith(this.dir!) || !response.body) return;
+    if ((response as Response & { [SAVED_TO]?: string })[SAVED_TO] === path) {
+      // A resumable download writes itself into place as it is read: read it, copy nothing.
+      const total = Number(response.headers.get('content-length') ?? 0);
+      let loaded = 0;
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        loaded += value.length;
+        progress?.({ progress: total ? (loaded / total) * 100 : 0, loaded, total });
+      }
+    }
     const tmp = `${path}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
     const total = Number(response.headers.get('content-length') ?? 0);
     let loaded = 0;

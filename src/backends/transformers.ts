@@ -16,6 +16,7 @@ import { makeHandle, type TaskHandlers } from './handle.js';
 import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
 import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
+import { resumableFetch } from '../hub/download.js';
 import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
 import { encodeRow, idsToRows, padRows, rowLength, tokenizeTexts, type TokenRow, type TokenizerLike } from './transformers-tokens.js';
@@ -31,6 +32,8 @@ export interface TransformersBackendOptions {
   useFsCache?: boolean;
   /** Base URL of the model hub (a mirror or proxy); default https://huggingface.co. */
   hubEndpoint?: string;
+  /** Token for gated or private models (HF_TOKEN), sent to the hub endpoint only. */
+  hubToken?: string | undefined;
 }
 
 /** The onnxruntime session transformers.js created (its `run` takes and returns ort tensors). */
@@ -209,7 +212,10 @@ export class TransformersBackend implements Backend {
     // Our lazily-reading file cache replaces transformers.js's FS cache (see transformers-cache.ts).
     env.useFSCache = false;
     env.useCustomCache = true;
-    env.customCache = new LazyFileCache(opts.useFsCache === false ? null : opts.cacheDir) as never;
+    const cache = new LazyFileCache(opts.useFsCache === false ? null : opts.cacheDir);
+    env.customCache = cache as never;
+    // Downloads resume after a dropped connection, and the token reaches mirrors too.
+    env.fetch = resumableFetch({ endpoint: env.remoteHost, token: opts.hubToken, target: (url) => cache.downloadPath(url) });
   }
 
   /** A real session on `device` (backends/device-probe.ts). */

@@ -256,6 +256,13 @@ const OPTIONS = {
     envAlso: ['HF_ENDPOINT'],
     help: 'model hub to download from: a mirror or proxy (default https://huggingface.co)',
   }),
+  /** Token for gated or private models on the hub; from the environment only (a flag would show in process lists). */
+  hubToken: opt(z.string().min(1).optional(), {
+    env: 'HUB_TOKEN',
+    envAlso: ['HF_TOKEN', 'HF_ACCESS_TOKEN'],
+    arg: 'TOKEN',
+    help: 'token for gated or private models, sent to the hub endpoint only and never logged (HF_TOKEN)',
+  }),
   tools: opt(z.array(z.enum(TOOL_NAMES)).default([...TOOL_NAMES]), {
     flag: 'tools',
     arg: 'LIST',

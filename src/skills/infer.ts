@@ -68,6 +68,19 @@ const SUFFIX: Record<string, Dtype> = {
 /** What to run on CPU when there is no fp32 file, best first. */
 const CPU_PREFERENCE: Dtype[] = ['fp32', 'q8', 'int8', 'uint8', 'q4', 'fp16', 'q4f16', 'bnb4'];
 
+/**
+ * What inference reads from a model: its files (paths relative to the model root) and the JSON
+ * of a few of them. A folder on disk and a model on the hub (skills added by Hub id) both give one.
+ */
+export interface ModelListing {
+  /** The manifest's model.id: a folder's absolute path, or a Hub id. */
+  id: string;
+  /** Files, relative to the model root, with `/` separators. */
+  files: readonly string[];
+  /** The parsed JSON of `file`, or undefined when the model has no such file. */
+  json(file: string): Record<string, unknown> | undefined;
+}
+
 function readJson(path: string): Record<string, unknown> | undefined {
   if (!existsSync(path)) return undefined;
   try {
@@ -77,15 +90,21 @@ function readJson(path: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The dtypes the folder has files for (every ONNX file of the model, e.g. encoder and decoder, must exist). */
-export function availableDtypes(folder: string): Dtype[] {
-  const dir = join(folder, 'onnx');
-  if (!existsSync(dir)) return [];
-  const files = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+/** The listing of a model folder on disk. */
+export function folderListing(folder: string): ModelListing {
+  const dir = resolve(folder);
+  const onnx = join(dir, 'onnx');
+  const files = existsSync(onnx) ? readdirSync(onnx).map((f) => `onnx/${f}`) : [];
+  return { id: dir, files, json: (file) => readJson(join(dir, file)) };
+}
+
+/** The dtypes the model has files for (every ONNX file of the model, e.g. encoder and decoder, must exist). */
+export function availableDtypes(files: readonly string[]): Dtype[] {
   const bases = new Set<string>();
   const byDtype = new Map<Dtype, Set<string>>();
   for (const f of files) {
-    const m = /^(.*?)(_fp16|_quantized|_int8|_uint8|_q4f16|_q4|_bnb4)?\.onnx$/.exec(f)!;
+    const m = /^onnx\/([^/]*?)(_fp16|_quantized|_int8|_uint8|_q4f16|_q4|_bnb4)?\.onnx$/.exec(f);
+    if (!m) continue;
     const dtype = SUFFIX[m[2] ?? '']!;
     bases.add(m[1]!);
     byDtype.set(dtype, new Set([...(byDtype.get(dtype) ?? []), m[1]!]));
@@ -109,14 +128,18 @@ export function skillNameOf(source: string): string {
 
 /** Infers a manifest for the model folder `folder`; throws {@link InferenceError} with the reason and what to set. */
 export function inferSkill(folder: string, o: { name?: string | undefined; task?: string | undefined } = {}): Skill {
-  const dir = resolve(folder);
-  const config = readJson(join(dir, 'config.json'));
-  if (!config) throw new InferenceError(`no config.json in ${dir}: not a model folder in the Hugging Face layout`);
+  return inferFrom(folderListing(folder), o);
+}
+
+/** Infers a manifest from a model's listing (a folder or a hub model). */
+export function inferFrom(model: ModelListing, o: { name?: string | undefined; task?: string | undefined } = {}): Skill {
+  const dir = model.id;
+  const config = model.json('config.json');
+  if (!config) throw new InferenceError(`no config.json in ${dir}: not a model in the Hugging Face layout`);
   const arch = Array.isArray(config.architectures) ? String(config.architectures[0] ?? '') : '';
   const modelType = typeof config.model_type === 'string' ? config.model_type : '';
-  const dtypes = availableDtypes(dir);
-  if (dtypes.length === 0)
-    throw new InferenceError(`no ONNX files under ${join(dir, 'onnx')}: export the model to ONNX first (e.g. with Optimum)`);
+  const dtypes = availableDtypes(model.files);
+  if (dtypes.length === 0) throw new InferenceError(`no ONNX files under ${dir}/onnx: export the model to ONNX first (e.g. with Optimum)`);
   let rule = ARCH_TASKS.find((r) => r.pattern.test(arch));
   if (o.task !== undefined) {
     if (!(TASKS as readonly string[]).includes(o.task)) throw new InferenceError(`--task must be one of: ${TASKS.join(', ')}`);
@@ -128,7 +151,7 @@ export function inferSkill(folder: string, o: { name?: string | undefined; task?
     );
   if (rule.tasks.includes('text-classification') && (typeof config.id2label !== 'object' || config.id2label === null))
     throw new InferenceError(`${arch} has no id2label in config.json, so its labels are unknown; add id2label or pass --task`);
-  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'));
+  const tokenizerConfig = model.json('tokenizer_config.json');
   const chat = typeof tokenizerConfig?.chat_template === 'string' || Array.isArray(tokenizerConfig?.chat_template);
   const cpu = dtypes[0]!;
   const manifest = {

@@ -1,15 +1,17 @@
 /**
  * @module transports/skills-cli
- * Skill management from the command line: `add` infers a manifest for a model folder
- * (skills/infer.ts) and saves it among the user's skills, `list` shows every skill with its
+ * Skill management from the command line: `add` infers a manifest for a model folder or a Hub
+ * id (skills/add.ts) and saves it among the user's skills, `list` shows every skill with its
  * tasks, source, whether its files are on disk and their size, and `rm` removes an added skill
  * (with `--purge`, its downloaded files too). Built-in skills cannot be removed.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { App } from '../app.js';
 import { userSkillsDir, type Config } from '../config/config.js';
-import { InferenceError, inferSkill } from '../skills/infer.js';
+import { InferenceError } from '../skills/infer.js';
+import { ServerError } from '../errors.js';
+import { addSkill } from '../tasks/add-skill.js';
 
 /** Where `add` writes: the first --skills-dir, else the configuration folder's skills/. */
 export function addTarget(config: Config): string | undefined {
@@ -26,13 +28,13 @@ function isOnDisk(loader: App['deps']['loader'], name: string, hasFiles: boolean
 }
 
 /** Runs a skill command; returns the exit code. Output on stdout, reasons on stderr. */
-export function runSkillsCommand(
+export async function runSkillsCommand(
   app: App | undefined,
   config: Config,
   cmd: { command: 'add' | 'list' | 'rm'; target?: string; name?: string; task?: string; purge: boolean },
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
-): number {
+): Promise<number> {
   if (cmd.command === 'add') {
     const dir = addTarget(config);
     if (!dir) {
@@ -40,19 +42,13 @@ export function runSkillsCommand(
       return 2;
     }
     try {
-      const skill = inferSkill(cmd.target!, { name: cmd.name, task: cmd.task });
-      const file = join(dir, `${skill.name}.json`);
-      if (existsSync(file)) {
-        err.write(`hf-model-server: a skill named "${skill.name}" already exists (${file}); pass --name\n`);
-        return 2;
-      }
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(file, `${JSON.stringify(skill, null, 2)}\n`);
-      out.write(`${JSON.stringify({ file, skill }, null, 2)}\n`);
+      const saved = await addSkill(config, dir, cmd.target!, { name: cmd.name, task: cmd.task });
+      out.write(`${JSON.stringify(saved, null, 2)}\n`);
       return 0;
     } catch (e) {
-      if (!(e instanceof InferenceError)) throw e;
-      err.write(`hf-model-server: cannot add ${cmd.target}: ${e.message}\n`);
+      if (e instanceof InferenceError) err.write(`hf-model-server: cannot add ${cmd.target}: ${e.message}\n`);
+      else if (e instanceof ServerError) err.write(`hf-model-server: cannot add ${cmd.target}: ${e.code}: ${e.message}\n`);
+      else throw e;
       return 2;
     }
   }
