@@ -43,6 +43,7 @@ export const TOOL_NAMES = [
   'load_model',
   'unload_model',
   'benchmark_model',
+  'register_model',
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
@@ -234,6 +235,11 @@ const OPTIONS = {
   noWatch: opt(z.boolean().default(false), {
     flag: 'no-watch',
     help: 'do not watch the skills folders; by default added, changed or removed manifests apply at once',
+  }),
+  /** Let register_model take Hub ids (when online). */
+  allowRegisterHub: opt(z.boolean().default(false), {
+    flag: 'allow-register-hub',
+    help: 'enable the register_model tool for Hub ids (default off)',
   }),
   /** Folders whose models the admin tool register_model may register; empty = the tool is off. */
   allowRegisterDirs: opt(z.array(z.string()).default([]), {
@@ -529,6 +535,11 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 /** Where skills added with `add` live: the configuration folder's skills/ (none without one). */
 export function userSkillsDir(c: Pick<Config, 'configDir'>): string | undefined {
   return c.configDir ? join(c.configDir, 'skills') : undefined;
+}
+
+/** Where `add` and register_model write: the first --skills-dir, else the configuration folder's skills/. */
+export function addTarget(c: Pick<Config, 'configDir' | 'skillsDirs'>): string | undefined {
+  return c.skillsDirs[0] ?? userSkillsDir(c);
 }
 
 /** Checks between options. */

@@ -13,6 +13,7 @@ import { embedTask } from './embed.js';
 import { generateTask } from './generate.js';
 import { loadModelTask } from './load-model.js';
 import { ocrTask } from './ocr.js';
+import { registerModelTask } from './register-model.js';
 import { similarityTask } from './similarity.js';
 import type { AnyTask } from './task.js';
 import { tokenizeTask } from './tokenize.js';
@@ -32,6 +33,7 @@ const BUILDERS: Record<ToolName, (deps: TaskDeps) => AnyTask | undefined> = {
   load_model: loadModelTask,
   unload_model: unloadModelTask,
   benchmark_model: benchmarkModelTask,
+  register_model: registerModelTask,
 };
 
 /** The enabled tasks by name, in `--tools` order. */

@@ -8,15 +8,10 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { App } from '../app.js';
-import { userSkillsDir, type Config } from '../config/config.js';
+import { addTarget, type Config } from '../config/config.js';
 import { InferenceError } from '../skills/infer.js';
 import { ServerError } from '../errors.js';
 import { addSkill } from '../tasks/add-skill.js';
-
-/** Where `add` writes: the first --skills-dir, else the configuration folder's skills/. */
-export function addTarget(config: Config): string | undefined {
-  return config.skillsDirs[0] ?? userSkillsDir(config);
-}
 
 /** Whether a skill's files are on this machine (a local folder, the models dir, or the download cache). */
 function isOnDisk(loader: App['deps']['loader'], name: string, hasFiles: boolean): boolean {
