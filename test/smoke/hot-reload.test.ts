@@ -9,7 +9,7 @@
  * - deleting a manifest removes its model (unknown_model for new calls) while a generation
  *   already running on it completes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -133,12 +133,26 @@ async function scenario(client: Client, skills: string): Promise<void> {
 }
 
 describe('hot reload of skills (built CLI)', () => {
-  it('over stdio', async () => {
+  it('over stdio, and register_model adds a model the same way', async () => {
     const { skills, args, env } = layout();
+    const root = mkdtempSync(join(tmpdir(), 'hfms-hot-root-'));
+    cpSync(ensureModel({ arch: 'bert-classifier' }), join(root, 'sentiment'), { recursive: true });
     const client = new Client({ name: 'hot-stdio', version: '1' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: ['dist/cli.js', ...args], env, stderr: 'pipe' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ['dist/cli.js', ...args, '--allow-register-dir', root],
+        env,
+        stderr: 'pipe',
+      }),
+    );
     cleanups.push(() => client.close());
     await scenario(client, skills);
+    const r = (await client.callTool({ name: 'register_model', arguments: { source: join(root, 'sentiment') } })) as CallToolResult;
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ model: 'sentiment', tasks: ['text-classification'] });
+    const c = (await client.callTool({ name: 'classify', arguments: { model: 'sentiment', text: 'good' } })) as CallToolResult;
+    expect(c.isError).toBeFalsy();
   }, 180_000);
 
   it('over streamable HTTP', async () => {
