@@ -80,6 +80,25 @@ describe('pull', () => {
     const bad = await pull(hub.endpoint, cache, ['no-such-model']);
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)[0].error.code).toBe('unknown_model');
+
+    // A skill whose Hub id the hub does not have: the files are missing, and the URL says where.
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-pull-skills-'));
+    writeFileSync(
+      join(skills, 'gone.json'),
+      JSON.stringify({
+        name: 'gone',
+        family: 'bert',
+        architecture: 'encoder-only',
+        tasks: ['feature-extraction'],
+        description: 'x',
+        model: { id: 'nobody/gone' },
+      }),
+    );
+    const gone = await pull(hub.endpoint, cache, ['gone', '--skills-dir', skills]);
+    expect(gone.status).toBe(1);
+    const err = JSON.parse(gone.stdout)[0].error as { code: string; message: string };
+    expect(err.code).toBe('model_not_found');
+    expect(err.message).toContain(`${hub.endpoint}/nobody/gone/resolve/main/`);
   }, 120_000);
 
   it('resumes a download whose connection dropped midway, in the same run, with a whole file', async () => {
