@@ -7,6 +7,7 @@
  * - the same on a realistic mix of sentence lengths (bench/data, 5 to 200 tokens) / raw batch 32
  *   padded to each batch's longest sentence, same texts in the same order;
  * - the same load through a naive one-pipeline-call-per-request MCP server;
+ * - the same load with one intra-op thread per session (the thread rule's alternatives);
  * - single-request p50 latency minus raw batch-1 p50;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
@@ -319,6 +320,27 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.raw_mix_b32_padded_sent_per_s = median(rawMixW);
     r.ours_mix_64_inflight_sent_per_s = median(oursMixW);
     r.ratio_mix_vs_raw_b32_padded = median(oursMixW.map((o, i) => o / rawMixW[i]!));
+
+    // The thread rule's alternatives: one intra-op thread per session, with one or two batches
+    // of the model at a time, against the same raw baseline (the defaults' row is above).
+    if (only('threads')) {
+      for (const [name, extra] of [
+        ['threads1', ['--threads', '1', '--batch-concurrency', '1']],
+        ['threads1_bc2', ['--threads', '1', '--batch-concurrency', '2']],
+      ] as const) {
+        const v = await connect([...serverArgs, ...extra]);
+        const vEmbed = call(v.client);
+        for (let i = 0; i < 64; i++) await vEmbed(i);
+        await closedLoop(vEmbed, 64, 1);
+        const ratios: number[] = [];
+        for (let w = 0; w < 3; w++) {
+          const rw = await raw.window();
+          ratios.push((await closedLoop(vEmbed, 64, SECONDS)) / rw);
+        }
+        r[`ratio_throughput_${name}_vs_raw_b32`] = median(ratios);
+        await v.client.close();
+      }
+    }
 
     // Single-request latency, interleaved with raw batch-1 runs so both see the same machine
     // state; the overhead is the median over windows of (our p50 - raw p50).

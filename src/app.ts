@@ -10,6 +10,7 @@ import { WorkerBackend } from './backends/worker.js';
 import type { Backend } from './backends/types.js';
 import { userSkillsDir, type Config } from './config/config.js';
 import { probeHardware, type HardwareInfo } from './hardware/probe.js';
+import { threadPlan } from './hardware/threads.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolResults } from './mcp/results.js';
@@ -122,7 +123,18 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   });
   // One decoding thread per spare core, at most two: decoding is bursty and models need the cores.
   const mediaDecoders = new MediaDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
-  const loader = new ModelLoader({ config, registry, backend, hardware, logger, metrics, ...(o.rss ? { rss: o.rss } : {}) });
+  const threads = threadPlan(hardware.cpu.computeCores, config);
+  logger.debug({ cores: hardware.cpu.computeCores, ...threads }, 'thread plan');
+  const loader = new ModelLoader({
+    config,
+    registry,
+    backend,
+    hardware,
+    logger,
+    metrics,
+    threads: threads.intraOpThreads,
+    ...(o.rss ? { rss: o.rss } : {}),
+  });
   new Gauge({
     name: 'memory_budget_bytes',
     help: 'The memory budget for loaded models (--memory-budget); hardware_memory_used_bytes counts against it.',
@@ -131,12 +143,10 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
       this.set(loader.budget);
     },
   });
-  const batchConcurrency =
-    config.batchConcurrency || (config.threads > 0 ? Math.max(1, Math.floor(hardware.cpu.cores / config.threads)) : 1);
   const executor = new Executor(loader, registry, {
     maxConcurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,
-    batchConcurrency,
+    batchConcurrency: threads.batchConcurrency,
     modelRateLimit: config.modelRateLimit,
     breakers,
     metrics,

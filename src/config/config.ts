@@ -284,7 +284,7 @@ const OPTIONS = {
   threads: opt(z.number().int().min(0).max(256).default(0), {
     flag: 'threads',
     arg: 'N',
-    help: 'onnxruntime intra-op threads, 0 = its default',
+    help: 'onnxruntime intra-op threads per model; 0 = auto: one per compute core (physical cores, within a container CPU quota)',
     read: int,
   }),
   maxConcurrency: opt(z.number().int().min(1).max(1024).default(4), {
@@ -322,11 +322,11 @@ const OPTIONS = {
   }),
   preload: opt(z.array(z.string()).default([]), { flag: 'preload', arg: 'LIST', help: 'skills to load at startup', read: list }),
   pin: opt(z.array(z.string()).default([]), { flag: 'pin', arg: 'LIST', help: 'skills never unloaded or evicted', read: list }),
-  /** Batches of one model run at once. 0 = auto: cores / threads when --threads is set, else 1. */
+  /** Batches of one model run at once. 0 = auto: 1 (a model computes on its one worker thread). */
   batchConcurrency: opt(z.number().int().min(0).max(64).default(0), {
     flag: 'batch-concurrency',
     arg: 'N',
-    help: 'batches of one model running at once; 0 = auto: cores/threads when --threads is set, else 1',
+    help: 'batches of one model running at once; 0 = auto: 1',
     read: int,
   }),
   /** Queued units per model and task before requests are refused as overloaded. */

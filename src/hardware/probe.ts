@@ -9,7 +9,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
+import { availableParallelism, cpus, freemem, totalmem } from 'node:os';
+import { computeCores, quotaCpus, threadsPerCore } from './threads.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Device } from '../skills/schema.js';
@@ -25,6 +26,8 @@ export interface ProbeInputs {
   run(cmd: string, args: string[]): string | undefined;
   cpuModel: string;
   cores: number;
+  /** CPUs this process may run on (its affinity mask); default `cores`. */
+  available?: number;
   totalMem: number;
   freeMem: number;
   /** Folder of onnxruntime-node's native binaries, if found. */
@@ -50,7 +53,8 @@ export interface AcceleratorInfo {
 export interface HardwareInfo {
   platform: string;
   arch: string;
-  cpu: { model: string; cores: number; flags: string[] };
+  /** `cores`: logical CPUs; `computeCores`: what the engine sizes its threads by (hardware/threads.ts). */
+  cpu: { model: string; cores: number; computeCores: number; flags: string[] };
   memory: { totalBytes: number; freeBytes: number };
   nvidia: AcceleratorInfo & { driver?: string; gpus: GpuInfo[] };
   rocm: AcceleratorInfo;
@@ -107,6 +111,7 @@ export function hostInputs(): ProbeInputs {
     },
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    available: availableParallelism(),
     totalMem: totalmem(),
     freeMem: freemem(),
     ortBinDir: ortBinDir(),
@@ -216,7 +221,20 @@ export function probeHardware(i: ProbeInputs = hostInputs()): HardwareInfo {
   return {
     platform: i.platform,
     arch: i.arch,
-    cpu: { model: i.cpuModel, cores: i.cores, flags },
+    cpu: {
+      model: i.cpuModel,
+      cores: i.cores,
+      computeCores: computeCores({
+        available: i.available ?? i.cores,
+        threadsPerCore: threadsPerCore(i.readFile('/proc/cpuinfo')),
+        quotaCpus: quotaCpus(
+          i.readFile('/sys/fs/cgroup/cpu.max'),
+          i.readFile('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'),
+          i.readFile('/sys/fs/cgroup/cpu/cpu.cfs_period_us'),
+        ),
+      }),
+      flags,
+    },
     memory: { totalBytes: i.totalMem, freeBytes: i.freeMem },
     nvidia: { ...nvInfo, ...(nv.driver ? { driver: nv.driver } : {}), gpus: nv.gpus },
     rocm,

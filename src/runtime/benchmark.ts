@@ -111,7 +111,7 @@ export class Benchmarker {
           task,
           device,
           dtype,
-          threads: this.d.config.threads,
+          threads: this.d.loader.threads,
           files: skill.model.files,
         });
         res.loadMs = Math.round(performance.now() - t0);

@@ -37,6 +37,8 @@ export interface LoaderDeps {
   metrics?: RuntimeMetrics;
   /** Resident memory of the process (bytes); injectable for tests. */
   rss?: () => number;
+  /** Intra-op threads per session (hardware/threads.ts); default `config.threads`. */
+  threads?: number;
 }
 
 /** Status of a skill's model. */
@@ -202,6 +204,11 @@ export class ModelLoader {
 
   constructor(private readonly deps: LoaderDeps) {
     this.rss = deps.rss ?? (() => process.memoryUsage().rss);
+  }
+
+  /** Intra-op threads each model session gets. */
+  get threads(): number {
+    return this.deps.threads ?? this.deps.config.threads;
   }
 
   /** The memory budget (bytes). */
@@ -552,7 +559,7 @@ export class ModelLoader {
             task: s.tasks[0]!,
             device,
             dtype,
-            threads: config.threads,
+            threads: this.threads,
             files: s.model.files,
             onProgress: (p) => {
               logger.debug({ model: name, ...p }, 'load progress');
