@@ -50,7 +50,11 @@ export async function pull(app: App, names: string[], err: NodeJS.WriteStream = 
       if (!skill)
         throw new ServerError(
           'unknown_model',
-          `no skill named or serving "${name.slice(0, 120)}"; valid: ${registry.skills.map((s) => s.skill.name).join(', ')}`,
+          `no skill named or serving "${name.slice(0, 120)}"` +
+            (name.includes('/')
+              ? `; to use a Hub model, run \`hf-model-server add ${name.slice(0, 120)}\` first (it infers the skill), then pull it`
+              : '') +
+            `; valid: ${registry.skills.map((s) => s.skill.name).join(', ')}`,
         );
       if (config.offline) throw new ServerError('invalid_input', 'pull downloads models; it cannot run with --offline');
       const info = await loader.load(skill.name, { onProgress: progressPrinter(err, skill.name) });

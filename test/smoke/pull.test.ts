@@ -80,6 +80,8 @@ describe('pull', () => {
     const bad = await pull(hub.endpoint, cache, ['no-such-model']);
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)[0].error.code).toBe('unknown_model');
+    const unnamed = await pull(hub.endpoint, cache, ['someone/tiny-bert']);
+    expect(JSON.parse(unnamed.stdout)[0].error.message).toMatch(/run `hf-model-server add someone\/tiny-bert` first/);
 
     // A skill whose Hub id the hub does not have: the files are missing, and the URL says where.
     const skills = mkdtempSync(join(tmpdir(), 'hfms-pull-skills-'));
