@@ -75,13 +75,18 @@ const docOf = (task: AnyTask) => ({
 });
 
 export function nativeRoutes(deps: RestDeps): RestRoute[] {
-  const routes: RestRoute[] = [...deps.tasks.values()].map((task) => ({
-    method: 'POST' as const,
-    path: `/v1/${task.name}`,
-    style: 'openai' as const,
-    doc: docOf(task),
-    handle: async (call: RestCall) => sendJson(call.res, 200, await runFor(deps, call, task.name, await argsOf(deps, call))),
-  }));
+  // A route per enabled tool, even one with no model yet: skills added while the server runs
+  // (hot reload) bring their tool's route to life. Only tools with a model at start are described.
+  const routes: RestRoute[] = deps.config.tools.map((name) => {
+    const task = deps.tasks.get(name);
+    return {
+      method: 'POST' as const,
+      path: `/v1/${name}`,
+      style: 'openai' as const,
+      doc: task ? docOf(task) : { summary: name, tag: 'Tasks', hidden: true },
+      handle: async (call: RestCall) => sendJson(call.res, 200, await runFor(deps, call, name, await argsOf(deps, call))),
+    };
+  });
   routes.push(
     {
       method: 'POST',

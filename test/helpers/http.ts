@@ -18,10 +18,10 @@ export interface HttpApp {
   base: string;
 }
 
-/** Starts one; `skills: false` leaves out the test skills (built-in skills only). */
+/** Starts one; `skills: false` leaves out the test skills (built-in skills only); `builtin: false` the built-ins. */
 export async function startHttpApp(
   over: Parameters<typeof makeConfig>[0] = {},
-  o: { skills?: Record<string, unknown> | false } = {},
+  o: { skills?: Record<string, unknown> | false; builtin?: boolean } = {},
 ): Promise<HttpApp> {
   const skills = o.skills === false ? {} : { skillsDirs: [makeSkillsDir(o.skills ?? testSkills())] };
   const config = makeConfig({
@@ -34,7 +34,11 @@ export async function startHttpApp(
     ...skills,
     ...over,
   });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
+  const app = createApp(config, {
+    logger: pino({ level: 'silent' }),
+    useFsCache: false,
+    ...(o.builtin === false ? { builtinSkillsDir: null } : {}),
+  });
   const http = await startHttp(app);
   running.push({ app, http });
   return { app, http, base: `http://127.0.0.1:${http.port}` };

@@ -16,6 +16,7 @@ import { makeConfig } from '../../src/config/config.js';
 import { connectInMemory } from '../../src/transports/call.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 import { errorOf } from '../helpers/server.js';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 
 const manifest = (name: string, task: string, id: string) =>
   JSON.stringify({ name, family: 'bert', architecture: 'encoder-only', tasks: [task], description: `test ${name}`, model: { id } });
@@ -23,6 +24,7 @@ const manifest = (name: string, task: string, id: string) =>
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
+  await closeHttpApps();
 });
 
 async function start(files: Record<string, string>, cacheBytes = 0) {
@@ -141,5 +143,21 @@ describe('live skills', () => {
     await s.settle();
     expect(counts('hf://models/emb')).toBe(3);
     expect(counts('hf://models')).toBe(6);
+  });
+
+  it('a REST task route comes to life when its tool gets its first model', async () => {
+    const a = manifest('emb', 'feature-extraction', ensureModel({ arch: 'bert' }));
+    const { app, base } = await startHttpApp({ noWatch: true }, { skills: { 'a.json': JSON.parse(a) }, builtin: false });
+    const post = (body: unknown) =>
+      fetch(`${base}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ model: 'cls', text: 'good' })).status).toBe(404);
+    writeFileSync(
+      join(app.deps.config.skillsDirs[0]!, 'c.json'),
+      manifest('cls', 'text-classification', ensureModel({ arch: 'bert-classifier' })),
+    );
+    expect(app.deps.reloadSkills!().added).toEqual(['cls']);
+    const r = await post({ model: 'cls', text: 'good' });
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(((await r.json()) as { results: Array<{ labels: unknown[] }> }).results[0]!.labels.length).toBeGreaterThan(0);
   });
 });
