@@ -6,7 +6,7 @@
  * declared table {@link ARCH_TASKS}; when nothing in it matches, the inference says so and names
  * the `--task` to set instead of guessing.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { SkillSchema, TASKS, type Dtype, type Skill, type Task } from './schema.js';
 
@@ -81,8 +81,15 @@ export interface ModelListing {
   json(file: string): Record<string, unknown> | undefined;
 }
 
+/** Largest config file read (tokenizer configs with long chat templates run to a few hundred kB). */
+const MAX_CONFIG_BYTES = 16 << 20;
+
 function readJson(path: string): Record<string, unknown> | undefined {
   if (!existsSync(path)) return undefined;
+  // A FIFO or device under that name would block the read, and a huge file exhaust memory.
+  const st = statSync(path);
+  if (!st.isFile()) throw new InferenceError(`${basename(path)} is not a regular file`);
+  if (st.size > MAX_CONFIG_BYTES) throw new InferenceError(`${basename(path)} is ${st.size} bytes; at most ${MAX_CONFIG_BYTES} are read`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {

@@ -5,11 +5,14 @@
  * its reason; the others still load.
  * A bad edit to a manifest that was valid keeps its last valid version (see `previous`).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 import { SkillSchema, type Skill, type Task } from './schema.js';
+
+/** Largest manifest read; real ones are a few hundred bytes. */
+const MAX_MANIFEST_BYTES = 1 << 20;
 
 /** The package's own skills folder. */
 export const BUILTIN_SKILLS_DIR = fileURLToPath(new URL('../../skills', import.meta.url));
@@ -90,6 +93,16 @@ export function loadRegistry(opts: RegistryOptions = {}): Registry {
       };
       let json: unknown;
       try {
+        // Only regular files of a sane size: a FIFO named *.json would block the reload forever.
+        const st = statSync(file);
+        if (!st.isFile()) {
+          reject('not a regular file');
+          continue;
+        }
+        if (st.size > MAX_MANIFEST_BYTES) {
+          reject(`${st.size} bytes; a manifest may have at most ${MAX_MANIFEST_BYTES}`);
+          continue;
+        }
         json = JSON.parse(readFileSync(file, 'utf8'));
       } catch (e) {
         reject(`invalid JSON: ${(e as Error).message}`);

@@ -5,6 +5,7 @@
  * enum and answering. Folders outside the roots, symlinks out of them and Hub ids without the
  * flag are refused with path_not_allowed; an architecture it cannot place is invalid_input.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,11 @@ describe('register_model', () => {
       const r = await s.call('register_model', { source });
       expect(errorOf(r).code, source).toBe('path_not_allowed');
     }
+    // A FIFO where config.json should be is refused, not read (the read would never return).
+    mkdirSync(join(root, 'fifo', 'onnx'), { recursive: true });
+    execFileSync('mkfifo', [join(root, 'fifo', 'config.json')]);
+    const fifo = errorOf(await s.call('register_model', { source: join(root, 'fifo') }));
+    expect(fifo).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/config\.json is not a regular file/) });
     const odd = errorOf(await s.call('register_model', { source: join(root, 'odd') }));
     expect(odd.code).toBe('invalid_input');
     expect(odd.message).toMatch(/cannot tell which task FancyNewThing.*--task/);

@@ -3,7 +3,9 @@
  * the published JSON Schema matches the zod schema.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { BUILTIN_SKILLS_DIR, loadRegistry } from '../../src/skills/registry.js';
 import { skillJsonSchema } from '../../src/skills/schema.js';
@@ -74,5 +76,18 @@ describe('skills registry', () => {
   it('skills/skill.schema.json is up to date (npm run skill-schema)', () => {
     const committed = JSON.parse(readFileSync(`${BUILTIN_SKILLS_DIR}/skill.schema.json`, 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(skillJsonSchema())));
+  });
+
+  it('refuses special and oversized files without reading them (a FIFO would block forever)', () => {
+    const dir = makeSkillsDir({ 'ok.json': good('ok') });
+    execFileSync('mkfifo', [join(dir, 'pipe.json')]);
+    writeFileSync(join(dir, 'huge.json'), `{"name": "huge", "pad": "${'x'.repeat(1 << 20)}"}`);
+    symlinkSync(join(dir, 'ok.json'), join(dir, 'z-link.json')); // a symlink to a manifest is read (a duplicate here)
+    const r = loadRegistry({ builtinDir: null, userDirs: [dir], logger: pino({ level: 'silent' }) });
+    expect(r.skills.map((s) => s.skill.name)).toEqual(['ok']);
+    const reasons = Object.fromEntries(r.invalid.map((i) => [i.file.split('/').pop(), i.reason]));
+    expect(reasons['pipe.json']).toBe('not a regular file');
+    expect(reasons['huge.json']).toMatch(/at most 1048576/);
+    expect(reasons['z-link.json']).toMatch(/duplicate name "ok"/);
   });
 });
