@@ -17,7 +17,7 @@ export async function addSkill(
   config: Pick<Config, 'offline' | 'hubEndpoint' | 'hubToken'>,
   dir: string,
   target: string,
-  o: { name?: string | undefined; task?: string | undefined } = {},
+  o: { name?: string | undefined; task?: string | undefined; taken?: (name: string) => boolean } = {},
 ): Promise<{ file: string; skill: Skill }> {
   let skill: Skill;
   if (existsSync(target)) skill = inferSkill(target, o);
@@ -27,6 +27,8 @@ export async function addSkill(
     skill = inferFrom(await hubListing({ endpoint: config.hubEndpoint, token: config.hubToken }, target), o);
   } else throw new InferenceError(`"${target.slice(0, 200)}" is neither a model folder nor a Hub id (org/name)`);
   const file = join(dir, `${skill.name}.json`);
+  // Another folder's skill of that name would win over this one (the first definition does).
+  if (o.taken?.(skill.name)) throw new InferenceError(`a skill named "${skill.name}" is already registered; pass another name`);
   if (existsSync(file)) throw new InferenceError(`a skill named "${skill.name}" already exists (${file}); pass another name`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(skill, null, 2)}\n`);

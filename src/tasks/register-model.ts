@@ -90,7 +90,7 @@ export function registerModelTask(deps: TaskDeps): AnyTask | undefined {
         );
       let saved;
       try {
-        saved = await addSkill(config, dir, source, { name: args.name, task: args.task });
+        saved = await addSkill(config, dir, source, { name: args.name, task: args.task, taken: (n) => deps.registry.get(n) !== undefined });
       } catch (e) {
         if (e instanceof InferenceError) throw new ServerError('invalid_input', e.message);
         throw e;

@@ -8,7 +8,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { App } from '../app.js';
-import { addTarget, type Config } from '../config/config.js';
+import { addTarget, userSkillsDir, type Config } from '../config/config.js';
+import { loadRegistry } from '../skills/registry.js';
 import { InferenceError } from '../skills/infer.js';
 import { ServerError } from '../errors.js';
 import { addSkill } from '../tasks/add-skill.js';
@@ -37,7 +38,9 @@ export async function runSkillsCommand(
       return 2;
     }
     try {
-      const saved = await addSkill(config, dir, cmd.target!, { name: cmd.name, task: cmd.task });
+      // The names the server will have registered before this file (built-ins and other folders).
+      const known = loadRegistry({ userDirs: [...new Set([userSkillsDir(config), ...config.skillsDirs].filter((d): d is string => !!d))] });
+      const saved = await addSkill(config, dir, cmd.target!, { name: cmd.name, task: cmd.task, taken: (n) => known.get(n) !== undefined });
       out.write(`${JSON.stringify(saved, null, 2)}\n`);
       return 0;
     } catch (e) {

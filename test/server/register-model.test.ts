@@ -31,9 +31,22 @@ afterAll(() => hub.close());
 
 async function start(overrides: Parameters<typeof makeConfig>[0]) {
   const skills = mkdtempSync(join(tmpdir(), 'hfms-reg-skills-'));
+  // Another folder's skill, whose name register_model must not take.
+  const other = mkdtempSync(join(tmpdir(), 'hfms-reg-other-'));
+  writeFileSync(
+    join(other, 'x.json'),
+    JSON.stringify({
+      name: 'builtin-like',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'x',
+      model: { id: fixture('bert') },
+    }),
+  );
   const config = makeConfig({
     offline: true,
-    skillsDirs: [skills],
+    skillsDirs: [skills, other],
     threads: 1,
     cacheBytes: 0,
     noWatch: true,
@@ -76,8 +89,11 @@ describe('register_model', () => {
     expect((embed.inputSchema.properties!.model as { enum: string[] }).enum).toContain('my-bert');
     const e = await s.call('embed', { model: 'my-bert', texts: ['hi'] });
     expect(e.isError).toBeFalsy();
-    // Registering the same name again is refused, not overwritten.
+    // Registering the same name again is refused, not overwritten; so is a name another folder's skill has.
     expect(errorOf(await s.call('register_model', { source: join(root, 'my-bert') })).code).toBe('invalid_input');
+    const taken = errorOf(await s.call('register_model', { source: join(root, 'my-bert'), name: 'builtin-like' }));
+    expect(taken.code).toBe('invalid_input');
+    expect(taken.message).toMatch(/"builtin-like" is already registered/);
   });
 
   it('refuses folders outside the roots, symlinks out of them, unknown architectures, and Hub ids without the flag', async () => {

@@ -106,6 +106,10 @@ describe('add, list, rm', () => {
     const none = cli('add', mkdtempSync(join(tmpdir(), 'hfms-empty-')));
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/no config\.json/);
+    // A built-in's name would lose to the built-in: refused.
+    const clash = cli('add', dir, '--task', 'feature-extraction', '--name', 'all-minilm-l6-v2');
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toMatch(/"all-minilm-l6-v2" is already registered; pass another name/);
   });
 
   it('list shows added skills and built-ins; rm removes an added one and refuses a built-in', () => {
