@@ -163,4 +163,37 @@ describe('pull', () => {
     const offline = await cli(['add', 'someone/tiny-bert', '--offline'], { HOME: home });
     expect(offline.stderr).toMatch(/needs the hub: run without --offline/);
   }, 120_000);
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'on a terminal, progress is one rewritten line with a bar',
+    async () => {
+      const cache = mkdtempSync(join(tmpdir(), 'hfms-pull-tty-'));
+      // util-linux `script` runs the CLI on a pseudo-terminal, so stderr.isTTY is true.
+      const cmd = [
+        process.execPath,
+        'dist/cli.js',
+        'pull',
+        'all-minilm-l6-v2',
+        '--hub-endpoint',
+        hub.endpoint,
+        '--cache-dir',
+        cache,
+        '--threads',
+        '1',
+      ]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+        const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: { PATH: process.env.PATH!, HOME: cache } });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('close', (status) => resolve({ status, out }));
+      });
+      expect(r.status, r.out).toBe(0);
+      expect(r.out).toContain('\r\u001b[2Kall-minilm-l6-v2: download onnx/model.onnx [');
+      expect(r.out).toMatch(/\[#{20}\] 100%/);
+      expect(r.out).not.toMatch(/^all-minilm-l6-v2: download onnx\/model\.onnx 25%$/m); // not the plain lines
+    },
+    120_000,
+  );
 });
