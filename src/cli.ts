@@ -8,7 +8,8 @@
 import { createApp } from './app.js';
 import { ConfigError, HELP, parseCli } from './config/config.js';
 import { callOnce } from './transports/call.js';
-import { pull } from './transports/pull.js';
+import { rmSync } from 'node:fs';
+import { prepareHubPulls, pull } from './transports/pull.js';
 import { runSkillsCommand } from './transports/skills-cli.js';
 import { runStdio } from './transports/stdio.js';
 import { bindSafetyError } from './transports/http/auth.js';
@@ -48,15 +49,18 @@ async function main(): Promise<void> {
     }
   }
   if (parsed.skills?.command === 'add') process.exit(await runSkillsCommand(undefined, config, parsed.skills));
-  const app = createApp(config);
+  // Hub ids that no skill names get inferred skills, in a folder the app then reads too.
+  const hubPulls = parsed.pull ? await prepareHubPulls(config, parsed.pull) : undefined;
+  const app = createApp(hubPulls?.dir ? { ...config, skillsDirs: [...config.skillsDirs, hubPulls.dir], noWatch: true } : config);
   installRejectionGuard(app.deps.logger);
   if (parsed.skills) {
     const code = await runSkillsCommand(app, config, parsed.skills);
     await app.close();
     process.exit(code);
   }
-  if (parsed.pull) {
-    const results = await pull(app, parsed.pull);
+  if (hubPulls) {
+    const results = await pull(app, hubPulls.names, process.stderr, hubPulls.failures);
+    if (hubPulls.dir) rmSync(hubPulls.dir, { recursive: true, force: true });
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     await app.close();
     process.exit(results.every((r) => r.ok) ? 0 : 1);

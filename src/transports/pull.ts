@@ -4,11 +4,20 @@
  * (a Kubernetes pre-fetch Job runs it against the shared cache volume). Each model is fetched
  * exactly as serving would fetch it (the files its skill's dtype needs on this host), loaded
  * once to prove the files work, and unloaded. Files already in the cache are not fetched again,
- * so a second run does nothing but that check. Progress goes to stderr: one rewritten line on a
- * terminal, plain lines otherwise; the summary is JSON on stdout.
+ * so a second run does nothing but that check. A Hub id that no skill names is pulled through a
+ * skill inferred for it (as `add` would, without saving it). Progress goes to stderr: one
+ * rewritten line on a terminal, plain lines otherwise; the summary is JSON on stdout.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { App } from '../app.js';
+import { userSkillsDir, type Config } from '../config/config.js';
 import { ServerError, toServerError } from '../errors.js';
+import { isHubId } from '../hub/model-info.js';
+import { loadRegistry } from '../skills/registry.js';
+import { InferenceError } from '../skills/infer.js';
+import { addSkill } from '../tasks/add-skill.js';
 
 /** One pulled model. */
 export interface Pulled {
@@ -40,13 +49,58 @@ function progressPrinter(out: NodeJS.WriteStream, model: string) {
   };
 }
 
+/** What {@link prepareHubPulls} found: extra skills to load, and the names to pull. */
+export interface HubPulls {
+  /** A temporary skills folder with the inferred skills (undefined when none were needed). */
+  dir: string | undefined;
+  /** Each requested name, as pull will look it up (a Hub id inferred here becomes its skill's name). */
+  names: string[];
+  /** Hub ids whose inference failed, with why (reported by pull as that id's result). */
+  failures: Map<string, ServerError>;
+}
+
+/**
+ * For each Hub id among `names` that no skill names, infers a skill from the hub into a
+ * temporary folder (nothing is saved among the user's skills). Run before the app is created,
+ * so the app reads that folder too.
+ */
+export async function prepareHubPulls(config: Config, names: string[]): Promise<HubPulls> {
+  const known = loadRegistry({ userDirs: [userSkillsDir(config), ...config.skillsDirs].filter((d): d is string => !!d) });
+  const out: HubPulls = { dir: undefined, names: [], failures: new Map() };
+  for (const name of names) {
+    const named = known.get(name) ?? known.skills.find((s) => s.skill.model.id === name);
+    if (named || config.offline || !name.includes('/') || !isHubId(name)) {
+      out.names.push(name);
+      continue;
+    }
+    out.dir ??= mkdtempSync(join(tmpdir(), 'hfms-pull-'));
+    try {
+      const { skill } = await addSkill(config, out.dir, name, { taken: (n) => known.get(n) !== undefined });
+      out.names.push(skill.name);
+    } catch (e) {
+      out.names.push(name);
+      out.failures.set(name, e instanceof InferenceError ? new ServerError('invalid_input', e.message) : toServerError(e));
+    }
+  }
+  return out;
+}
+
 /** Pulls each of `names` (a skill name, or the Hub id a skill names); never throws. */
-export async function pull(app: App, names: string[], err: NodeJS.WriteStream = process.stderr): Promise<Pulled[]> {
+export async function pull(
+  app: App,
+  names: string[],
+  err: NodeJS.WriteStream = process.stderr,
+  failures: ReadonlyMap<string, ServerError> = new Map(),
+): Promise<Pulled[]> {
   const { registry, loader, config } = app.deps;
   const results: Pulled[] = [];
   for (const name of names) {
-    const skill = registry.get(name)?.skill ?? registry.skills.find((s) => s.skill.model.id === name)?.skill;
+    const skill = failures.has(name)
+      ? undefined
+      : (registry.get(name)?.skill ?? registry.skills.find((s) => s.skill.model.id === name)?.skill);
     try {
+      const failed = failures.get(name);
+      if (failed) throw failed;
       if (!skill)
         throw new ServerError(
           'unknown_model',

@@ -7,7 +7,8 @@
  *   run, and the file is whole; a partial file left by an earlier run is resumed too;
  * - a model the hub does not have is a clear 404 error;
  * - a token (HF_TOKEN) is sent to the endpoint and never appears in any output, even at debug;
- * - `add <hub id>` infers the skill from the hub's file list and config, and the model then pulls.
+ * - `add <hub id>` infers the skill from the hub's file list and config, and the model then pulls;
+ *   `pull <hub id>` of a model no skill names infers its skill on the way, without saving it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -80,8 +81,15 @@ describe('pull', () => {
     const bad = await pull(hub.endpoint, cache, ['no-such-model']);
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)[0].error.code).toBe('unknown_model');
-    const unnamed = await pull(hub.endpoint, cache, ['someone/tiny-bert']);
-    expect(JSON.parse(unnamed.stdout)[0].error.message).toMatch(/run `hf-model-server add someone\/tiny-bert` first/);
+    // A Hub id no skill names is pulled through a skill inferred for it (not saved); a missing one is the hub's 404.
+    const unnamed = await pull(hub.endpoint, cache, ['someone/tiny-bert', 'nobody/not-there']);
+    expect(unnamed.status).toBe(1);
+    const [tiny, missing] = JSON.parse(unnamed.stdout) as Array<{ model: string; ok: boolean; error?: { code: string; message: string } }>;
+    expect(tiny).toMatchObject({ model: 'tiny-bert', ok: true });
+    expect(readFileSync(join(cache, 'someone/tiny-bert', 'onnx', 'model.onnx')).equals(WEIGHTS)).toBe(true);
+    expect(missing).toMatchObject({ model: 'nobody/not-there', ok: false, error: { code: 'model_not_found' } });
+    expect(missing!.error!.message).toMatch(/has no model "nobody\/not-there" \(404/);
+    expect(existsSync(join(cache, '.config', 'hf-model-server', 'skills', 'tiny-bert.json'))).toBe(false);
 
     // A skill whose Hub id the hub does not have: the files are missing, and the URL says where.
     const skills = mkdtempSync(join(tmpdir(), 'hfms-pull-skills-'));
