@@ -8,7 +8,7 @@ import { RouterBackend } from './backends/router.js';
 import { TransformersBackend } from './backends/transformers.js';
 import { WorkerBackend } from './backends/worker.js';
 import type { Backend } from './backends/types.js';
-import { userSkillsDir, type Config } from './config/config.js';
+import { skillDirs, type Config } from './config/config.js';
 import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { threadPlan } from './hardware/threads.js';
 import { createLogger, type Logger } from './logger.js';
@@ -52,8 +52,7 @@ export interface App {
 export function createApp(config: Config, o: AppOverrides = {}): App {
   const logger = o.logger ?? createLogger(config.logLevel);
   // Skills added with `add` (the configuration folder's skills/), then each --skills-dir.
-  const added = userSkillsDir(config);
-  const userDirs = [...(added ? [added] : []), ...config.skillsDirs];
+  const userDirs = skillDirs(config);
   const registry = new LiveRegistry({ builtinDir: o.builtinSkillsDir, userDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');

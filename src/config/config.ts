@@ -537,6 +537,12 @@ export function userSkillsDir(c: Pick<Config, 'configDir'>): string | undefined 
   return c.configDir ? join(c.configDir, 'skills') : undefined;
 }
 
+/** The folders skills are read from besides the built-ins: the added-skills folder, then each --skills-dir. */
+export function skillDirs(c: Pick<Config, 'configDir' | 'skillsDirs'>): string[] {
+  const added = userSkillsDir(c);
+  return [...new Set([...(added ? [added] : []), ...c.skillsDirs])];
+}
+
 /** Where `add` and register_model write: the first --skills-dir, else the configuration folder's skills/. */
 export function addTarget(c: Pick<Config, 'configDir' | 'skillsDirs'>): string | undefined {
   return c.skillsDirs[0] ?? userSkillsDir(c);

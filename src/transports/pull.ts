@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '../app.js';
-import { userSkillsDir, type Config } from '../config/config.js';
+import { skillDirs, type Config } from '../config/config.js';
 import { ServerError, toServerError } from '../errors.js';
 import { isHubId } from '../hub/model-info.js';
 import { loadRegistry } from '../skills/registry.js';
@@ -65,7 +65,7 @@ export interface HubPulls {
  * so the app reads that folder too.
  */
 export async function prepareHubPulls(config: Config, names: string[]): Promise<HubPulls> {
-  const known = loadRegistry({ userDirs: [userSkillsDir(config), ...config.skillsDirs].filter((d): d is string => !!d) });
+  const known = loadRegistry({ userDirs: skillDirs(config) });
   const out: HubPulls = { dir: undefined, names: [], failures: new Map() };
   for (const name of names) {
     const named = known.get(name) ?? known.skills.find((s) => s.skill.model.id === name);

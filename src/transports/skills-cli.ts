@@ -8,7 +8,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { App } from '../app.js';
-import { addTarget, userSkillsDir, type Config } from '../config/config.js';
+import { addTarget, skillDirs, type Config } from '../config/config.js';
 import { loadRegistry } from '../skills/registry.js';
 import { InferenceError } from '../skills/infer.js';
 import { ServerError } from '../errors.js';
@@ -39,7 +39,7 @@ export async function runSkillsCommand(
     }
     try {
       // The names the server will have registered before this file (built-ins and other folders).
-      const known = loadRegistry({ userDirs: [...new Set([userSkillsDir(config), ...config.skillsDirs].filter((d): d is string => !!d))] });
+      const known = loadRegistry({ userDirs: skillDirs(config) });
       const saved = await addSkill(config, dir, cmd.target!, { name: cmd.name, task: cmd.task, taken: (n) => known.get(n) !== undefined });
       out.write(`${JSON.stringify(saved, null, 2)}\n`);
       return 0;
