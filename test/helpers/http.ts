@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
 import { makeConfig } from '../../src/config/config.js';
 import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
 import { makeModelsDir, makeSkillsDir, testSkills } from './server.js';
@@ -18,10 +19,13 @@ export interface HttpApp {
   base: string;
 }
 
-/** Starts one; `skills: false` leaves out the test skills (built-in skills only); `builtin: false` the built-ins. */
+/**
+ * Starts one; `skills: false` leaves out the test skills (built-in skills only); `builtin: false`
+ * the built-ins; `logger` replaces the silent one.
+ */
 export async function startHttpApp(
   over: Parameters<typeof makeConfig>[0] = {},
-  o: { skills?: Record<string, unknown> | false; builtin?: boolean } = {},
+  o: { skills?: Record<string, unknown> | false; builtin?: boolean; logger?: Logger } = {},
 ): Promise<HttpApp> {
   const skills = o.skills === false ? {} : { skillsDirs: [makeSkillsDir(o.skills ?? testSkills())] };
   const config = makeConfig({
@@ -35,7 +39,7 @@ export async function startHttpApp(
     ...over,
   });
   const app = createApp(config, {
-    logger: pino({ level: 'silent' }),
+    logger: o.logger ?? pino({ level: 'silent' }),
     useFsCache: false,
     ...(o.builtin === false ? { builtinSkillsDir: null } : {}),
   });

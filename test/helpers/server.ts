@@ -111,8 +111,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts the server in-process, offline, with generated models and test skills. */
-export async function startServer(overrides: Parameters<typeof makeConfig>[0] = {}): Promise<Harness> {
+/**
+ * Starts the server in-process, offline, with generated models and test skills; `builtin: false`
+ * leaves out the built-in skills, `downloads: true` keeps the download cache (for tests that download).
+ */
+export async function startServer(
+  overrides: Parameters<typeof makeConfig>[0] = {},
+  o: { builtin?: boolean; downloads?: boolean } = {},
+): Promise<Harness> {
   const modelsDir = makeModelsDir();
   // The response cache is off here so every call really runs; test/server/resilience.test.ts covers it.
   const config = makeConfig({
@@ -123,7 +129,11 @@ export async function startServer(overrides: Parameters<typeof makeConfig>[0] = 
     cacheBytes: 0,
     ...overrides,
   });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
+  const app = createApp(config, {
+    logger: pino({ level: 'silent' }),
+    useFsCache: o.downloads === true,
+    ...(o.builtin === false ? { builtinSkillsDir: null } : {}),
+  });
   const { client, close } = await connectInMemory(app);
   // Listing the tools makes the client validate every structured result against its tool's
   // output schema (the server does not re-check its own outputs per call).

@@ -10,27 +10,15 @@ import { pino } from 'pino';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
 import { bindSafetyError, checkKey, parseKeys } from '../../src/transports/http/auth.js';
-import { startHttp, type HttpServer } from '../../src/transports/http/server.js';
-import { errorOf, makeModelsDir } from '../helpers/server.js';
+import { errorOf } from '../helpers/server.js';
+import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 
-const running: Array<{ app: App; http: HttpServer }> = [];
-afterAll(async () => {
-  for (const r of running) {
-    await r.http.close(0);
-    await r.app.close();
-  }
-});
+afterAll(closeHttpApps);
 
-async function start(over: Parameters<typeof makeConfig>[0] = {}) {
-  const config = makeConfig({ transport: 'http', port: 0, offline: true, modelsDir: makeModelsDir(), threads: 1, cacheBytes: 0, ...over });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false });
-  const http = await startHttp(app);
-  running.push({ app, http });
-  return { app, http };
-}
+/** A server with the built-in skills only. */
+const start = (over: Parameters<typeof makeConfig>[0] = {}) => startHttpApp(over, { skills: false });
 
 async function connect(url: string, headers: Record<string, string> = {}) {
   const client = new Client({ name: 'http-test', version: '1' });
@@ -190,17 +178,7 @@ describe('logging', () => {
   it('the audit log records auth failures and admin actions with a key id, never the key', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
-    const config = makeConfig({
-      transport: 'http',
-      port: 0,
-      offline: true,
-      modelsDir: makeModelsDir(),
-      threads: 1,
-      apiKeys: ['super-secret-key'],
-    });
-    const app = createApp(config, { logger, useFsCache: false });
-    const http = await startHttp(app);
-    running.push({ app, http });
+    const { http } = await startHttpApp({ apiKeys: ['super-secret-key'] }, { skills: false, logger });
     await expect(connect(http.url, { authorization: 'Bearer wrong-secret-key' })).rejects.toThrow();
     const client = await connect(http.url, { authorization: 'Bearer super-secret-key' });
     await client.callTool({ name: 'load_model', arguments: { model: 'distilbert-sst2' } });

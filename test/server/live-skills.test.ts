@@ -8,14 +8,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createApp, type App } from '../../src/app.js';
-import { makeConfig } from '../../src/config/config.js';
-import { connectInMemory } from '../../src/transports/call.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
-import { errorOf } from '../helpers/server.js';
+import { errorOf, startServer } from '../helpers/server.js';
 import { closeHttpApps, startHttpApp } from '../helpers/http.js';
 
 const manifest = (name: string, task: string, id: string) =>
@@ -31,13 +27,8 @@ async function start(files: Record<string, string>, cacheBytes = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'hfms-live-'));
   for (const [f, body] of Object.entries(files)) writeFileSync(join(dir, f), body);
   // No watcher here: reloadSkills() is called directly, so each step is deterministic.
-  const config = makeConfig({ offline: true, skillsDirs: [dir], threads: 1, cacheBytes, noWatch: true });
-  const app: App = createApp(config, { logger: pino({ level: 'silent' }), useFsCache: false, builtinSkillsDir: null });
-  const { client, close } = await connectInMemory(app);
-  closers.push(async () => {
-    await close();
-    await app.close();
-  });
+  const { app, client, close } = await startServer({ skillsDirs: [dir], cacheBytes, noWatch: true }, { builtin: false });
+  closers.push(close);
   let toolChanges = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     toolChanges++;

@@ -9,15 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createApp } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { connectInMemory } from '../../src/transports/call.js';
 import { fixture } from '../helpers/fixtures.js';
 import { startHub, type LoopbackHub } from '../helpers/hub.js';
-import { errorOf } from '../helpers/server.js';
+import { errorOf, startServer } from '../helpers/server.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -44,21 +41,11 @@ async function start(overrides: Parameters<typeof makeConfig>[0]) {
       model: { id: fixture('bert') },
     }),
   );
-  const config = makeConfig({
-    offline: true,
-    skillsDirs: [skills, other],
-    threads: 1,
-    cacheBytes: 0,
-    noWatch: true,
-    cacheDir: mkdtempSync(join(tmpdir(), 'hfms-reg-cache-')),
-    ...overrides,
-  });
-  const app = createApp(config, { logger: pino({ level: 'silent' }), builtinSkillsDir: null });
-  const { client, close } = await connectInMemory(app);
-  closers.push(async () => {
-    await close();
-    await app.close();
-  });
+  const { client, close } = await startServer(
+    { skillsDirs: [skills, other], noWatch: true, cacheDir: mkdtempSync(join(tmpdir(), 'hfms-reg-cache-')), ...overrides },
+    { builtin: false, downloads: true },
+  );
+  closers.push(close);
   let changes = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     changes++;
