@@ -82,14 +82,17 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
       for (const [model, state] of breakers.states()) this.set({ model }, state === 'open' ? 2 : state === 'half_open' ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'cache_hit_ratio',
-    help: 'Response cache hits / lookups since start.',
-    registers: [metrics.registry],
-    collect() {
-      this.set(cache.hitRatio);
-    },
-  });
+  /** A gauge whose one value is read at each scrape. */
+  const valueGauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [metrics.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  valueGauge('cache_hit_ratio', 'Response cache hits / lookups since start.', () => cache.hitRatio);
   const cpuUse = new CpuUtilization(hardware.cpu.cores);
   const gpuUse = hardware.nvidia.present ? new GpuUtilization() : undefined;
   const deviceMemory = new Gauge({
@@ -112,14 +115,11 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     },
   });
   const mediaBudget = new MediaBudget(config.media.memoryBytes);
-  new Gauge({
-    name: 'media_decode_bytes',
-    help: 'Estimated bytes of decoded media held by calls in flight (bounded by --media-memory).',
-    registers: [metrics.registry],
-    collect() {
-      this.set(mediaBudget.inUse);
-    },
-  });
+  valueGauge(
+    'media_decode_bytes',
+    'Estimated bytes of decoded media held by calls in flight (bounded by --media-memory).',
+    () => mediaBudget.inUse,
+  );
   // One decoding thread per spare core, at most two: decoding is bursty and models need the cores.
   const mediaDecoders = new MediaDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
   const threads = threadPlan(hardware.cpu.computeCores, config);
@@ -134,14 +134,11 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     threads: threads.intraOpThreads,
     ...(o.rss ? { rss: o.rss } : {}),
   });
-  new Gauge({
-    name: 'memory_budget_bytes',
-    help: 'The memory budget for loaded models (--memory-budget); hardware_memory_used_bytes counts against it.',
-    registers: [metrics.registry],
-    collect() {
-      this.set(loader.budget);
-    },
-  });
+  valueGauge(
+    'memory_budget_bytes',
+    'The memory budget for loaded models (--memory-budget); hardware_memory_used_bytes counts against it.',
+    () => loader.budget,
+  );
   const executor = new Executor(loader, registry, {
     maxConcurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,

@@ -8,6 +8,7 @@
  *   hf://models lists the file as invalid with its reason;
  * - deleting a manifest removes its model (unknown_model for new calls) while a generation
  *   already running on it completes.
+ * - a subscriber to hf://models hears the model's arrival and load (resources/updated).
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
 import { errorOf } from '../helpers/server.js';
@@ -85,12 +90,22 @@ async function scenario(client: Client, skills: string): Promise<void> {
     ensureModel({ arch: 'gpt2', size: 'distilgpt2' }),
   ];
 
+  // A subscriber to the new model's resource hears it load.
+  const updated: string[] = [];
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+    updated.push(n.params.uri);
+  });
+  await client.subscribeResource({ uri: 'hf://models' });
+
   // Drop a manifest in.
   expect(await enumOf('embed')).not.toContain('hot-embed');
   const hot = join(skills, 'hot.json');
   expect(await change(() => writeFileSync(hot, manifest('hot-embed', 'feature-extraction', bertA)))).toBeLessThan(2000);
   expect(await enumOf('embed')).toContain('hot-embed');
   const first = await embed('hot-embed');
+  // Skill added, then loading and loaded: the registry resource changed each time.
+  await new Promise((r) => setTimeout(r, 100));
+  expect(updated.filter((u) => u === 'hf://models').length).toBeGreaterThanOrEqual(3);
 
   // Edit it: another model folder behind the same name.
   await change(() => writeFileSync(hot, manifest('hot-embed', 'feature-extraction', bertB)));
