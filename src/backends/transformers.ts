@@ -21,6 +21,7 @@ import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
 import { encodeRow, idsToRows, padRows, rowLength, tokenizeTexts, type TokenRow, type TokenizerLike } from './transformers-tokens.js';
 import { lengthGroups } from './length-groups.js';
+import { sessionOptions } from './session-options.js';
 
 /** Settings the backend applies to transformers.js once, at construction. */
 export interface TransformersBackendOptions {
@@ -233,7 +234,7 @@ export class TransformersBackend implements Backend {
         device: req.device as 'cpu',
         dtype,
         revision: req.revision,
-        ...(req.threads > 0 ? { session_options: { intraOpNumThreads: req.threads } } : {}),
+        session_options: sessionOptions(req.threads),
         progress_callback: (info: Record<string, unknown>) => {
           if (!req.onProgress) return;
           if (info.status === 'progress') req.onProgress({ phase: 'download', file: String(info.file), progress: Number(info.progress) });

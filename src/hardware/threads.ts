@@ -9,8 +9,9 @@
  *   so a second batch could only wait behind the first while splitting the queue into smaller,
  *   slower batches.
  * - The event loop (protocol, tokenizing is in the model's worker) shares the cores with the
- *   inference threads. Pool threads keep onnxruntime's default of spinning briefly between runs,
- *   so a request that arrives right after another finds them awake instead of waking them.
+ *   inference threads. Pool threads spin during a run but stop when it ends
+ *   (backends/session-options.ts), so between requests the cores are free for the event loop,
+ *   the client and other models.
  * Compute cores are the CPUs this process may run on, one per physical core where the CPU runs
  * two threads per core, capped by a container's CPU quota (cgroup v2 `cpu.max`, v1 cfs files),
  * since a pod limited to 2 CPUs on a 64-core node must not start 64 threads per model.

@@ -16,6 +16,7 @@ import { platformDevices } from '../transformers-tasks.js';
 import { detectText, recCharset, recognize, type PaddleSessions } from './paddle-ocr.js';
 import { detectSpeech } from './silero-vad.js';
 import { DET_DEFAULTS, ONNX_TASKS } from './tasks.js';
+import { sessionOptions } from '../session-options.js';
 
 /** Creates one session; missing files and bad graphs map to catalogued errors. */
 async function session(req: LoadRequest, role: string): Promise<ort.InferenceSession> {
@@ -28,7 +29,7 @@ async function session(req: LoadRequest, role: string): Promise<ort.InferenceSes
     return await ort.InferenceSession.create(path, {
       executionProviders: [req.device],
       graphOptimizationLevel: 'all',
-      ...(req.threads > 0 ? { intraOpNumThreads: req.threads, interOpNumThreads: 1 } : {}),
+      ...sessionOptions(req.threads),
     });
   } catch (e) {
     throw new ServerError('model_load_failed', `could not load ${path} on ${req.device}: ${(e as Error).message.split('\n')[0]}`, {
