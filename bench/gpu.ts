@@ -2,16 +2,18 @@
  * @module bench/gpu
  * Raw onnxruntime-node on each execution provider this host can create a session on (cpu,
  * webgpu, cuda), on the generated MiniLM-L6 and distilgpt2 shapes: embedding throughput at batch
- * 32 (16-token rows) and greedy tokens/s with a KV cache (64 new tokens). A provider counts only
+ * 32 (16-token rows) in fp32 and fp16 (every float tensor in half precision, as the Hub's
+ * `model_fp16.onnx` files are), and greedy fp32 tokens/s with a KV cache (64 new tokens). A provider counts only
  * if a session really runs on it; otherwise its error is printed. Random token ids are enough
  * for throughput. Run: `npm run bench -- gpu` (GPU_SECONDS per figure, default 5; GPU_EPS to
  * pick providers, comma-separated; GPU_MODELS_DIR to reuse built models).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { makeModel } from '../tools/modelgen/index.js';
+import { quantizeModel } from '../tools/modelgen/quantize.js';
 
 const SECONDS = Number(process.env.GPU_SECONDS ?? 5);
 const EPS = (process.env.GPU_EPS ?? 'cpu,webgpu,cuda').split(',').filter(Boolean);
@@ -25,11 +27,18 @@ function model(arch: 'bert' | 'gpt2', size: string): string {
   return dir;
 }
 
+/** The fp16 variant of a generated model's graph, written beside it once. */
+function fp16Of(dir: string): string {
+  const file = join(dir, 'onnx', 'model_fp16.onnx');
+  if (!existsSync(file)) writeFileSync(file, quantizeModel(readFileSync(join(dir, 'onnx', 'model.onnx')), 'fp16').bytes);
+  return file;
+}
+
 const options = (ep: string): ort.InferenceSession.SessionOptions => ({ executionProviders: [ep], graphOptimizationLevel: 'all' });
 
-async function embedThroughput(dir: string, ep: string): Promise<number> {
+async function embedThroughput(dir: string, ep: string, file = join(dir, 'onnx', 'model.onnx')): Promise<number> {
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  const s = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), options(ep));
+  const s = await ort.InferenceSession.create(file, options(ep));
   const B = 32;
   const S = 16;
   const ids = BigInt64Array.from({ length: B * S }, (_, i) => BigInt(1 + ((i * 7919) % (cfg.vocab_size - 1))));
@@ -98,11 +107,18 @@ export async function benchGpu(): Promise<Record<string, number>> {
   const gpt2 = model('gpt2', 'distilgpt2');
   const out: Record<string, number> = {};
   for (const ep of EPS) {
-    try {
-      out[`${ep}_embed_b32_sentences_per_s`] = await embedThroughput(minilm, ep);
-      out[`${ep}_generate_tokens_per_s`] = await tokensPerSecond(gpt2, ep);
-    } catch (e) {
-      process.stderr.write(`gpu bench: ${ep} unusable: ${(e as Error).message.split('\n')[0]}\n`);
+    const figures: Array<[string, () => Promise<number>]> = [
+      ['embed_b32_sentences_per_s', () => embedThroughput(minilm, ep)],
+      ['embed_fp16_b32_sentences_per_s', () => embedThroughput(minilm, ep, fp16Of(minilm))],
+      ['generate_tokens_per_s', () => tokensPerSecond(gpt2, ep)],
+    ];
+    // One failing figure (a provider without fp16 kernels, say) does not hide the others.
+    for (const [name, measure] of figures) {
+      try {
+        out[`${ep}_${name}`] = await measure();
+      } catch (e) {
+        process.stderr.write(`gpu bench: ${ep} ${name} failed: ${(e as Error).message.split('\n')[0]}\n`);
+      }
     }
   }
   return out;
