@@ -9,6 +9,7 @@
  * - the same load through a naive one-pipeline-call-per-request MCP server;
  * - the same load with one intra-op thread per session (the thread rule's alternatives);
  * - single-request p50 latency minus raw batch-1 p50;
+ * - the server's CPU use while idle right after a request;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
  * Every figure is measured in windows alternating with the raw baseline (same machine state), and
@@ -18,7 +19,7 @@
  * threads instead; BENCH_SECONDS sets the window length (default 3).
  * Run: `npm run bench -- engine`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -59,6 +60,13 @@ function rssOf(pid: number): { rss: number; hwm: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** CPU time (user + system, ms) process `pid` has used, all threads; /proc counts 10 ms ticks. */
+function cpuMsOf(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 async function connect(args: string[], extraEnv: Record<string, string> = {}): Promise<{ client: Client; pid: number }> {
@@ -272,7 +280,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
   r.raw_threads_b1 = raw.threads.b1;
   r.mix_sentences = raw.mixSentences;
   {
-    const { client } = await connect(serverArgs);
+    const { client, pid: serverPid } = await connect(serverArgs);
     const naive = await connect([...TSX, join(ROOT, 'bench/naive-server.ts'), minilm, String(PINNED ?? 0)]);
     const call =
       (c: Client, extra: Record<string, unknown> = {}) =>
@@ -368,6 +376,20 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.single_latency_overhead_ms = median(overheads);
     r.single_latency_overhead_ms_min = Math.min(...overheads);
     r.single_latency_overhead_ms_max = Math.max(...overheads);
+
+    // CPU the server spends while idle after a request (all its threads, from /proc): onnxruntime
+    // pool threads left spinning after a run would show here.
+    if (only('idle') && existsSync(`/proc/${serverPid}/stat`)) {
+      const gaps = 20;
+      let cpuMs = 0;
+      for (let i = 0; i < gaps; i++) {
+        await embed(i);
+        const before = cpuMsOf(serverPid);
+        await new Promise((res) => setTimeout(res, 100));
+        cpuMs += cpuMsOf(serverPid) - before;
+      }
+      r.idle_cpu_ms_per_100ms_after_request = cpuMs / gaps;
+    }
 
     // Generation: greedy, 64 new tokens, alternating with the raw KV-cache loop (the first side
     // alternating). Each side's measured run follows a warm-up run of its own, so both are timed
