@@ -12,8 +12,9 @@
  * - the server's CPU use while idle right after a request;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
- * Every figure is measured in windows alternating with the raw baseline (same machine state), and
- * the medians of the per-window ratios (or differences) are reported.
+ * Every figure is measured in windows alternating with the raw baseline (same machine state, the
+ * order reversed every other window), and the medians of the per-window ratios (or differences)
+ * are reported.
  * The server runs at its defaults (only the response cache off); raw onnxruntime runs at its best
  * intra-op thread count, found by trying 1 to the core count. BENCH_THREADS=N pins both sides to N
  * threads instead; BENCH_SECONDS sets the window length (default 3).
@@ -183,7 +184,9 @@ async function rawEmbed(modelDir: string, texts: string[], mix: string[]) {
 const median = (xs: number[]) => (xs.length ? pct(xs, 0.5) : NaN);
 /** BENCH_ONLY=mix,latency,... limits the run to those parts (throughput always runs). */
 const only = (part: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(part);
-const WINDOWS = 5;
+const WINDOWS = 6;
+/** `steps` in order in even windows and reversed in odd ones. */
+const inTurn = <T>(steps: T[], window: number): T[] => (window % 2 === 0 ? steps : [...steps].reverse());
 
 /** Raw onnxruntime greedy decode with a KV cache on one session; each run stops at EOS or `maxNew` tokens. */
 async function rawGenerator(modelDir: string, prompt: string, maxNew: number, threads: number) {
@@ -299,16 +302,20 @@ export async function benchEngine(): Promise<Record<string, number>> {
     const naiveW: number[] = [];
     const rawMixW: number[] = [];
     const oursMixW: number[] = [];
-    for (let w = 0; w < WINDOWS; w++) {
-      rawW.push(await raw.window());
-      oursW.push(await closedLoop(embed, 64, SECONDS));
-      if (only('base64')) b64W.push(await closedLoop(b64, 64, SECONDS));
-      if (only('naive')) naiveW.push(await closedLoop(naiveEmbed, 64, SECONDS));
-      if (only('mix')) {
-        rawMixW.push(await raw.mixWindow());
-        oursMixW.push(await closedLoop(mixEmbed, 64, SECONDS));
-      }
-    }
+    // Within a window the sides run in turn, in reverse order every other window: on a VM whose
+    // speed drifts, a fixed order would favour whichever side runs later.
+    const steps: Array<() => Promise<unknown>> = [
+      async () => rawW.push(await raw.window()),
+      async () => oursW.push(await closedLoop(embed, 64, SECONDS)),
+    ];
+    if (only('base64')) steps.push(async () => b64W.push(await closedLoop(b64, 64, SECONDS)));
+    if (only('naive')) steps.push(async () => naiveW.push(await closedLoop(naiveEmbed, 64, SECONDS)));
+    if (only('mix'))
+      steps.push(
+        async () => rawMixW.push(await raw.mixWindow()),
+        async () => oursMixW.push(await closedLoop(mixEmbed, 64, SECONDS)),
+      );
+    for (let w = 0; w < WINDOWS; w++) for (const step of inTurn(steps, w)) await step();
     await naive.client.close();
     r.raw_b32_sent_per_s = median(rawW);
     r.ours_64_inflight_sent_per_s = median(oursW);
@@ -333,9 +340,12 @@ export async function benchEngine(): Promise<Record<string, number>> {
         for (let i = 0; i < 64; i++) await vEmbed(i);
         await closedLoop(vEmbed, 64, 1);
         const ratios: number[] = [];
-        for (let w = 0; w < 3; w++) {
-          const rw = await raw.window();
-          ratios.push((await closedLoop(vEmbed, 64, SECONDS)) / rw);
+        for (let w = 0; w < 4; w++) {
+          let rw = 0;
+          let vw = 0;
+          for (const step of inTurn([async () => (rw = await raw.window()), async () => (vw = await closedLoop(vEmbed, 64, SECONDS))], w))
+            await step();
+          ratios.push(vw / rw);
         }
         r[`ratio_throughput_${name}_vs_raw_b32`] = median(ratios);
         await v.client.close();
@@ -358,15 +368,9 @@ export async function benchEngine(): Promise<Record<string, number>> {
       return median(lat);
     };
     for (let w = 0; w < (only('latency') ? 2 * WINDOWS : 0); w++) {
-      let ours: number;
-      let rw: number;
-      if (w % 2 === 0) {
-        ours = await p50Of(embed);
-        rw = await p50Of(raw.single);
-      } else {
-        rw = await p50Of(raw.single);
-        ours = await p50Of(embed);
-      }
+      let ours = 0;
+      let rw = 0;
+      for (const step of inTurn([async () => (ours = await p50Of(embed)), async () => (rw = await p50Of(raw.single))], w)) await step();
       oursP50.push(ours);
       rawP50.push(rw);
       overheads.push(ours - rw);
@@ -423,15 +427,9 @@ export async function benchEngine(): Promise<Record<string, number>> {
       };
       await gen();
       for (let w = 0; w < 2 * WINDOWS; w++) {
-        let ours: { tokensPerS: number; tokens: number[] };
-        let rg: { tokensPerS: number; tokens: number[] };
-        if (w % 2 === 0) {
-          ours = await warm(gen);
-          rg = await warm(rawGen!.run);
-        } else {
-          rg = await warm(rawGen!.run);
-          ours = await warm(gen);
-        }
+        let ours = { tokensPerS: 0, tokens: [] as number[] };
+        let rg = ours;
+        for (const step of inTurn([async () => (ours = await warm(gen)), async () => (rg = await warm(rawGen!.run))], w)) await step();
         oursG.push(ours.tokensPerS);
         rawG.push(rg.tokensPerS);
         r.ours_generate_tokens = ours.tokens.length;
