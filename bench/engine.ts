@@ -55,8 +55,6 @@ function sentences(): string[] {
   return subjects.flatMap((s) => rest.map((r) => `${s} ${r}.`));
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-
 function rssOf(pid: number): { rss: number; hwm: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) * 1024;
@@ -181,7 +179,13 @@ async function rawEmbed(modelDir: string, texts: string[], mix: string[]) {
   };
 }
 
-const median = (xs: number[]) => (xs.length ? pct(xs, 0.5) : NaN);
+/** The median (the mean of the middle two for an even count). */
+const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 /** BENCH_ONLY=mix,latency,... limits the run to those parts (throughput always runs). */
 const only = (part: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(part);
 const WINDOWS = 6;
