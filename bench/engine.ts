@@ -325,7 +325,10 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.ours_64_inflight_sent_per_s = median(oursW);
     r.ours_64_inflight_base64_sent_per_s = median(b64W);
     r.naive_64_inflight_sent_per_s = median(naiveW);
-    r.ratio_throughput_vs_raw_b32 = median(oursW.map((o, i) => o / rawW[i]!));
+    const tputRatios = oursW.map((o, i) => o / rawW[i]!);
+    r.ratio_throughput_vs_raw_b32 = median(tputRatios);
+    r.ratio_throughput_vs_raw_b32_min = Math.min(...tputRatios);
+    r.ratio_throughput_vs_raw_b32_max = Math.max(...tputRatios);
     r.ratio_throughput_base64_vs_raw_b32 = median(b64W.map((o, i) => o / rawW[i]!));
     r.ratio_ours_vs_naive = median(oursW.map((o, i) => o / naiveW[i]!));
     r.raw_mix_b32_padded_sent_per_s = median(rawMixW);
