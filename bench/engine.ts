@@ -7,7 +7,8 @@
  * - the same on a realistic mix of sentence lengths (bench/data, 5 to 200 tokens) / raw batch 32
  *   padded to each batch's longest sentence, same texts in the same order;
  * - the same load through a naive one-pipeline-call-per-request MCP server;
- * - the same load with one intra-op thread per session (the thread rule's alternatives);
+ * - the same load with one intra-op thread per session, and with two replicas per model (the
+ *   thread rule's alternatives);
  * - single-request p50 latency minus raw batch-1 p50;
  * - the server's CPU use while idle right after a request;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
@@ -341,6 +342,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
       for (const [name, extra] of [
         ['threads1', ['--threads', '1', '--batch-concurrency', '1']],
         ['threads1_bc2', ['--threads', '1', '--batch-concurrency', '2']],
+        ['replicas2', ['--replicas', '2']],
       ] as const) {
         const v = await connect([...serverArgs, ...extra]);
         const vEmbed = call(v.client);

@@ -122,7 +122,11 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   );
   // One decoding thread per spare core, at most two: decoding is bursty and models need the cores.
   const mediaDecoders = new MediaDecoders(Math.max(1, Math.min(2, hardware.cpu.cores - 1)));
-  const threads = threadPlan(hardware.cpu.computeCores, config);
+  // Replicas run side by side only in worker threads.
+  const threads = threadPlan(hardware.cpu.computeCores, {
+    ...config,
+    replicas: config.inferenceThread === 'worker' ? config.replicas : 1,
+  });
   logger.debug({ cores: hardware.cpu.computeCores, ...threads }, 'thread plan');
   const loader = new ModelLoader({
     config,
@@ -132,6 +136,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     logger,
     metrics,
     threads: threads.intraOpThreads,
+    encoder: { threads: threads.encoderThreads, replicas: threads.encoderReplicas },
     ...(o.rss ? { rss: o.rss } : {}),
   });
   valueGauge(
@@ -143,6 +148,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     maxConcurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,
     batchConcurrency: threads.batchConcurrency,
+    textBatchConcurrency: threads.encoderBatchConcurrency,
     modelRateLimit: config.modelRateLimit,
     breakers,
     metrics,

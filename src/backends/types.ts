@@ -15,6 +15,8 @@ export interface LoadRequest {
   dtype?: Dtype | undefined;
   /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
   threads: number;
+  /** Sessions to run side by side, each in its own worker thread (the worker backend; others load one). */
+  replicas?: number | undefined;
   /** Files inside `source` by role, for models that are not transformers.js folders (e.g. OCR det/rec/cls). */
   files?: Readonly<Record<string, string>> | undefined;
   onProgress?: ((p: LoadProgress) => void) | undefined;

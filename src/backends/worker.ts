@@ -5,7 +5,7 @@
  * request parsing, responses, progress or other models meanwhile. With a worker per model the
  * main thread keeps serving while models compute, models compute in parallel, and unloading
  * terminates the thread, which releases everything the model held. A crashed worker fails only
- * its own requests.
+ * its own requests. A model may run as several replicas (hardware/threads.ts), one thread each.
  */
 import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { ServerError, fromErrorData } from '../errors.js';
@@ -28,6 +28,30 @@ function movablePixels(input: object): ArrayBuffer[] {
   return [data.buffer];
 }
 
+/** One handle over several replicas of a model: each run goes to the replica with the fewest runs in flight. */
+function replicated(replicas: ModelHandle[]): ModelHandle {
+  const inFlight = replicas.map(() => 0);
+  const first = replicas[0]!;
+  return {
+    task: first.task,
+    device: first.device,
+    dtype: first.dtype,
+    run: async (input) => {
+      let k = 0;
+      for (let i = 1; i < replicas.length; i++) if (inFlight[i]! < inFlight[k]!) k = i;
+      inFlight[k]!++;
+      try {
+        return await replicas[k]!.run(input);
+      } finally {
+        inFlight[k]!--;
+      }
+    },
+    dispose: async () => {
+      await Promise.all(replicas.map((h) => h.dispose()));
+    },
+  };
+}
+
 interface Pending {
   resolve(v: unknown): void;
   reject(e: unknown): void;
@@ -48,7 +72,27 @@ export class WorkerBackend implements Backend {
     return probeDevice(device);
   }
 
-  load(req: LoadRequest): Promise<ModelHandle> {
+  /**
+   * Loads the model in `req.replicas` worker threads (default 1), each with its own session;
+   * if any replica fails to load, the others are disposed and the load fails.
+   */
+  async load(req: LoadRequest): Promise<ModelHandle> {
+    const n = Math.max(1, req.replicas ?? 1);
+    if (n === 1) return this.loadOne(req);
+    // Load progress is reported once, by the first replica.
+    const settled = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) => this.loadOne(i === 0 ? req : { ...req, onProgress: undefined })),
+    );
+    const handles = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(handles.map((h) => h.dispose()));
+      throw failed.reason;
+    }
+    return replicated(handles);
+  }
+
+  private loadOne(req: LoadRequest): Promise<ModelHandle> {
     if (!this.tasks.includes(req.task)) return Promise.reject(new ServerError('unsupported_task', `no backend serves ${req.task}`));
     const { onProgress, ...request } = req;
     const worker = startWorkerThread(import.meta.url, 'worker-entry', { options: this.options, request } satisfies WorkerInit);

@@ -329,6 +329,13 @@ const OPTIONS = {
     help: 'batches of one model running at once; 0 = auto: 1',
     read: int,
   }),
+  /** Sessions per text-encoder model, each in its own worker thread (hardware/threads.ts). */
+  replicas: opt(z.number().int().min(1).max(16).default(1), {
+    flag: 'replicas',
+    arg: 'N',
+    help: 'sessions per embedding or classification model, each in its own thread with cores/N onnxruntime threads: more throughput under load, slower single requests (default 1)',
+    read: int,
+  }),
   /** Queued units per model and task before requests are refused as overloaded. */
   maxQueue: opt(z.number().int().min(1).default(1024), {
     flag: 'max-queue',

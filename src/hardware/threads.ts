@@ -12,6 +12,11 @@
  *   inference threads. Pool threads spin during a run but stop when it ends
  *   (backends/session-options.ts), so between requests the cores are free for the event loop,
  *   the client and other models.
+ * - Text encoders (embeddings, classification) may run as several replicas (`--replicas N`, off by
+ *   default): N sessions per model, each in its own worker thread with cores/N intra-op threads,
+ *   and N batches at a time. Single-threaded sessions never wait for a partner thread that the
+ *   event loop preempted, so batched throughput under load rises; a single request, computed by
+ *   fewer threads, takes longer, which is why it is not the default.
  * Compute cores are the CPUs this process may run on, one per physical core where the CPU runs
  * two threads per core, capped by a container's CPU quota (cgroup v2 `cpu.max`, v1 cfs files),
  * since a pod limited to 2 CPUs on a 64-core node must not start 64 threads per model.
@@ -56,12 +61,26 @@ export interface ThreadPlan {
   intraOpThreads: number;
   /** Batches of one model running at once. */
   batchConcurrency: number;
+  /** Text encoders: sessions per model, each in its own worker thread. */
+  encoderReplicas: number;
+  /** Text encoders: intra-op threads per session. */
+  encoderThreads: number;
+  /** Text encoders: batches of one model running at once. */
+  encoderBatchConcurrency: number;
 }
 
-/** The thread plan for `cores` compute cores; a flag above 0 overrides its part. */
-export function threadPlan(cores: number, flags: { threads: number; batchConcurrency: number }): ThreadPlan {
+/**
+ * The thread plan for `cores` compute cores; a flag above 0 overrides its part (`replicas` is 1
+ * where models do not run in worker threads, since replicas there could not run side by side).
+ */
+export function threadPlan(cores: number, flags: { threads: number; batchConcurrency: number; replicas: number }): ThreadPlan {
+  const n = Math.max(1, cores);
+  const replicas = Math.max(1, flags.replicas);
   return {
-    intraOpThreads: flags.threads > 0 ? flags.threads : Math.max(1, cores),
+    intraOpThreads: flags.threads > 0 ? flags.threads : n,
     batchConcurrency: flags.batchConcurrency > 0 ? flags.batchConcurrency : 1,
+    encoderReplicas: replicas,
+    encoderThreads: flags.threads > 0 ? flags.threads : Math.max(1, Math.floor(n / replicas)),
+    encoderBatchConcurrency: flags.batchConcurrency > 0 ? flags.batchConcurrency : replicas,
   };
 }

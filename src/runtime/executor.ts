@@ -47,6 +47,8 @@ export interface ExecutorOptions {
   maxQueue: number;
   /** Batches of one model running at once (default 1). */
   batchConcurrency?: number;
+  /** Batches of one text encoder (embeddings, classification) running at once; default `batchConcurrency`. */
+  textBatchConcurrency?: number;
   /** Requests per minute per model; 0 or undefined = unlimited. */
   modelRateLimit?: number;
   /** Circuit breakers per model. */
@@ -172,15 +174,15 @@ export class Executor {
     queues: Map<string, Batcher<U, R>>,
     id: string,
     model: string,
-    spec: () => Pick<BatcherOptions<U, R>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'tokens' | 'run'>,
+    spec: () => Pick<BatcherOptions<U, R>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'tokens' | 'run' | 'maxConcurrentBatches'>,
   ): Batcher<U, R> {
     let q = queues.get(id);
     if (!q) {
       const m = this.o.metrics;
       q = new Batcher<U, R>({
+        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
         ...spec(),
         maxQueue: this.o.maxQueue,
-        maxConcurrentBatches: this.o.batchConcurrency ?? 1,
         onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
         onDepth: (d) => m?.setDepth(id, d),
       });
@@ -192,6 +194,7 @@ export class Executor {
   private textQueue(model: string, task: Task): Batcher<TextUnit, TextResult> {
     return this.queue(this.textQueues, `${model}\u0000${task}`, model, () => ({
       ...this.batchLimits(model),
+      maxConcurrentBatches: this.o.textBatchConcurrency ?? this.o.batchConcurrency ?? 1,
       tokens: (u: TextUnit) => (u.ids ? u.ids.length : estimateTokens(u.text)),
       run: (_key: string, units: TextUnit[]) => this.slots(() => runTextBatch(units, model, this.o.metrics)),
     }));

@@ -39,7 +39,12 @@ export interface LoaderDeps {
   rss?: () => number;
   /** Intra-op threads per session (hardware/threads.ts); default `config.threads`. */
   threads?: number;
+  /** Text encoders' sessions (hardware/threads.ts): intra-op threads and replicas; default `threads`, one. */
+  encoder?: { threads: number; replicas: number };
 }
+
+/** Tasks of text encoders, which may run as several replicas. */
+export const ENCODER_TASKS: readonly Task[] = ['feature-extraction', 'text-classification'];
 
 /** Status of a skill's model. */
 export type ModelStatus = 'available' | 'loading' | 'loaded' | 'failed';
@@ -529,8 +534,13 @@ export class ModelLoader {
       } catch (e) {
         throw new ServerError('model_load_failed', (e as DeviceSelectionError).message);
       }
+      const encoder = ENCODER_TASKS.includes(s.tasks[0]!) ? this.deps.encoder : undefined;
+      const replicas = encoder?.replicas ?? 1;
       const known = this.footprints.get(`${source}|${s.model.dtype[devices[0]!] ?? 'fp32'}`) ?? 0;
-      const estimate = Math.max(Math.round(modelFileBytes(source, s.model.dtype[devices[0]!], s.model.files) * this.overhead), known);
+      const estimate = Math.max(
+        Math.round(modelFileBytes(source, s.model.dtype[devices[0]!], s.model.files) * this.overhead) * replicas,
+        known,
+      );
       if (estimate > this.budget) {
         throw new ServerError(
           'insufficient_memory',
@@ -559,7 +569,8 @@ export class ModelLoader {
             task: s.tasks[0]!,
             device,
             dtype,
-            threads: this.threads,
+            threads: encoder?.threads ?? this.threads,
+            replicas,
             files: s.model.files,
             onProgress: (p) => {
               logger.debug({ model: name, ...p }, 'load progress');
@@ -579,7 +590,7 @@ export class ModelLoader {
             if (files > 0) this.overhead = Math.min(4, Math.max(this.overhead, measured / files));
           }
           const footprint = this.footprints.get(fpKey) ?? 0;
-          entry.bytes = Math.max(Math.round(files * this.overhead), footprint, estimate);
+          entry.bytes = Math.max(Math.round(files * this.overhead) * replicas, footprint, estimate);
           entry.sizedBy = footprint > 0 || this.overhead > 1 ? 'rss' : 'files';
           entry.reserved = 0;
           entry.info = { model: name, task: s.tasks[0]!, device, dtype: handle.dtype, source, loadMs, loadedAt: new Date().toISOString() };

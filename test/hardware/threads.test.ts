@@ -3,9 +3,36 @@ import { computeCores, quotaCpus, threadPlan, threadsPerCore } from '../../src/h
 
 describe('thread plan', () => {
   it('one intra-op thread per compute core and one batch at a time, unless flags say otherwise', () => {
-    expect(threadPlan(8, { threads: 0, batchConcurrency: 0 })).toEqual({ intraOpThreads: 8, batchConcurrency: 1 });
-    expect(threadPlan(8, { threads: 2, batchConcurrency: 3 })).toEqual({ intraOpThreads: 2, batchConcurrency: 3 });
-    expect(threadPlan(0, { threads: 0, batchConcurrency: 0 }).intraOpThreads).toBe(1);
+    const one = { encoderReplicas: 1 };
+    expect(threadPlan(8, { threads: 0, batchConcurrency: 0, replicas: 1 })).toEqual({
+      intraOpThreads: 8,
+      batchConcurrency: 1,
+      ...one,
+      encoderThreads: 8,
+      encoderBatchConcurrency: 1,
+    });
+    expect(threadPlan(8, { threads: 2, batchConcurrency: 3, replicas: 1 })).toEqual({
+      intraOpThreads: 2,
+      batchConcurrency: 3,
+      ...one,
+      encoderThreads: 2,
+      encoderBatchConcurrency: 3,
+    });
+    expect(threadPlan(0, { threads: 0, batchConcurrency: 0, replicas: 1 }).intraOpThreads).toBe(1);
+  });
+
+  it('text-encoder replicas share the cores and run one batch each; other models keep every core', () => {
+    expect(threadPlan(8, { threads: 0, batchConcurrency: 0, replicas: 2 })).toEqual({
+      intraOpThreads: 8,
+      batchConcurrency: 1,
+      encoderReplicas: 2,
+      encoderThreads: 4,
+      encoderBatchConcurrency: 2,
+    });
+    // More replicas than cores: one thread each, never zero.
+    expect(threadPlan(2, { threads: 0, batchConcurrency: 0, replicas: 3 })).toMatchObject({ encoderThreads: 1, encoderBatchConcurrency: 3 });
+    // Flags still win.
+    expect(threadPlan(8, { threads: 3, batchConcurrency: 1, replicas: 2 })).toMatchObject({ encoderThreads: 3, encoderBatchConcurrency: 1 });
   });
 
   it('compute cores: the affinity mask, one per physical core with SMT, capped by a container quota', () => {

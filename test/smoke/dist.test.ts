@@ -133,6 +133,19 @@ describe('built CLI: call', () => {
     expect(JSON.parse(r.stdout).duration).toBeCloseTo(1.5, 1);
   });
 
+  it('embed with two replicas per encoder (HF_MODEL_SERVER_REPLICAS=2) gives what one session gives', () => {
+    const args = { texts: ['replicas in the built CLI', 'a second text'] };
+    const one = run('embed', args);
+    const two = spawnSync(process.execPath, [CLI, 'call', 'embed', JSON.stringify(args)], {
+      env: { ...env, HF_MODEL_SERVER_REPLICAS: '2' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(one.status, one.stderr).toBe(0);
+    expect(two.status, two.stderr).toBe(0);
+    expect(JSON.parse(two.stdout).embeddings).toEqual(JSON.parse(one.stdout).embeddings);
+  });
+
   it('ocr reads the shipped page', () => {
     const r = run('ocr', { image: PAGE });
     expect(r.status, r.stdout).toBe(0);
