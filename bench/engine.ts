@@ -193,6 +193,36 @@ const WINDOWS = 6;
 /** `steps` in order in even windows and reversed in odd ones. */
 const inTurn = <T>(steps: T[], window: number): T[] => (window % 2 === 0 ? steps : [...steps].reverse());
 
+/** The p50 latency (ms) of 150 sequential calls of `run`. */
+async function p50Of(run: (i: number) => Promise<unknown>): Promise<number> {
+  const lat: number[] = [];
+  for (let i = 0; i < 150; i++) {
+    const t = performance.now();
+    await run(i);
+    lat.push(performance.now() - t);
+  }
+  return median(lat);
+}
+
+/**
+ * Single-request latency: `windows` windows of 150 sequential requests, ours and raw batch-1 in
+ * turn, so both see the same machine state. Alternating request by request would measure each
+ * side's spinning onnxruntime threads slowing the other down.
+ */
+async function latencyWindows(
+  ours: (i: number) => Promise<unknown>,
+  raw: (i: number) => Promise<unknown>,
+  windows: number,
+): Promise<Array<{ ours: number; raw: number }>> {
+  const out: Array<{ ours: number; raw: number }> = [];
+  for (let w = 0; w < windows; w++) {
+    const p = { ours: 0, raw: 0 };
+    for (const step of inTurn([async () => (p.ours = await p50Of(ours)), async () => (p.raw = await p50Of(raw))], w)) await step();
+    out.push(p);
+  }
+  return out;
+}
+
 /** Raw onnxruntime greedy decode with a KV cache on one session; each run stops at EOS or `maxNew` tokens. */
 async function rawGenerator(modelDir: string, prompt: string, maxNew: number, threads: number) {
   const cfg = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
@@ -337,7 +367,8 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.ratio_mix_vs_raw_b32_padded = median(oursMixW.map((o, i) => o / rawMixW[i]!));
 
     // The thread rule's alternatives: one intra-op thread per session, with one or two batches
-    // of the model at a time, against the same raw baseline (the defaults' row is above).
+    // of the model at a time, and two replicas per model, against the same raw baselines (the
+    // defaults' rows are above and below): throughput and single-request overhead.
     if (only('threads')) {
       for (const [name, extra] of [
         ['threads1', ['--threads', '1', '--batch-concurrency', '1']],
@@ -357,32 +388,18 @@ export async function benchEngine(): Promise<Record<string, number>> {
           ratios.push(vw / rw);
         }
         r[`ratio_throughput_${name}_vs_raw_b32`] = median(ratios);
+        r[`single_latency_overhead_ms_${name}`] = median((await latencyWindows(vEmbed, raw.single, 4)).map((x) => x.ours - x.raw));
         await v.client.close();
       }
     }
 
-    // Single-request latency: windows of 150 sequential requests, ours and raw batch-1 in turn
-    // (the first side alternating), so both see the same machine state. Alternating request by
-    // request would measure each side's spinning onnxruntime threads slowing the other down.
-    const overheads: number[] = [];
     const oursP50: number[] = [];
     const rawP50: number[] = [];
-    const p50Of = async (run: (i: number) => Promise<unknown>) => {
-      const lat: number[] = [];
-      for (let i = 0; i < 150; i++) {
-        const t = performance.now();
-        await run(i);
-        lat.push(performance.now() - t);
-      }
-      return median(lat);
-    };
-    for (let w = 0; w < (only('latency') ? 2 * WINDOWS : 0); w++) {
-      let ours = 0;
-      let rw = 0;
-      for (const step of inTurn([async () => (ours = await p50Of(embed)), async () => (rw = await p50Of(raw.single))], w)) await step();
-      oursP50.push(ours);
-      rawP50.push(rw);
-      overheads.push(ours - rw);
+    const overheads: number[] = [];
+    for (const w of only('latency') ? await latencyWindows(embed, raw.single, 2 * WINDOWS) : []) {
+      oursP50.push(w.ours);
+      rawP50.push(w.raw);
+      overheads.push(w.ours - w.raw);
     }
     r.ours_single_p50_ms = median(oursP50);
     r.raw_b1_p50_ms = median(rawP50);
