@@ -587,7 +587,8 @@ export class ModelLoader {
           const fpKey = `${source}|${dtype ?? 'fp32'}`;
           if (alone && measured > files) {
             this.footprints.set(fpKey, Math.max(measured, this.footprints.get(fpKey) ?? 0));
-            if (files > 0) this.overhead = Math.min(4, Math.max(this.overhead, measured / files));
+            // The overhead ratio is per session; replicas hold one copy each.
+            if (files > 0) this.overhead = Math.min(4, Math.max(this.overhead, measured / (files * replicas)));
           }
           const footprint = this.footprints.get(fpKey) ?? 0;
           entry.bytes = Math.max(Math.round(files * this.overhead) * replicas, footprint, estimate);

@@ -60,6 +60,8 @@ export class FakeBackend implements Backend {
     return i + 2;
   }
   readonly loads: string[] = [];
+  /** Every load request, in order. */
+  readonly requests: LoadRequest[] = [];
   readonly disposed: string[] = [];
   loaded = 0;
   maxLoaded = 0;
@@ -74,6 +76,7 @@ export class FakeBackend implements Backend {
     if (this.o.failDevices?.has(req.device)) throw new ServerError('model_load_failed', `no ${req.device} session for ${req.source}`);
     if (this.o.failLoad?.has(req.source)) throw new ServerError('model_load_failed', `cannot load ${req.source}`);
     this.loads.push(`${req.source}@${req.device}`);
+    this.requests.push(req);
     this.loaded++;
     this.maxLoaded = Math.max(this.maxLoaded, this.loaded);
     const dims = this.o.dims ?? 8;

@@ -34,6 +34,7 @@ function setup(opts: {
   pin?: string[];
   backend?: FakeBackendOptions;
   usable?: Device[];
+  encoder?: { threads: number; replicas: number };
 }) {
   const dirs: Record<string, string> = {};
   const skills: Record<string, unknown> = {};
@@ -53,7 +54,16 @@ function setup(opts: {
   const hardware = probeHardware(hostInputs());
   if (opts.usable) hardware.runtime.usable = opts.usable;
   const config = makeConfig({ memoryBudget: opts.budget, keepAliveMs: opts.keepAliveMs ?? -1, pin: opts.pin ?? [] });
-  const loader = new ModelLoader({ config, registry, backend, hardware, logger: pino({ level: 'silent' }), rss: () => 0 });
+  const loader = new ModelLoader({
+    config,
+    registry,
+    backend,
+    hardware,
+    logger: pino({ level: 'silent' }),
+    rss: () => 0,
+    threads: 4,
+    ...(opts.encoder ? { encoder: opts.encoder } : {}),
+  });
   return { loader, backend, dirs };
 }
 
@@ -77,6 +87,19 @@ describe('ModelLoader', () => {
     expect(backend.maxLoaded).toBe(2);
     expect(loader.used).toBeLessThanOrEqual(250 * MB);
     expect(loader.list().find((m) => m.model === 'a')!.sizedBy).toBe('files');
+  });
+
+  it('text-encoder replicas: loaded with the encoder threads and count, and budgeted once per replica', async () => {
+    const { loader, backend } = setup({
+      budget: 350 * MB,
+      sizes: { a: 100 * MB, b: 100 * MB },
+      encoder: { threads: 2, replicas: 2 },
+    });
+    await use(loader, 'a');
+    expect(backend.requests[0]).toMatchObject({ threads: 2, replicas: 2 });
+    expect(loader.list().find((m) => m.model === 'a')!.bytes).toBe(200 * MB);
+    await use(loader, 'b'); // 200 + 200 MB does not fit in 350: a goes
+    expect(loadedNames(loader)).toEqual(['b']);
   });
 
   it('never evicts a model with work in flight; waits for a lease to end when all are busy', async () => {
