@@ -30,9 +30,15 @@ describe('thread plan', () => {
       encoderBatchConcurrency: 2,
     });
     // More replicas than cores: one thread each, never zero.
-    expect(threadPlan(2, { threads: 0, batchConcurrency: 0, replicas: 3 })).toMatchObject({ encoderThreads: 1, encoderBatchConcurrency: 3 });
+    expect(threadPlan(2, { threads: 0, batchConcurrency: 0, replicas: 3 })).toMatchObject({
+      encoderThreads: 1,
+      encoderBatchConcurrency: 3,
+    });
     // Flags still win.
-    expect(threadPlan(8, { threads: 3, batchConcurrency: 1, replicas: 2 })).toMatchObject({ encoderThreads: 3, encoderBatchConcurrency: 1 });
+    expect(threadPlan(8, { threads: 3, batchConcurrency: 1, replicas: 2 })).toMatchObject({
+      encoderThreads: 3,
+      encoderBatchConcurrency: 1,
+    });
   });
 
   it('compute cores: the affinity mask, one per physical core with SMT, capped by a container quota', () => {
