@@ -216,6 +216,15 @@ export class ModelLoader {
     return this.deps.threads ?? this.deps.config.threads;
   }
 
+  /** How sessions use the cores (hardware/threads.ts), as `hf://hardware` reports it. */
+  get sessionPlan(): { intraOpThreads: number; encoderThreads: number; encoderReplicas: number } {
+    return {
+      intraOpThreads: this.threads,
+      encoderThreads: this.deps.encoder?.threads ?? this.threads,
+      encoderReplicas: this.deps.encoder?.replicas ?? 1,
+    };
+  }
+
   /** The memory budget (bytes). */
   get budget(): number {
     return this.deps.config.memoryBudget;

@@ -47,5 +47,7 @@ export async function hardwareView(deps: TaskDeps) {
       usable: deps.hardware.runtime.usable.filter((d) => verified[d]?.ok !== false),
       verified,
     },
+    // What the thread rule chose from cpu.computeCores and the flags.
+    threads: deps.loader.sessionPlan,
   };
 }

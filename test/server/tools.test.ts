@@ -287,6 +287,8 @@ describe('resources', () => {
     const hw = JSON.parse(((await h.client.readResource({ uri: 'hf://hardware' })).contents[0] as { text: string }).text);
     expect(hw.cpu.cores).toBeGreaterThan(0);
     expect(hw.runtime.usable).toContain('cpu');
+    // This server pins one thread: the flag wins, encoders alike, one replica.
+    expect(hw.threads).toEqual({ intraOpThreads: 1, encoderThreads: 1, encoderReplicas: 1 });
     const models = JSON.parse(((await h.client.readResource({ uri: 'hf://models' })).contents[0] as { text: string }).text);
     expect(models.skills.find((s: { name: string }) => s.name === 'all-minilm-l6-v2').status).toMatch(/available|loaded/);
     const one = JSON.parse(((await h.client.readResource({ uri: 'hf://models/whisper-tiny' })).contents[0] as { text: string }).text);
