@@ -216,13 +216,16 @@ export class ModelLoader {
     return this.deps.threads ?? this.deps.config.threads;
   }
 
+  /** Intra-op threads and sessions for a model serving `task`: text encoders may run as replicas. */
+  private sessionsFor(task: Task): { threads: number; replicas: number } {
+    const encoder = ENCODER_TASKS.includes(task) ? this.deps.encoder : undefined;
+    return { threads: encoder?.threads ?? this.threads, replicas: encoder?.replicas ?? 1 };
+  }
+
   /** How sessions use the cores (hardware/threads.ts), as `hf://hardware` reports it. */
   get sessionPlan(): { intraOpThreads: number; encoderThreads: number; encoderReplicas: number } {
-    return {
-      intraOpThreads: this.threads,
-      encoderThreads: this.deps.encoder?.threads ?? this.threads,
-      encoderReplicas: this.deps.encoder?.replicas ?? 1,
-    };
+    const encoder = this.sessionsFor(ENCODER_TASKS[0]!);
+    return { intraOpThreads: this.threads, encoderThreads: encoder.threads, encoderReplicas: encoder.replicas };
   }
 
   /** The memory budget (bytes). */
@@ -543,8 +546,7 @@ export class ModelLoader {
       } catch (e) {
         throw new ServerError('model_load_failed', (e as DeviceSelectionError).message);
       }
-      const encoder = ENCODER_TASKS.includes(s.tasks[0]!) ? this.deps.encoder : undefined;
-      const replicas = encoder?.replicas ?? 1;
+      const { threads, replicas } = this.sessionsFor(s.tasks[0]!);
       const known = this.footprints.get(`${source}|${s.model.dtype[devices[0]!] ?? 'fp32'}`) ?? 0;
       const estimate = Math.max(
         Math.round(modelFileBytes(source, s.model.dtype[devices[0]!], s.model.files) * this.overhead) * replicas,
@@ -578,7 +580,7 @@ export class ModelLoader {
             task: s.tasks[0]!,
             device,
             dtype,
-            threads: encoder?.threads ?? this.threads,
+            threads,
             replicas,
             files: s.model.files,
             onProgress: (p) => {

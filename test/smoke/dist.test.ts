@@ -73,8 +73,11 @@ describe('built CLI over stdio: every tool', () => {
     const r = await client.readResource({ uri: 'hf://hardware' });
     const hw = JSON.parse((r.contents[0] as { text: string }).text) as {
       runtime: { usable: string[]; verified: Record<string, { ok: boolean; reason?: string }> };
+      threads: unknown;
     };
     expect(hw.runtime.verified.cpu).toEqual({ ok: true });
+    // The thread plan, as the built server reports it (the test environment pins one thread).
+    expect(hw.threads).toEqual({ intraOpThreads: 1, encoderThreads: 1, encoderReplicas: 1 });
     for (const [device, v] of Object.entries(hw.runtime.verified)) {
       expect(hw.runtime.usable.includes(device), device).toBe(v.ok);
       if (!v.ok) expect(v.reason, device).toBeTruthy();
