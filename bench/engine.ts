@@ -7,9 +7,11 @@
  * - the same on a realistic mix of sentence lengths (bench/data, 5 to 200 tokens) / raw batch 32
  *   padded to each batch's longest sentence, same texts in the same order;
  * - the same load through a naive one-pipeline-call-per-request MCP server;
- * - the same load with one intra-op thread per session, and with two replicas per model (the
- *   thread rule's alternatives);
- * - single-request p50 latency minus raw batch-1 p50;
+ * - the same load with one intra-op thread per session, with two replicas per model, and with
+ *   inference on the event loop (the thread rule's alternatives);
+ * - single-request p50 latency minus raw batch-1 p50, and where it goes: the protocol floor (the
+ *   p50 of a server that does no work, bench/noop-server.ts, through the same client), raw
+ *   batch-1 paced by that round trip instead of back to back, and the engine's part that remains;
  * - the server's CPU use while idle right after a request;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
@@ -193,10 +195,15 @@ const WINDOWS = 6;
 /** `steps` in order in even windows and reversed in odd ones. */
 const inTurn = <T>(steps: T[], window: number): T[] => (window % 2 === 0 ? steps : [...steps].reverse());
 
-/** The p50 latency (ms) of 150 sequential calls of `run`. */
-async function p50Of(run: (i: number) => Promise<unknown>): Promise<number> {
+/** A timed call, optionally after an untimed one (`before`). */
+type Side = ((i: number) => Promise<unknown>) | { before: (i: number) => Promise<unknown>; run: (i: number) => Promise<unknown> };
+
+/** The p50 latency (ms) of 150 sequential calls of `side` (its `run` only, when it has a `before`). */
+async function p50Of(side: Side): Promise<number> {
   const lat: number[] = [];
+  const run = typeof side === 'function' ? side : side.run;
   for (let i = 0; i < 150; i++) {
+    if (typeof side !== 'function') await side.before(i);
     const t = performance.now();
     await run(i);
     lat.push(performance.now() - t);
@@ -205,19 +212,16 @@ async function p50Of(run: (i: number) => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Single-request latency: `windows` windows of 150 sequential requests, ours and raw batch-1 in
- * turn, so both see the same machine state. Alternating request by request would measure each
- * side's spinning onnxruntime threads slowing the other down.
+ * Single-request latency: `windows` windows of 150 sequential requests per side, the sides in
+ * turn, so all see the same machine state; returns each window's p50 per side. Alternating request
+ * by request would measure each side's spinning onnxruntime threads slowing the others down.
  */
-async function latencyWindows(
-  ours: (i: number) => Promise<unknown>,
-  raw: (i: number) => Promise<unknown>,
-  windows: number,
-): Promise<Array<{ ours: number; raw: number }>> {
-  const out: Array<{ ours: number; raw: number }> = [];
+async function latencyWindows<K extends string>(sides: Record<K, Side>, windows: number): Promise<Array<Record<K, number>>> {
+  const names = Object.keys(sides) as K[];
+  const out: Array<Record<K, number>> = [];
   for (let w = 0; w < windows; w++) {
-    const p = { ours: 0, raw: 0 };
-    for (const step of inTurn([async () => (p.ours = await p50Of(ours)), async () => (p.raw = await p50Of(raw))], w)) await step();
+    const p = {} as Record<K, number>;
+    for (const k of inTurn(names, w)) p[k] = await p50Of(sides[k]);
     out.push(p);
   }
   return out;
@@ -367,13 +371,15 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.ratio_mix_vs_raw_b32_padded = median(oursMixW.map((o, i) => o / rawMixW[i]!));
 
     // The thread rule's alternatives: one intra-op thread per session, with one or two batches
-    // of the model at a time, and two replicas per model, against the same raw baselines (the
-    // defaults' rows are above and below): throughput and single-request overhead.
+    // of the model at a time, two replicas per model, and inference on the event loop (no worker
+    // hop), against the same raw baselines (the defaults' rows are above and below): throughput
+    // and single-request overhead.
     if (only('threads')) {
       for (const [name, extra] of [
         ['threads1', ['--threads', '1', '--batch-concurrency', '1']],
         ['threads1_bc2', ['--threads', '1', '--batch-concurrency', '2']],
         ['replicas2', ['--replicas', '2']],
+        ['inference_main', ['--inference-thread', 'main']],
       ] as const) {
         const v = await connect([...serverArgs, ...extra]);
         const vEmbed = call(v.client);
@@ -388,24 +394,48 @@ export async function benchEngine(): Promise<Record<string, number>> {
           ratios.push(vw / rw);
         }
         r[`ratio_throughput_${name}_vs_raw_b32`] = median(ratios);
-        r[`single_latency_overhead_ms_${name}`] = median((await latencyWindows(vEmbed, raw.single, 4)).map((x) => x.ours - x.raw));
+        r[`single_latency_overhead_ms_${name}`] = median(
+          (await latencyWindows({ ours: vEmbed, raw: raw.single }, 4)).map((x) => x.ours - x.raw),
+        );
         await v.client.close();
       }
     }
 
+    // Where the overhead goes, in the same windows: the protocol floor, a server that does no work
+    // (bench/noop-server.ts) through the same client; and raw batch-1 paced like a server's runs,
+    // each run after a round trip to that server (its cores idle in between, as any server's are
+    // while a response travels), instead of back to back. What remains is the engine's own part
+    // (tokenizing, the worker hop, task layer, pooling, JSON).
     const oursP50: number[] = [];
     const rawP50: number[] = [];
+    const floorP50: number[] = [];
+    const pacedP50: number[] = [];
     const overheads: number[] = [];
-    for (const w of only('latency') ? await latencyWindows(embed, raw.single, 2 * WINDOWS) : []) {
-      oursP50.push(w.ours);
-      rawP50.push(w.raw);
-      overheads.push(w.ours - w.raw);
+    const engine: number[] = [];
+    if (only('latency')) {
+      const noop = await connect([...TSX, join(ROOT, 'bench/noop-server.ts'), '384']);
+      const floor = call(noop.client);
+      for (let i = 0; i < 300; i++) await floor(i);
+      const sides = { ours: embed, raw: raw.single, floor, paced: { before: floor, run: raw.single } };
+      for (const w of await latencyWindows(sides, 2 * WINDOWS)) {
+        oursP50.push(w.ours);
+        rawP50.push(w.raw);
+        floorP50.push(w.floor);
+        pacedP50.push(w.paced);
+        overheads.push(w.ours - w.raw);
+        engine.push(w.ours - w.paced - w.floor);
+      }
+      await noop.client.close();
     }
     r.ours_single_p50_ms = median(oursP50);
     r.raw_b1_p50_ms = median(rawP50);
     r.single_latency_overhead_ms = median(overheads);
     r.single_latency_overhead_ms_min = Math.min(...overheads);
     r.single_latency_overhead_ms_max = Math.max(...overheads);
+    r.protocol_floor_p50_ms = median(floorP50);
+    r.raw_b1_paced_p50_ms = median(pacedP50);
+    r.raw_b1_paced_minus_back_to_back_ms = median(pacedP50.map((p, i) => p - rawP50[i]!));
+    r.single_latency_engine_part_ms = median(engine);
 
     // CPU the server spends while idle after a request (all its threads, from /proc): onnxruntime
     // pool threads left spinning after a run would show here.
