@@ -413,7 +413,15 @@ export async function benchEngine(): Promise<Record<string, number>> {
     const overheads: number[] = [];
     const engine: number[] = [];
     if (only('latency')) {
-      const noop = await connect([...TSX, join(ROOT, 'bench/noop-server.ts'), '384']);
+      // The no-op server answers with one of our real results, so both write and the client
+      // reads and checks the same bytes; its tool must advertise the same output fields.
+      const sample = join(mkdtempSync(join(tmpdir(), 'noop-')), 'result.json');
+      writeFileSync(sample, JSON.stringify((await embed(0)).structuredContent));
+      const noop = await connect([...TSX, join(ROOT, 'bench/noop-server.ts'), sample]);
+      const fieldsOf = async (c: Client) =>
+        JSON.stringify(Object.keys((await c.listTools()).tools.find((t) => t.name === 'embed')?.outputSchema?.properties ?? {}).sort());
+      if ((await fieldsOf(noop.client)) !== (await fieldsOf(client)))
+        throw new Error('bench/noop-server.ts no longer declares the embed tool output fields; update it');
       const floor = call(noop.client);
       for (let i = 0; i < 300; i++) await floor(i);
       const sides = { ours: embed, raw: raw.single, floor, paced: { before: floor, run: raw.single } };

@@ -2,20 +2,19 @@
  * @module bench/noop-server
  * The protocol floor the engine benchmark reports: an MCP server over stdio (the SDK's own server
  * and stdio transport) whose `embed` tool does no work and answers every call with one fixed
- * embedding result of the served shape (same fields and output schema as the real tool, `dims`
- * floats at the precision the real tool writes). What a single request costs through the MCP SDK
- * alone, before any tokenizing, inference or engine work.
- * Usage: noop-server.ts <dims>.
+ * embedding result: one the real server produced (the engine benchmark passes it in a file), so
+ * both servers write, and the client reads and checks, the same bytes. The output schema mirrors
+ * the real tool's (the benchmark checks the field names). What a single request costs through
+ * the MCP SDK alone, before any tokenizing, inference or engine work.
+ * Usage: noop-server.ts <result.json>.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 
-const dims = Number(process.argv[2] ?? 384);
-// A unit vector with 9 significant digits per value, like the real tool's float32 output.
-const raw = Array.from({ length: dims }, (_, i) => Math.sin(i * 12.9898) * 0.5);
-const norm = Math.hypot(...raw);
-const vector = raw.map((x) => Number(Math.fround(x / norm).toPrecision(9)));
+const result = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Record<string, unknown>;
+const text = JSON.stringify(result);
 
 const server = new McpServer({ name: 'noop', version: '1' });
 server.registerTool(
@@ -31,15 +30,6 @@ server.registerTool(
       usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
     },
   },
-  async ({ texts }) => {
-    const structured = {
-      model: 'noop',
-      dims,
-      encoding: 'float' as const,
-      embeddings: texts.map(() => vector),
-      usage: { prompt_tokens: 16 * texts.length, total_tokens: 16 * texts.length },
-    };
-    return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
-  },
+  async () => ({ content: [{ type: 'text', text }], structuredContent: result }),
 );
 await server.connect(new StdioServerTransport());
