@@ -15,7 +15,7 @@ import type { App } from '../app.js';
 import { skillDirs, type Config } from '../config/config.js';
 import { ServerError, toServerError } from '../errors.js';
 import { isHubId } from '../hub/model-info.js';
-import { loadRegistry } from '../skills/registry.js';
+import { loadRegistry, type Registry } from '../skills/registry.js';
 import { InferenceError } from '../skills/infer.js';
 import { addSkill } from '../tasks/add-skill.js';
 
@@ -49,6 +49,11 @@ function progressPrinter(out: NodeJS.WriteStream, model: string) {
   };
 }
 
+/** The skill named `name`, or else the one serving Hub id `name`. */
+function skillNamedOrServing(registry: Registry, name: string) {
+  return registry.get(name)?.skill ?? registry.skills.find((s) => s.skill.model.id === name)?.skill;
+}
+
 /** What {@link prepareHubPulls} found: extra skills to load, and the names to pull. */
 export interface HubPulls {
   /** A temporary skills folder with the inferred skills (undefined when none were needed). */
@@ -68,8 +73,7 @@ export async function prepareHubPulls(config: Config, names: string[]): Promise<
   const known = loadRegistry({ userDirs: skillDirs(config) });
   const out: HubPulls = { dir: undefined, names: [], failures: new Map() };
   for (const name of names) {
-    const named = known.get(name) ?? known.skills.find((s) => s.skill.model.id === name);
-    if (named || config.offline || !name.includes('/') || !isHubId(name)) {
+    if (skillNamedOrServing(known, name) || config.offline || !name.includes('/') || !isHubId(name)) {
       out.names.push(name);
       continue;
     }
@@ -95,11 +99,9 @@ export async function pull(
   const { registry, loader, config } = app.deps;
   const results: Pulled[] = [];
   for (const name of names) {
-    const skill = failures.has(name)
-      ? undefined
-      : (registry.get(name)?.skill ?? registry.skills.find((s) => s.skill.model.id === name)?.skill);
+    const failed = failures.get(name);
+    const skill = failed ? undefined : skillNamedOrServing(registry, name);
     try {
-      const failed = failures.get(name);
       if (failed) throw failed;
       if (!skill)
         throw new ServerError(

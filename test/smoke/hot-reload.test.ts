@@ -13,7 +13,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -104,8 +104,7 @@ async function scenario(client: Client, skills: string): Promise<void> {
   expect(await enumOf('embed')).toContain('hot-embed');
   const first = await embed('hot-embed');
   // Skill added, then loading and loaded: the registry resource changed each time.
-  await new Promise((r) => setTimeout(r, 100));
-  expect(updated.filter((u) => u === 'hf://models').length).toBeGreaterThanOrEqual(3);
+  await vi.waitFor(() => expect(updated.filter((u) => u === 'hf://models').length).toBeGreaterThanOrEqual(3), { timeout: 5000 });
 
   // Edit it: another model folder behind the same name.
   await change(() => writeFileSync(hot, manifest('hot-embed', 'feature-extraction', bertB)));
