@@ -13,6 +13,7 @@ import {
   ConfigError,
   ENV_PREFIX,
   bytes,
+  cidr,
   duration,
   helpLines,
   int,
@@ -210,6 +211,42 @@ const OPTIONS = {
       .default(28 * 2 ** 20),
     { flag: 'max-body-size', arg: 'SIZE', help: 'largest HTTP request body and stdio message (default 28MiB)', read: bytes() },
   ),
+  /**
+   * Bytes of HTTP request bodies being received or held at once, across every client. A request
+   * whose declared body (or, without a length, the largest allowed body) would pass it is refused
+   * with 503 before any of its body is read, so held-open uploads cannot grow the process.
+   */
+  bodyBudgetBytes: opt(
+    z
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 2 ** 20),
+    {
+      flag: 'body-budget',
+      arg: 'SIZE',
+      help: 'HTTP request bodies in flight at once, all clients together; past it new requests get 503 (default 256MiB)',
+      read: bytes(),
+    },
+  ),
+  /** A request body must arrive whole within this (ms); slower uploads are cut off with 408. */
+  bodyTimeoutMs: opt(z.number().int().min(100).default(60_000), {
+    flag: 'body-timeout',
+    arg: 'DURATION',
+    help: 'time a request body may take to arrive; slower ones get 408 and the connection is closed (default 60s)',
+    read: duration(),
+  }),
+  /**
+   * Proxies whose X-Forwarded-For is believed (CIDR ranges). Behind an ingress every connection
+   * comes from the proxy, so per-client limits need the address it forwards.
+   */
+  trustedProxies: opt(z.array(z.string()).default([]), {
+    flag: 'trusted-proxy',
+    arg: 'CIDR',
+    help: 'take the client address from X-Forwarded-For when the connection comes from this range (repeatable)',
+    list: true,
+    read: cidr,
+  }),
   /** A request still running after this is answered with a timeout error (ms). */
   requestTimeoutMs: opt(z.number().int().min(1000).default(300_000), {
     flag: 'request-timeout',
@@ -558,6 +595,8 @@ export function addTarget(c: Pick<Config, 'configDir' | 'skillsDirs'>): string |
 /** Checks between options. */
 function crossCheck(c: Config): void {
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (c.bodyBudgetBytes < c.maxBodyBytes)
+    throw new ConfigError(`--body-budget (${c.bodyBudgetBytes} bytes) must be at least --max-body-size (${c.maxBodyBytes} bytes)`);
 }
 
 /** Builds a config from partial values (tests, embedding). Validated and frozen like the CLI's. */

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseBytes, parseDuration } from './units.js';
 
@@ -178,6 +179,17 @@ export const duration =
     }
     return unit === 's' ? n / 1000 : n;
   };
+
+/** An address range like 10.0.0.0/8 or fd00::/8 (a bare address is one host). */
+export const cidr: Reader = (v, name) => {
+  const text = v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`;
+  try {
+    ipaddr.parseCIDR(text);
+  } catch {
+    throw new ConfigError(`${name} must be an address range like 10.0.0.0/8 or fd00::/8, got "${v}"`);
+  }
+  return text;
+};
 
 export const path: Reader = (v) => resolve(v);
 export const list: Reader = (v) => csv(v);

@@ -98,9 +98,13 @@ function teiType(code: ErrorCode, status: number): string {
 }
 
 /** A catalogued error as `style`'s body, its HTTP status, and a Retry-After for retryable ones. */
-export function errorReply(style: ErrorStyle, e: unknown): { status: number; body: unknown; headers: Record<string, string> } {
+export function errorReply(
+  style: ErrorStyle,
+  e: unknown,
+  statusOverride?: number,
+): { status: number; body: unknown; headers: Record<string, string> } {
   const err = toServerError(e);
-  const status = ERROR_CATALOG[err.code].http;
+  const status = statusOverride ?? ERROR_CATALOG[err.code].http;
   const headers: Record<string, string> = {};
   if (err.retryable) headers['retry-after'] = String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)));
   if (style === 'tei') return { status, headers, body: { error: err.message, error_type: teiType(err.code, status), code: err.code } };

@@ -116,11 +116,6 @@ export function messagesIn(body: unknown): unknown[] {
   return Array.isArray(body) ? body : body === undefined ? [] : [body];
 }
 
-/** The client a limit applies to: its key or token subject, else its address. */
-export function clientOf(req: IncomingMessage, clientId: string | undefined): string {
-  return clientId ?? `ip:${req.socket.remoteAddress}`;
-}
-
 /**
  * Per-client limit on JSON-RPC messages per minute (--rate-limit). A batch of N messages costs
  * N, so batching does not multiply a client's allowance.

@@ -27,7 +27,9 @@ import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
 import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { AuthError, Authenticator } from './auth.js';
-import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, clientOf, messagesIn, readBody } from './checks.js';
+import { BodyBudget } from './body-budget.js';
+import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, messagesIn, readBody } from './checks.js';
+import { ClientAddress } from './client-address.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
 import { RestRoutes, errorReply, sendJson, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
 
@@ -157,6 +159,10 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const auth = new Authenticator(config);
   const rate = new MessageRateLimit(config.rateLimit);
   const authFailures = new AuthFailureLimit(config.authFailureLimit);
+  const addresses = new ClientAddress(config.trustedProxies);
+  const bodies = new BodyBudget(config.bodyBudgetBytes);
+  /** The client a limit applies to: its key or token subject, else its address. */
+  const clientOf = (req: IncomingMessage, clientId: string | undefined) => clientId ?? `ip:${addresses.of(req)}`;
   const sessions = new SessionStore<Session>({
     max: config.maxSessions,
     perClient: config.maxSessionsPerClient,
@@ -186,26 +192,92 @@ export async function startHttp(app: App): Promise<HttpServer> {
 
   const ready = (): boolean => config.preload.every((m) => loader.status(m).status === 'loaded');
 
-  /** Authenticates, throttling addresses that keep failing. */
+  /**
+   * Authenticates. Credentials are checked first, so a valid key or token is never refused for
+   * what other requests from the same address did; only failures count, and an address past
+   * --auth-failure-limit failures a minute has its further failures refused with 429.
+   */
   const authenticate = async (req: IncomingMessage, path: string): Promise<AuthInfo | undefined> => {
     if (!auth.enabled) return undefined;
-    const address = `ip:${req.socket.remoteAddress}`;
-    const blocked = await authFailures.blocked(address);
-    if (blocked) {
-      audit.warn({ event: 'auth_throttled', path, ip: req.socket.remoteAddress }, 'authentication throttled');
-      throw blocked;
-    }
     try {
       return await auth.authenticate(req);
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
+      const ip = addresses.of(req);
+      const address = `ip:${ip}`;
+      const blocked = await authFailures.blocked(address);
+      if (blocked) {
+        audit.warn({ event: 'auth_throttled', path, ip }, 'authentication throttled');
+        throw blocked;
+      }
       await authFailures.failed(address);
-      audit.warn({ event: 'auth_failed', path, ip: req.socket.remoteAddress, reason: e.message }, 'authentication failed');
+      audit.warn({ event: 'auth_failed', path, ip, reason: e.message }, 'authentication failed');
       throw new HttpError('unauthorized', `${e.message} (send Authorization: Bearer <key or token> or X-API-Key)`, {
         rpcCode: -32001,
         headers: { 'www-authenticate': 'Bearer realm="hf-model-server"' },
       });
     }
+  };
+
+  /**
+   * Admits a request's body before any of it is read: its declared length (or, sent without
+   * one, the largest allowed body) must fit --max-body-size and the shared --body-budget, and it
+   * must arrive within --body-timeout. The share returns when the response is done. A refused
+   * request's body is never kept.
+   */
+  const admitBody = (req: IncomingMessage, res: ServerResponse): void => {
+    const declared = req.headers['content-length'];
+    const chunked = /chunked/i.test(String(req.headers['transfer-encoding'] ?? ''));
+    if (declared === undefined && !chunked) return;
+    const length = declared === undefined ? config.maxBodyBytes : Number(declared);
+    if (length > config.maxBodyBytes) {
+      discard(req, res);
+      throw new HttpError('input_too_large', `request body larger than ${config.maxBodyBytes} bytes (--max-body-size)`, {
+        rpcCode: -32600,
+      });
+    }
+    const release = bodies.take(length);
+    if (!release) {
+      audit.warn({ event: 'body_budget_full', bytes: length, inUse: bodies.inUse, ip: addresses.of(req) }, 'request body refused: budget full');
+      discard(req, res);
+      throw new HttpError(
+        'overloaded',
+        `the server is receiving ${Math.round(bodies.inUse / 2 ** 20)} MiB of request bodies already (--body-budget); retry shortly`,
+        { status: 503, retryAfterMs: RETRY_HINT_MS },
+      );
+    }
+    res.once('close', release);
+    watchBody(req, res);
+  };
+
+  /**
+   * Lets a refused request's body flow past without keeping any of it, so its client can read
+   * the answer (closing at once would reset the connection under a client still writing); the
+   * body timeout still bounds how long that may take.
+   */
+  const discard = (req: IncomingMessage, res: ServerResponse): void => {
+    req.resume();
+    watchBody(req, res);
+  };
+
+  /** Cuts off a body that has not arrived whole within --body-timeout: 408 if nothing was answered yet, then the connection goes. */
+  const watchBody = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.complete) return;
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      audit.warn({ event: 'body_timeout', ip: addresses.of(req) }, 'request body too slow; connection closed');
+      if (res.headersSent) return void req.socket.destroy();
+      const e = new HttpError('timeout', `the request body did not arrive within ${config.bodyTimeoutMs} ms (--body-timeout)`, {
+        status: 408,
+        headers: { connection: 'close' },
+      });
+      // Whatever is still arriving is not read: the connection goes, and its buffers with it.
+      res.once('finish', () => req.socket.destroy());
+      sendJson(res, e.status, e.body(), e.headers);
+    }, config.bodyTimeoutMs);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
   };
 
   /** Serves one MCP request on `transport`, answering what is left if the server gives up on it. */
@@ -242,6 +314,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       auditLimited(client, 1);
       throw exhausted;
     }
+    if (req.method === 'POST') admitBody(req, res);
     const body = req.method === 'POST' ? await readBody(req, config.maxBodyBytes) : undefined;
     const messages = messagesIn(body);
     const limited = await rate.check(client, messages.length);
@@ -347,6 +420,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
           auditLimited(client, 1);
           throw limited;
         }
+        admitBody(req, res);
       }
       await route.handle({
         req,
@@ -367,7 +441,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
         if (!res.writableEnded) res.end();
         return;
       }
-      const answer = errorReply(route.style, err);
+      const answer = errorReply(route.style, err, http?.status);
       sendJson(res, answer.status, answer.body, { ...answer.headers, ...http?.headers });
     }
   };

@@ -1,0 +1,168 @@
+/**
+ * Regressions for the edge findings of the outside attack, through the built CLI as a child
+ * process: failed authentications must not lock out valid keys (also behind a trusted proxy),
+ * and request bodies in flight are bounded by one budget, refused before they are read, and cut
+ * off when they arrive too slowly.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { childEnv } from '../helpers/server.js';
+import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
+
+let servers: SpawnedServer[] = [];
+afterEach(async () => {
+  for (const s of servers) {
+    s.child.kill('SIGKILL');
+    await new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)));
+  }
+  servers = [];
+});
+
+async function serve(args: string[], env: Record<string, string> = {}) {
+  const s = await spawnServer(['--transport', 'http', '--port', '0', '--log-level', 'info', ...args], childEnv(env));
+  servers.push(s);
+  return s;
+}
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'edge', version: '1' } },
+};
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** A raw HTTP request whose body is sent only in part (or not at all); resolves what the server answers. */
+function rawRequest(port: number, head: string, body = ''): { socket: Socket; answer: Promise<string> } {
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  let got = '';
+  socket.on('data', (d) => (got += d));
+  socket.write(head + body);
+  const answer = new Promise<string>((resolve) => {
+    const check = () => {
+      if (/\r\n\r\n/.test(got) && (/connection: close/i.test(got) ? false : /\r\n\r\n[\s\S]*\}/.test(got))) resolve(got);
+    };
+    socket.on('data', check);
+    socket.on('close', () => resolve(got));
+  });
+  return { socket, answer };
+}
+
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+describe('failed authentications do not lock out valid keys', () => {
+  it('after many wrong keys from one address, a valid key from it is served; the failures themselves get 429', async () => {
+    const s = await serve(['--auth-failure-limit', '3'], { HF_MODEL_SERVER_API_KEYS: 'right-key' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await post(s.url, INIT, { authorization: `Bearer wrong-${i}` })).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    const right = await post(s.url, INIT, { authorization: 'Bearer right-key' });
+    expect(right.status).toBe(200);
+    const rest = await fetch(`${s.base}/v1/models`, { headers: { authorization: 'Bearer right-key' } });
+    expect(rest.status).toBe(200);
+    // Anonymous requests are failures too, and still refused.
+    expect((await post(s.url, INIT)).status).toBe(429);
+  });
+
+  it('behind a trusted proxy, failures count per forwarded client; without trust the header is ignored', async () => {
+    const trusting = await serve(['--auth-failure-limit', '2', '--trusted-proxy', '127.0.0.0/8'], {
+      HF_MODEL_SERVER_API_KEYS: 'right-key',
+    });
+    const from = (ip: string, key: string) => post(trusting.url, INIT, { authorization: `Bearer ${key}`, 'x-forwarded-for': ip });
+    for (let i = 0; i < 3; i++) await from('203.0.113.5', 'wrong');
+    expect((await from('203.0.113.5', 'wrong')).status).toBe(429);
+    // Another client behind the same proxy is not affected, and a forged left-most entry does not help the first.
+    expect((await from('198.51.100.7', 'wrong')).status).toBe(401);
+    expect((await from('198.51.100.9, 203.0.113.5', 'wrong')).status).toBe(429);
+    expect((await from('203.0.113.5', 'right-key')).status).toBe(200);
+    expect(trusting.stderr()).toMatch(/"event":"auth_throttled"[^\n]*"ip":"203\.0\.113\.5"/);
+
+    const plain = await serve(['--auth-failure-limit', '2'], { HF_MODEL_SERVER_API_KEYS: 'right-key' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await post(plain.url, INIT, { authorization: 'Bearer wrong', 'x-forwarded-for': `192.0.2.${i}` })).status);
+    expect(statuses).toEqual([401, 401, 429, 429]);
+  });
+});
+
+describe('request bodies in flight are bounded', () => {
+  it('past the budget a request is refused with 503 and Retry-After before its body is sent; room returns when connections end', async () => {
+    const s = await serve(['--max-body-size', '1MiB', '--body-budget', '2MiB']);
+    const head = (len: number) =>
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\n` +
+      `Accept: application/json, text/event-stream\r\nContent-Length: ${len}\r\n\r\n`;
+    const len = 1024 * 1024 - 10;
+    // Two held uploads fill the budget.
+    const held = [rawRequest(s.port, head(len), '{"a":"'), rawRequest(s.port, head(len), '{"a":"')];
+    await expect.poll(() => (held.every((h) => h.socket.bytesWritten > 0) ? 'sent' : 'no'), { timeout: 5000 }).toBe('sent');
+    // The third sends only its headers and is answered at once.
+    let third = rawRequest(s.port, head(len));
+    let answer = await third.answer;
+    for (let i = 0; i < 50 && !/^HTTP\/1\.1 503/.test(answer); i++) {
+      // The held requests may not have reached the server yet.
+      third.socket.destroy();
+      await new Promise((r) => setImmediate(r));
+      third = rawRequest(s.port, head(len));
+      answer = await third.answer;
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 503/);
+    expect(answer).toMatch(/retry-after: \d+/i);
+    expect(answer).toMatch(/"code":"overloaded"/);
+    expect(answer).toMatch(/--body-budget/);
+    expect(s.stderr()).toMatch(/"event":"body_budget_full"/);
+    for (const h of held) h.socket.destroy();
+    // Once the held connections are gone, a full-size body fits again.
+    await expect
+      .poll(
+        async () =>
+          (await post(s.url, { ...INIT, params: { ...INIT.params, clientInfo: { name: 'x'.repeat(len - 400), version: '1' } } })).status,
+        { timeout: 10_000 },
+      )
+      .toBe(200);
+  });
+
+  it('many held uploads do not grow the process past the budget', async () => {
+    const s = await serve(['--max-body-size', '4MiB', '--body-budget', '8MiB']);
+    const before = rss(s.child.pid!);
+    const len = 4 * 1024 * 1024 - 2;
+    const head = `POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\n\r\n`;
+    const chunk = `{"input":"${'a'.repeat(len - 20)}`;
+    const socks = Array.from({ length: 30 }, () => rawRequest(s.port, head, chunk));
+    const answers = await Promise.race([
+      Promise.all(socks.slice(2).map((x) => x.answer)),
+      new Promise<string[]>((r) => setTimeout(() => r([]), 20_000)),
+    ]);
+    const refused = answers.filter((a) => /^HTTP\/1\.1 503/.test(a)).length;
+    expect(refused).toBeGreaterThanOrEqual(26);
+    expect(answers.join('')).toMatch(/retry-after/i);
+    const grown = rss(s.child.pid!) - before;
+    // 30 x 4 MiB would be 120 MiB; the budget holds 8 MiB of bodies (plus the parser's copies).
+    expect(grown).toBeLessThan(64 * 2 ** 20);
+    for (const x of socks) x.socket.destroy();
+    expect((await fetch(`${s.base}/health`)).status).toBe(200);
+  });
+
+  it('a body that arrives too slowly is answered 408 and its connection closed', async () => {
+    const s = await serve(['--body-timeout', '1s']);
+    const r = rawRequest(
+      s.port,
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n`,
+      '{"jsonrpc":',
+    );
+    const answer = await r.answer;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toMatch(/"code":"timeout"/);
+    expect(r.socket.destroyed || r.socket.readableEnded).toBe(true);
+    expect(s.stderr()).toMatch(/"event":"body_timeout"/);
+  });
+});
