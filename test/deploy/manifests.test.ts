@@ -131,6 +131,12 @@ describe('Kubernetes manifests', () => {
       c.args.filter((a) => !a.startsWith('--api-key-file')),
       {},
     );
+    // Per-address limits behind the Ingress need the forwarded client address.
+    expect(config.trustedProxies.length).toBeGreaterThan(0);
+    // No Kubernetes API token in any pod: the server never uses one.
+    for (const kind of ['Deployment', 'Job'])
+      for (const overlay of ['cpu', 'nvidia-gpu'] as const)
+        expect(podSpec(find(rendered[overlay], kind)).automountServiceAccountToken, `${overlay} ${kind}`).toBe(false);
     const preStop = Number(c.lifecycle.preStop.exec.command[1]);
     expect(Number(spec.terminationGracePeriodSeconds)).toBeGreaterThan(preStop + config.shutdownGraceMs / 1000);
     const hpa = find(rendered.cpu, 'HorizontalPodAutoscaler').spec as {

@@ -6,7 +6,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { childEnv } from '../helpers/server.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
 
@@ -92,6 +96,34 @@ describe('failed authentications do not lock out valid keys', () => {
     for (let i = 0; i < 4; i++)
       statuses.push((await post(plain.url, INIT, { authorization: 'Bearer wrong', 'x-forwarded-for': `192.0.2.${i}` })).status);
     expect(statuses).toEqual([401, 401, 429, 429]);
+  });
+});
+
+describe('scoped keys', () => {
+  it('a key line that lists metrics:read scrapes /metrics but cannot run tools, read resources or use REST', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hfms-keys-'));
+    const file = join(dir, 'keys.txt');
+    writeFileSync(file, '# operators\nadmin-key\nscrape-key metrics:read\n');
+    const s = await serve(['--api-key-file', file]);
+    const scrape = { authorization: 'Bearer scrape-key' };
+    expect((await fetch(`${s.base}/metrics`, { headers: scrape })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${s.base}/v1/embeddings`, {
+          method: 'POST',
+          headers: { ...scrape, 'content-type': 'application/json' },
+          body: '{"input":"x","model":"all-minilm-l6-v2"}',
+        })
+      ).status,
+    ).toBe(403);
+    const client = new Client({ name: 'scraper', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: scrape } }));
+    const denied = await client.callTool({ name: 'tokenize', arguments: { text: 'x' } });
+    expect(denied.isError).toBe(true);
+    expect(JSON.stringify(denied.content)).toMatch(/models:infer/);
+    await expect(client.readResource({ uri: 'hf://models' })).rejects.toThrow(/models:read/);
+    await client.close();
+    expect((await fetch(`${s.base}/metrics`, { headers: { authorization: 'Bearer admin-key' } })).status).toBe(200);
   });
 });
 

@@ -275,8 +275,13 @@ describe('bind safety and keys', () => {
 
   it('matches plaintext and hashed keys and names them by a short id', () => {
     const keys = parseKeys(['alpha', `sha256:${createHash('sha256').update('beta').digest('hex')}`]);
-    expect(checkKey(keys, 'alpha')).toMatch(/^[0-9a-f]{8}$/);
-    expect(checkKey(keys, 'beta')).toBe(keys[1]!.id);
+    expect(checkKey(keys, 'alpha')?.id).toMatch(/^[0-9a-f]{8}$/);
+    expect(checkKey(keys, 'beta')?.id).toBe(keys[1]!.id);
+    expect(checkKey(keys, 'beta')?.scopes).toContain('models:admin');
+    const scoped = parseKeys(['scraper metrics:read']);
+    expect(checkKey(scoped, 'scraper')?.scopes).toEqual(['metrics:read']);
+    expect(checkKey(scoped, 'scraper metrics:read')).toBeUndefined();
+    expect(() => parseKeys(['k models:everything'])).toThrow(/unknown scope "models:everything"/);
     expect(checkKey(keys, 'gamma')).toBeUndefined();
     expect(checkKey(keys, undefined)).toBeUndefined();
   });

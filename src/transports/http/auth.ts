@@ -7,7 +7,8 @@
  * Bearer JWTs (jose) are verified with a shared HS256 secret or a local JWKS file. The accepted
  * algorithms are pinned (HS256 for a secret; asymmetric ones only for a JWKS, so a public key is
  * never used as an HMAC secret), and `exp` is required unless --jwt-allow-no-exp. Their
- * `scope`/`scp` claims carry the scopes of tasks/scopes.ts; API keys carry all of them.
+ * `scope`/`scp` claims carry the scopes of tasks/scopes.ts; an API key carries all of them
+ * unless its line lists the ones it has.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,18 +20,30 @@ import { ADMIN_SCOPE, INFER_SCOPE, METRICS_SCOPE, READ_SCOPE } from '../../tasks
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** A configured key, as its digest and a short id for logs. */
+/** A configured key, as its digest, a short id for logs, and the scopes it carries. */
 export interface KeyEntry {
   hash: Buffer;
   id: string;
+  scopes: string[];
 }
 
-/** Parses configured keys (plaintext or `sha256:<hex>`). */
+const ALL_SCOPES = [READ_SCOPE, INFER_SCOPE, ADMIN_SCOPE, METRICS_SCOPE];
+
+/**
+ * Parses configured keys: plaintext or `sha256:<hex>`, optionally followed by the scopes the key
+ * carries (`<key> metrics:read`), so a scraper's key cannot run models. A key alone has every scope.
+ */
 export function parseKeys(keys: readonly string[]): KeyEntry[] {
-  return keys.map((k) => {
-    const m = /^sha256:([0-9a-f]{64})$/i.exec(k);
-    const hash = m ? Buffer.from(m[1]!, 'hex') : digest(k);
-    return { hash, id: hash.toString('hex').slice(0, 8) };
+  return keys.map((line, i) => {
+    const [k, ...scopes] = line.trim().split(/\s+/);
+    const unknown = scopes.filter((s) => !ALL_SCOPES.includes(s));
+    if (unknown.length > 0)
+      throw new Error(
+        `API key line ${i + 1}: unknown scope ${unknown.map((u) => `"${u.slice(0, 40)}"`).join(', ')}; valid: ${ALL_SCOPES.join(' ')}`,
+      );
+    const m = /^sha256:([0-9a-f]{64})$/i.exec(k!);
+    const hash = m ? Buffer.from(m[1]!, 'hex') : digest(k!);
+    return { hash, id: hash.toString('hex').slice(0, 8), scopes: scopes.length > 0 ? scopes : ALL_SCOPES };
   });
 }
 
@@ -43,12 +56,12 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   return typeof x === 'string' && x.length > 0 ? x : undefined;
 }
 
-/** Checks a presented key; returns the matching key's id, or undefined. Constant-time per key. */
-export function checkKey(keys: readonly KeyEntry[], presented: string | undefined): string | undefined {
+/** Checks a presented key; returns the matching key, or undefined. Constant-time per key. */
+export function checkKey(keys: readonly KeyEntry[], presented: string | undefined): KeyEntry | undefined {
   if (presented === undefined) return undefined;
   const h = digest(presented);
-  let found: string | undefined;
-  for (const k of keys) if (timingSafeEqual(h, k.hash) && found === undefined) found = k.id;
+  let found: KeyEntry | undefined;
+  for (const k of keys) if (timingSafeEqual(h, k.hash) && found === undefined) found = k;
   return found;
 }
 
@@ -109,8 +122,8 @@ export class Authenticator {
     if (!this.enabled) return undefined;
     const token = presentedKey(req);
     if (!token) throw new AuthError('missing credentials');
-    const keyId = checkKey(this.keys, token);
-    if (keyId) return { token: `key:${keyId}`, clientId: `key:${keyId}`, scopes: [READ_SCOPE, INFER_SCOPE, ADMIN_SCOPE, METRICS_SCOPE] };
+    const key = checkKey(this.keys, token);
+    if (key) return { token: `key:${key.id}`, clientId: `key:${key.id}`, scopes: [...key.scopes] };
     if (this.jwtKey && token.split('.').length === 3) {
       try {
         const { payload } = await jwtVerify(token, this.jwtKey as never, {

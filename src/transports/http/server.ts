@@ -238,7 +238,10 @@ export async function startHttp(app: App): Promise<HttpServer> {
     }
     const release = bodies.take(length);
     if (!release) {
-      audit.warn({ event: 'body_budget_full', bytes: length, inUse: bodies.inUse, ip: addresses.of(req) }, 'request body refused: budget full');
+      audit.warn(
+        { event: 'body_budget_full', bytes: length, inUse: bodies.inUse, ip: addresses.of(req) },
+        'request body refused: budget full',
+      );
       discard(req, res);
       throw new HttpError(
         'overloaded',
