@@ -170,14 +170,13 @@ export const ERROR_CATALOG = {
     retryable: true,
     http: 429,
     meaning:
-      "The request queue is full, or the HTTP server is already receiving as many request bodies as its budget allows (--body-budget; answered with HTTP 503 before the body is read).",
+      'The request queue is full, or the HTTP server is already receiving as many request bodies as its budget allows (--body-budget; answered with HTTP 503 before the body is read).',
     action: 'Retry after the hinted delay.',
   },
   timeout: {
     retryable: true,
     http: 504,
-    meaning:
-      'The request passed its deadline, or its HTTP body did not arrive within --body-timeout (HTTP 408; the connection is closed).',
+    meaning: 'The request passed its deadline, or its HTTP body did not arrive within --body-timeout (HTTP 408; the connection is closed).',
     action: 'Retry, or ask for less work (fewer tokens, fewer items).',
   },
   cancelled: {

@@ -1,20 +1,21 @@
 /**
  * @module resilience/breaker
- * A circuit breaker per model (opossum). After repeated backend failures (inference errors, load
- * failures, internal errors; never anything the caller caused, cancellation or overload) the model's breaker
- * opens: calls fail fast with a retryable `model_unavailable` error and a retry hint instead of
- * piling onto a broken model. After the cool-down one probe call is let through (half-open); a
- * success closes the breaker again.
+ * A circuit breaker per model. After repeated model faults (inference errors, load failures,
+ * internal errors) the model's breaker opens: calls fail fast with a retryable
+ * `model_unavailable` error and a retry hint instead of piling onto a broken model. After the
+ * cool-down one probe call is let through (half-open); a success closes the breaker again.
+ *
+ * Outcomes come in three kinds, not two. A call the caller ended or spoiled (cancelled, invalid
+ * or oversized input, a deadline, overload) says nothing about the model: it neither opens nor
+ * closes the breaker and does not count in the failure rate. opossum (used before) has no such
+ * outcome: an error its filter ignores counts as a success, so a cancelled probe closed the
+ * breaker and ignored errors diluted the rate, which is why this state machine is our own.
  */
-import CircuitBreaker from 'opossum';
 import { ServerError, toServerError, type ErrorCode } from '../errors.js';
 
 /**
  * The failures that say something about the model's health: it failed to load or to run, or the
- * server failed around it. Everything else (bad or oversized input, unknown models, media the
- * caller sent, cancellation, overload, deadlines, scopes, missing files) is the caller's or the
- * moment's, and never opens a breaker for everyone. An allow-list, so a new error code does not
- * start counting by default.
+ * server failed around it. An allow-list, so a new error code does not start counting by default.
  */
 const MODEL_FAULTS: ReadonlySet<ErrorCode> = new Set(['model_load_failed', 'inference_failed', 'internal']);
 
@@ -22,7 +23,7 @@ const MODEL_FAULTS: ReadonlySet<ErrorCode> = new Set(['model_load_failed', 'infe
 export interface BreakerOptions {
   /** Failure percentage over the rolling window that opens the breaker. Default 50. */
   errorThresholdPercentage?: number;
-  /** Calls in the window before the breaker may open. Default 5. */
+  /** Counted calls in the window before the breaker may open. Default 5. */
   volumeThreshold?: number;
   /** Cool-down before a half-open probe (ms). Default 30 s. */
   resetTimeoutMs?: number;
@@ -33,59 +34,115 @@ export interface BreakerOptions {
 /** Breaker state as exported: 0 closed, 1 half-open, 2 open. */
 export type BreakerState = 'closed' | 'half_open' | 'open';
 
-type Action = (fn: () => Promise<unknown>) => Promise<unknown>;
+/** What a finished call says about the model. */
+type Outcome = 'ok' | 'fault' | 'neutral';
+
+function outcomeOf(e: unknown): Outcome {
+  return MODEL_FAULTS.has(toServerError(e).code) ? 'fault' : 'neutral';
+}
+
+/** One model's breaker. */
+class Breaker {
+  /** Counted outcomes in the rolling window: time and whether it was a fault. */
+  private window: Array<{ at: number; fault: boolean }> = [];
+  private openedAt = 0;
+  private state: 'closed' | 'open' = 'closed';
+  private probing = false;
+
+  constructor(private readonly o: Required<BreakerOptions>) {}
+
+  /** closed, open (cooling down), or half_open (cooled down: the next call is a probe). */
+  current(now = Date.now()): BreakerState {
+    if (this.state === 'closed') return 'closed';
+    return now - this.openedAt >= this.o.resetTimeoutMs ? 'half_open' : 'open';
+  }
+
+  /** Milliseconds until a probe may run. */
+  retryAfter(now = Date.now()): number {
+    return Math.max(100, this.openedAt + this.o.resetTimeoutMs - now);
+  }
+
+  /** Whether a call may start now; a call in half-open state becomes the probe. */
+  admit(): { probe: boolean } | undefined {
+    const s = this.current();
+    if (s === 'closed') return { probe: false };
+    if (s === 'open' || this.probing) return undefined;
+    this.probing = true;
+    return { probe: true };
+  }
+
+  settle(probe: boolean, outcome: Outcome): void {
+    const now = Date.now();
+    if (probe) {
+      this.probing = false;
+      if (outcome === 'ok') {
+        this.state = 'closed';
+        this.window = [];
+      } else if (outcome === 'fault') this.open(now);
+      // neutral: still half-open; the next call probes again.
+      return;
+    }
+    if (outcome === 'neutral' || this.state !== 'closed') return;
+    this.window.push({ at: now, fault: outcome === 'fault' });
+    const cut = now - this.o.rollingWindowMs;
+    while (this.window.length > 0 && this.window[0]!.at < cut) this.window.shift();
+    const faults = this.window.filter((w) => w.fault).length;
+    if (this.window.length >= this.o.volumeThreshold && (faults * 100) / this.window.length >= this.o.errorThresholdPercentage)
+      this.open(now);
+  }
+
+  private open(now: number): void {
+    this.state = 'open';
+    this.openedAt = now;
+    this.window = [];
+  }
+}
 
 /** One breaker per model, created on first use. */
 export class Breakers {
-  private readonly breakers = new Map<string, { cb: CircuitBreaker<Parameters<Action>, unknown>; openedAt: number }>();
+  private readonly breakers = new Map<string, Breaker>();
+  private readonly o: Required<BreakerOptions>;
 
-  constructor(private readonly o: BreakerOptions = {}) {}
+  constructor(o: BreakerOptions = {}) {
+    this.o = {
+      errorThresholdPercentage: o.errorThresholdPercentage ?? 50,
+      volumeThreshold: o.volumeThreshold ?? 5,
+      resetTimeoutMs: o.resetTimeoutMs ?? 30_000,
+      rollingWindowMs: o.rollingWindowMs ?? 60_000,
+    };
+  }
 
-  private get(model: string) {
+  private get(model: string): Breaker {
     let b = this.breakers.get(model);
-    if (!b) {
-      const cb = new CircuitBreaker<Parameters<Action>, unknown>((fn: () => Promise<unknown>) => fn(), {
-        timeout: false,
-        errorThresholdPercentage: this.o.errorThresholdPercentage ?? 50,
-        volumeThreshold: this.o.volumeThreshold ?? 5,
-        resetTimeout: this.o.resetTimeoutMs ?? 30_000,
-        rollingCountTimeout: this.o.rollingWindowMs ?? 60_000,
-        errorFilter: (e: unknown) => !MODEL_FAULTS.has(toServerError(e).code),
-      });
-      const entry = { cb, openedAt: 0 };
-      cb.on('open', () => (entry.openedAt = Date.now()));
-      b = entry;
-      this.breakers.set(model, b);
-    }
+    if (!b) this.breakers.set(model, (b = new Breaker(this.o)));
     return b;
   }
 
   /** Runs `fn` through the model's breaker. */
   async run<T>(model: string, fn: () => Promise<T>): Promise<T> {
     const b = this.get(model);
+    const admitted = b.admit();
+    if (!admitted) {
+      const retryAfterMs = b.retryAfter();
+      throw new ServerError(
+        'model_unavailable',
+        `model "${model}" is failing and temporarily unavailable; retry in about ${Math.ceil(retryAfterMs / 1000)} s`,
+        { retryAfterMs },
+      );
+    }
     try {
-      return (await b.cb.fire(fn)) as T;
+      const r = await fn();
+      b.settle(admitted.probe, 'ok');
+      return r;
     } catch (e) {
-      if ((e as { code?: string }).code === 'EOPENBREAKER') {
-        const reset = this.o.resetTimeoutMs ?? 30_000;
-        const retryAfterMs = Math.max(100, b.openedAt + reset - Date.now());
-        throw new ServerError(
-          'model_unavailable',
-          `model "${model}" is failing and temporarily unavailable; retry in about ${Math.ceil(retryAfterMs / 1000)} s`,
-          {
-            retryAfterMs,
-          },
-        );
-      }
+      b.settle(admitted.probe, outcomeOf(e));
       throw e;
     }
   }
 
   /** A model's breaker state (closed when it has none yet). */
   state(model: string): BreakerState {
-    const b = this.breakers.get(model);
-    if (!b) return 'closed';
-    return b.cb.opened ? 'open' : b.cb.halfOpen ? 'half_open' : 'closed';
+    return this.breakers.get(model)?.current() ?? 'closed';
   }
 
   /** Models with a breaker, and their states. */
@@ -93,8 +150,6 @@ export class Breakers {
     return [...this.breakers.keys()].map((m) => [m, this.state(m)]);
   }
 
-  /** Stops the breakers' timers. */
-  shutdown(): void {
-    for (const b of this.breakers.values()) b.cb.shutdown();
-  }
+  /** Nothing runs in the background; kept so the app's shutdown reads the same for every part. */
+  shutdown(): void {}
 }

@@ -80,6 +80,10 @@ interface Entry {
   name: string;
   skill: RegisteredSkill;
   loading?: Promise<ModelHandle> | undefined;
+  /** Stops a shared load; fired only when every caller waiting on it has given up. */
+  loadAbort?: AbortController | undefined;
+  /** Callers waiting on `loading` now. */
+  loadWaiters: number;
   handle?: ModelHandle | undefined;
   info?: Omit<LoadedModelInfo, 'inFlight' | 'lastUsedAt' | 'pinned' | 'bytes' | 'sizedBy'>;
   bytes: number;
@@ -372,6 +376,7 @@ export class ModelLoader {
         useSeq: ++this.seq,
         pinned: this.deps.config.pin.includes(name),
         unloadWhenIdle: false,
+        loadWaiters: 0,
       };
       this.entries.set(name, entry);
     }
@@ -380,7 +385,7 @@ export class ModelLoader {
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
     entry.idleTimer = undefined;
     try {
-      const handle = entry.handle ?? (await (entry.loading ??= this.loadEntry(entry, onProgress, signal)));
+      const handle = entry.handle ?? (await this.joinLoad(entry, onProgress, signal));
       entry.lastUsed = Date.now();
       entry.useSeq = ++this.seq;
       let released = false;
@@ -404,6 +409,44 @@ export class ModelLoader {
       }
       throw err;
     }
+  }
+
+  /**
+   * Waits for the entry's load, starting it if none runs. The load is shared by every caller
+   * that asks meanwhile, so it is not tied to the first caller's signal: a caller that gives up
+   * stops waiting at once, and the load itself stops only when no caller is left waiting.
+   */
+  private joinLoad(entry: Entry, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<ModelHandle> {
+    if (!entry.loading) {
+      const ac = new AbortController();
+      entry.loadAbort = ac;
+      entry.loadWaiters = 0;
+      entry.loading = this.loadEntry(entry, onProgress, ac.signal);
+    }
+    const load = entry.loading;
+    const ac = entry.loadAbort;
+    entry.loadWaiters++;
+    return new Promise<ModelHandle>((resolve, reject) => {
+      let left = false;
+      const leave = () => {
+        if (left) return false;
+        left = true;
+        signal?.removeEventListener('abort', onAbort);
+        entry.loadWaiters--;
+        return true;
+      };
+      const onAbort = () => {
+        if (!leave()) return;
+        if (entry.loadWaiters === 0 && entry.loading === load) ac?.abort();
+        reject(new ServerError('cancelled', 'request cancelled by the client'));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      load.then(
+        (h) => leave() && resolve(h),
+        (e: unknown) => leave() && reject(e),
+      );
+    });
   }
 
   /** Loads a model without running anything (the `load_model` tool and `--preload`). */
@@ -648,6 +691,7 @@ export class ModelLoader {
       throw err;
     } finally {
       entry.loading = undefined;
+      entry.loadAbort = undefined;
     }
   }
 

@@ -123,6 +123,39 @@ describe('ModelLoader', () => {
     leaseC.release();
   });
 
+  it('a shared load goes on when its first caller gives up, and stops only when every caller has', async () => {
+    const { loader, backend } = setup({ budget: 150 * MB, sizes: { a: 100 * MB, b: 100 * MB } });
+    const leaseA = await loader.acquire('a', 'feature-extraction');
+    // b's load waits for room (a is busy); two callers wait on it, the first with a signal.
+    const first = new AbortController();
+    const firstCall = loader.acquire('b', 'feature-extraction', undefined, first.signal);
+    const second = loader.acquire('b', 'feature-extraction');
+    first.abort();
+    await expect(firstCall).rejects.toMatchObject({ code: 'cancelled' });
+    expect(loader.status('b').status).toBe('loading');
+    leaseA.release();
+    const leaseB = await second;
+    expect(loadedNames(loader)).toEqual(['b']);
+    leaseB.release();
+    const loadsBefore = backend.loads.length;
+
+    // When every waiting caller gives up, the load stops and nothing stays reserved.
+    const holdB = await loader.acquire('b', 'feature-extraction');
+    const x = new AbortController();
+    const y = new AbortController();
+    const p1 = loader.acquire('a', 'feature-extraction', undefined, x.signal);
+    const p2 = loader.acquire('a', 'feature-extraction', undefined, y.signal);
+    x.abort();
+    y.abort();
+    await expect(p1).rejects.toMatchObject({ code: 'cancelled' });
+    await expect(p2).rejects.toMatchObject({ code: 'cancelled' });
+    await expect.poll(() => loader.status('a').status).not.toBe('loading');
+    expect(backend.loads.length).toBe(loadsBefore);
+    holdB.release();
+    await use(loader, 'a');
+    expect(loadedNames(loader)).toEqual(['a']);
+  });
+
   it('refuses a model larger than the whole budget', async () => {
     const { loader } = setup({ budget: 50 * MB, sizes: { big: 80 * MB } });
     await expect(loader.acquire('big', 'feature-extraction')).rejects.toMatchObject({ code: 'insufficient_memory' });
