@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { App } from '../app.js';
 import type { ToolResults } from '../mcp/results.js';
 import { createServer } from '../mcp/server.js';
+import { INVALID_PARAMS, invalidParams } from '../mcp/params-check.js';
 
 const PLACEHOLDER = '\u0000structuredContent\u0000';
 const MARKER = `"structuredContent":${JSON.stringify(PLACEHOLDER)}`;
@@ -58,7 +59,8 @@ export function sniffId(head: string, tail: string): string | number | null {
  *   an Invalid Request error carrying its id when the id can be seen;
  * - a line that is not JSON is answered with a Parse error;
  * - a JSON value that is not a valid JSON-RPC message is answered with Invalid Request (with its
- *   id, when it has one); the SDK then answers well-formed requests it cannot handle itself.
+ *   id, when it has one), and a request whose params do not fit its method with Invalid params
+ *   (mcp/params-check.ts); the SDK then answers well-formed requests it cannot handle itself.
  * Every refusal is logged to stderr with its reason. Results are written by {@link serializeLine}.
  */
 export class StdioTransport implements Transport {
@@ -156,6 +158,13 @@ export class StdioTransport implements Transport {
           'Invalid Request: not a valid JSON-RPC 2.0 message (jsonrpc, id, method and an object or absent params)',
         );
       }
+      return;
+    }
+    const bad = invalidParams(parsed.data);
+    if (bad) {
+      const id = (parsed.data as { id: string | number }).id;
+      this.logger.warn({ transport: 'stdio', id, reason: bad }, 'request with invalid params refused');
+      void this.reply(id, INVALID_PARAMS, bad);
       return;
     }
     this.onmessage?.(parsed.data);

@@ -5,6 +5,7 @@
  * off when they arrive too slowly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -196,5 +197,62 @@ describe('request bodies in flight are bounded', () => {
     expect(answer).toMatch(/"code":"timeout"/);
     expect(r.socket.destroyed || r.socket.readableEnded).toBe(true);
     expect(s.stderr()).toMatch(/"event":"body_timeout"/);
+  });
+});
+
+/** The built CLI over stdio, fed raw lines; resolves the answer with each id. */
+function stdioChild(env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['dist/cli.js'], { env: childEnv({ HF_MODEL_SERVER_LOG_LEVEL: 'warn', ...env }) });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const send = (m: unknown) => child.stdin.write(`${typeof m === 'string' ? m : JSON.stringify(m)}\n`);
+  const reply = async (id: string | number): Promise<Record<string, unknown>> => {
+    let found: Record<string, unknown> | undefined;
+    await expect
+      .poll(
+        () =>
+          (found = out
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+            .find((m) => m.id === id && ('result' in m || 'error' in m))),
+        { timeout: 30_000, interval: 20 },
+      )
+      .toBeTruthy();
+    return found!;
+  };
+  return { child, send, reply };
+}
+
+describe('invalid params are JSON-RPC Invalid params', () => {
+  it('tools/call with arguments "x" gets -32602 and one short line, over stdio and HTTP', async () => {
+    const c = stdioChild();
+    try {
+      c.send(INIT);
+      await c.reply(0);
+      c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      c.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'tokenize', arguments: 'x' } });
+      const r = (await c.reply(1)) as { error: { code: number; message: string } };
+      expect(r.error.code).toBe(-32602);
+      expect(r.error.message).toBe('Invalid params for tools/call: params.arguments: expected object, received string');
+      // The server keeps serving.
+      c.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      expect(((await c.reply(2)) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    } finally {
+      c.child.kill();
+    }
+    const s = await serve([]);
+    const init = await post(s.url, INIT);
+    const sid = init.headers.get('mcp-session-id')!;
+    const bad = await post(
+      s.url,
+      { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'tokenize', arguments: 'x' } },
+      { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+    );
+    expect(JSON.parse(bad.text)).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32602, message: 'Invalid params for tools/call: params.arguments: expected object, received string' },
+    });
   });
 });

@@ -26,6 +26,7 @@ import { fail } from '../../mcp/results.js';
 import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
 import { cancelRequest } from '../../mcp/sdk-internals.js';
+import { INVALID_PARAMS, invalidParams } from '../../mcp/params-check.js';
 import { AuthError, Authenticator } from './auth.js';
 import { BodyBudget } from './body-budget.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, messagesIn, readBody } from './checks.js';
@@ -335,6 +336,13 @@ export async function startHttp(app: App): Promise<HttpServer> {
           { rpcCode: -32001 },
         );
       }
+    }
+    // A lone request whose params do not fit its method is answered here, with -32602 and one
+    // line, instead of the SDK's -32603 and zod dump (mcp/params-check.ts).
+    const bad = messages.length === 1 && !Array.isArray(body) ? invalidParams(body) : undefined;
+    if (bad) {
+      sendJson(res, 200, { jsonrpc: '2.0', id: (body as { id: unknown }).id, error: { code: INVALID_PARAMS, message: bad } });
+      return;
     }
     if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
 
