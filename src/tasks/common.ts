@@ -57,6 +57,13 @@ export function checkTexts(texts: string[], field: string, limits: Config['limit
 export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 /** Usage (token counts) output schema. */
+/**
+ * A number or null, written in JSON Schema as `anyOf: [{type: number}, {type: null}]`. zod folds
+ * `z.number().nullable()` into `type: ["number", "null"]`, a form strict MCP checkers (the
+ * Inspector's --strict) flag as less portable; a keyword on the number keeps the two apart.
+ */
+export const nullableNumber = (description: string) => z.union([z.number().describe(description), z.null()]).describe(description);
+
 export const UsageSchema = z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).describe('Tokens processed.');
 
 /**

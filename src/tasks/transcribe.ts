@@ -10,7 +10,7 @@ import type { SpeechSegment, TranscribeOutput } from '../backends/types.js';
 import { ServerError } from '../errors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
-import { READ_ONLY, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, modelField, modelsFor, nullableNumber, skillFor } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 import { withAudio, audioFields, inlineMedia } from './media.js';
 import { VAD_DEFAULTS } from '../backends/onnx/tasks.js';
@@ -74,8 +74,8 @@ export function transcribeTask(deps: TaskDeps): AnyTask | undefined {
         .array(
           z.object({
             text: z.string(),
-            start: z.number().nullable().describe('Seconds from the start.'),
-            end: z.number().nullable().describe('Seconds; null if the model did not close it.'),
+            start: nullableNumber('Seconds from the start.'),
+            end: nullableNumber('Seconds; null if the model did not close it.'),
           }),
         )
         .describe('Timestamped pieces (empty when timestamps is false).'),

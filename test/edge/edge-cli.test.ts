@@ -256,3 +256,33 @@ describe('invalid params are JSON-RPC Invalid params', () => {
     });
   });
 });
+
+describe('tool schemas in the portable form', () => {
+  it('no input or output schema writes a type as a list (nullable fields are anyOf with null)', async () => {
+    const c = stdioChild();
+    try {
+      c.send(INIT);
+      await c.reply(0);
+      c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      c.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      const tools = ((await c.reply(1)) as { result: { tools: Array<Record<string, unknown>> } }).result.tools;
+      const lists: string[] = [];
+      const walk = (x: unknown, at: string): void => {
+        if (Array.isArray(x)) return x.forEach((v, i) => walk(v, `${at}[${i}]`));
+        if (!x || typeof x !== 'object') return;
+        if (Array.isArray((x as { type?: unknown }).type)) lists.push(at);
+        for (const [k, v] of Object.entries(x)) walk(v, `${at}.${k}`);
+      };
+      for (const t of tools) walk(t, String(t.name));
+      expect(lists).toEqual([]);
+      const transcribe = tools.find((t) => t.name === 'transcribe') as {
+        outputSchema: { properties: { segments: { items: { properties: { end: unknown } } } } };
+      };
+      expect(transcribe.outputSchema.properties.segments.items.properties.end).toMatchObject({
+        anyOf: [{ type: 'number' }, { type: 'null' }],
+      });
+    } finally {
+      c.child.kill();
+    }
+  });
+});
