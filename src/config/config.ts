@@ -306,6 +306,13 @@ const OPTIONS = {
     arg: 'TOKEN',
     help: 'token for gated or private models, sent to the hub endpoint only and never logged (HF_TOKEN)',
   }),
+  /** How long one request for the hub's metadata (a model's file list, its config) may take (ms). */
+  hubTimeoutMs: opt(z.number().int().min(100).default(30_000), {
+    flag: 'hub-timeout',
+    arg: 'DURATION',
+    help: "time one request for a model's file list or config on the hub may take (default 30s)",
+    read: duration(),
+  }),
   tools: opt(z.array(z.enum(TOOL_NAMES)).default([...TOOL_NAMES]), {
     flag: 'tools',
     arg: 'LIST',

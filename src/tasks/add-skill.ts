@@ -14,7 +14,7 @@ import type { Skill } from '../skills/schema.js';
 
 /** Infers the manifest for `target` (a folder, or a Hub id when online) and writes it into `dir`. */
 export async function addSkill(
-  config: Pick<Config, 'offline' | 'hubEndpoint' | 'hubToken'>,
+  config: Pick<Config, 'offline' | 'hubEndpoint' | 'hubToken' | 'hubTimeoutMs'>,
   dir: string,
   target: string,
   o: { name?: string | undefined; task?: string | undefined; taken?: (name: string) => boolean } = {},
@@ -24,7 +24,8 @@ export async function addSkill(
   else if (isHubId(target)) {
     if (config.offline)
       throw new ServerError('invalid_input', `"${target}" is not a folder here, and adding by Hub id needs the hub: run without --offline`);
-    skill = inferFrom(await hubListing({ endpoint: config.hubEndpoint, token: config.hubToken }, target), o);
+    const access = { endpoint: config.hubEndpoint, token: config.hubToken };
+    skill = inferFrom(await hubListing(access, target, 'main', { timeoutMs: config.hubTimeoutMs }), o);
   } else throw new InferenceError(`"${target.slice(0, 200)}" is neither a model folder nor a Hub id (org/name)`);
   const file = join(dir, `${skill.name}.json`);
   // Another folder's skill of that name would win over this one (the first definition does).

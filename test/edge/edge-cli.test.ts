@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -283,6 +285,58 @@ describe('tool schemas in the portable form', () => {
       });
     } finally {
       c.child.kill();
+    }
+  });
+});
+
+/** Runs the built CLI to completion (asynchronously: a loopback server in this process must keep answering). */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['dist/cli.js', ...args], { env: { ...childEnv(), HF_MODEL_SERVER_OFFLINE: '0', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('hub answers are bounded', () => {
+  it('an endless listing is cut at its cap and a stalled one times out, each with one catalogued line', async () => {
+    const hub = createHttpServer((req, res) => {
+      if (req.url?.startsWith('/api/models/big/huge')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"siblings":[');
+        const piece = `${'{"rfilename":"onnx/model.onnx"},'.repeat(2048)}`;
+        const pump = () => {
+          while (res.write(piece)) if (res.destroyed) return;
+          res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        return pump();
+      }
+      if (req.url?.startsWith('/api/models/slow/stall')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"siblings":[');
+        return; // and nothing more
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', () => r()));
+    const endpoint = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-add-'));
+    try {
+      const big = await runCli(['add', 'big/huge', '--skills-dir', skills, '--hub-endpoint', endpoint]);
+      expect(big.code).not.toBe(0);
+      expect(big.stderr).toMatch(/larger than 33554432 bytes/);
+      expect(big.stderr).not.toMatch(/\n\s+at /);
+      const slow = await runCli(['add', 'slow/stall', '--skills-dir', skills, '--hub-endpoint', endpoint, '--hub-timeout', '1s']);
+      expect(slow.code).not.toBe(0);
+      expect(slow.stderr).toMatch(/did not answer within 1 s/);
+      expect(slow.stderr).not.toMatch(/TimeoutError|\n\s+at /);
+    } finally {
+      hub.closeAllConnections();
+      hub.close();
     }
   });
 });
