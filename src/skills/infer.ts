@@ -6,8 +6,9 @@
  * declared table {@link ARCH_TASKS}; when nothing in it matches, the inference says so and names
  * the `--task` to set instead of guessing.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { FolderFileError, readFolderJson } from './folder-json.js';
 import { SkillSchema, TASKS, type Dtype, type Skill, type Task } from './schema.js';
 
 /** Why a manifest could not be inferred. */
@@ -84,25 +85,36 @@ export interface ModelListing {
 /** Largest config file read (tokenizer configs with long chat templates run to a few hundred kB). */
 const MAX_CONFIG_BYTES = 16 << 20;
 
-function readJson(path: string): Record<string, unknown> | undefined {
+function readJson(path: string, root: string): Record<string, unknown> | undefined {
   if (!existsSync(path)) return undefined;
-  // A FIFO or device under that name would block the read, and a huge file exhaust memory.
-  const st = statSync(path);
-  if (!st.isFile()) throw new InferenceError(`${basename(path)} is not a regular file`);
-  if (st.size > MAX_CONFIG_BYTES) throw new InferenceError(`${basename(path)} is ${st.size} bytes; at most ${MAX_CONFIG_BYTES} are read`);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return readFolderJson(path, root, MAX_CONFIG_BYTES) as Record<string, unknown>;
   } catch (e) {
-    throw new InferenceError(`${basename(path)} is not valid JSON: ${(e as Error).message}`);
+    if (e instanceof FolderFileError) throw new InferenceError(e.message);
+    throw e;
   }
 }
 
-/** The listing of a model folder on disk. */
-export function folderListing(folder: string): ModelListing {
+/**
+ * The folder a model folder's files must resolve inside: the folder itself, or for a snapshot in
+ * a Hugging Face cache (`models--org--name/snapshots/<rev>/`, whose files link into the
+ * repository's `blobs/`) the repository folder.
+ */
+export function containmentRoot(dir: string): string {
+  const m = /^(.*[\\/]models--[^\\/]+)[\\/]snapshots[\\/][^\\/]+[\\/]?$/.exec(dir);
+  return m ? m[1]! : dir;
+}
+
+/**
+ * The listing of a model folder on disk. Its JSON files must resolve inside `root` (default: the
+ * folder, see {@link containmentRoot}) after symlinks; a file linking elsewhere is refused.
+ */
+export function folderListing(folder: string, root?: string): ModelListing {
   const dir = resolve(folder);
+  const within = root ?? containmentRoot(dir);
   const onnx = join(dir, 'onnx');
   const files = existsSync(onnx) ? readdirSync(onnx).map((f) => `onnx/${f}`) : [];
-  return { id: dir, files, json: (file) => readJson(join(dir, file)) };
+  return { id: dir, files, json: (file) => readJson(join(dir, file), within) };
 }
 
 /** The dtypes the model has files for (every ONNX file of the model, e.g. encoder and decoder, must exist). */
@@ -134,8 +146,8 @@ export function skillNameOf(source: string): string {
 }
 
 /** Infers a manifest for the model folder `folder`; throws {@link InferenceError} with the reason and what to set. */
-export function inferSkill(folder: string, o: { name?: string | undefined; task?: string | undefined } = {}): Skill {
-  return inferFrom(folderListing(folder), o);
+export function inferSkill(folder: string, o: { name?: string | undefined; task?: string | undefined; root?: string } = {}): Skill {
+  return inferFrom(folderListing(folder, o.root), o);
 }
 
 /** Infers a manifest from a model's listing (a folder or a hub model). */

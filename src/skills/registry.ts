@@ -5,10 +5,11 @@
  * its reason; the others still load.
  * A bad edit to a manifest that was valid keeps its last valid version (see `previous`).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
+import { FolderFileError, readFolderJson } from './folder-json.js';
 import { SkillSchema, type Skill, type Task } from './schema.js';
 
 /** Largest manifest read; real ones are a few hundred bytes. */
@@ -93,19 +94,11 @@ export function loadRegistry(opts: RegistryOptions = {}): Registry {
       };
       let json: unknown;
       try {
-        // Only regular files of a sane size: a FIFO named *.json would block the reload forever.
-        const st = statSync(file);
-        if (!st.isFile()) {
-          reject('not a regular file');
-          continue;
-        }
-        if (st.size > MAX_MANIFEST_BYTES) {
-          reject(`${st.size} bytes; a manifest may have at most ${MAX_MANIFEST_BYTES}`);
-          continue;
-        }
-        json = JSON.parse(readFileSync(file, 'utf8'));
+        // Inside its folder after symlinks, a regular file (a FIFO named *.json would block the
+        // reload forever) of a sane size; errors never quote the file.
+        json = readFolderJson(file, dir, MAX_MANIFEST_BYTES);
       } catch (e) {
-        reject(`invalid JSON: ${(e as Error).message}`);
+        reject(e instanceof FolderFileError ? e.reason : `unreadable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
         continue;
       }
       const r = SkillSchema.safeParse(json);

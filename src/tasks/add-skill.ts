@@ -17,7 +17,7 @@ export async function addSkill(
   config: Pick<Config, 'offline' | 'hubEndpoint' | 'hubToken' | 'hubTimeoutMs'>,
   dir: string,
   target: string,
-  o: { name?: string | undefined; task?: string | undefined; taken?: (name: string) => boolean } = {},
+  o: { name?: string | undefined; task?: string | undefined; taken?: (name: string) => boolean; root?: string } = {},
 ): Promise<{ file: string; skill: Skill }> {
   let skill: Skill;
   if (existsSync(target)) skill = inferSkill(target, o);

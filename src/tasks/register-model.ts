@@ -9,11 +9,12 @@
  * the server will load, which is a supply-chain decision for the operator.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { addTarget } from '../config/config.js';
 import { ServerError, echo } from '../errors.js';
 import { isHubId } from '../hub/model-info.js';
+import { isInside } from '../skills/folder-json.js';
 import { InferenceError } from '../skills/infer.js';
 import { TASKS } from '../skills/schema.js';
 import { addSkill } from './add-skill.js';
@@ -21,8 +22,12 @@ import type { TaskDeps } from './deps.js';
 import { ADMIN_SCOPE } from './scopes.js';
 import { defineTask, type AnyTask } from './task.js';
 
-/** The folder's real path when it is a folder inside one of `roots` (after symlinks), else undefined. */
-function allowedFolder(source: string, roots: readonly string[]): string | undefined {
+/**
+ * The folder's real path, and the real allowed root it lies in, when it is a folder inside one of
+ * `roots` (after symlinks); else undefined. The files it is inferred from must resolve inside
+ * that root too.
+ */
+function allowedFolder(source: string, roots: readonly string[]): { folder: string; root: string } | undefined {
   let real: string;
   try {
     real = realpathSync(source);
@@ -30,18 +35,16 @@ function allowedFolder(source: string, roots: readonly string[]): string | undef
   } catch {
     return undefined;
   }
-  return roots.some((r) => {
+  for (const r of roots) {
     let root: string;
     try {
       root = realpathSync(r);
     } catch {
-      return false;
+      continue;
     }
-    const rel = relative(root, real);
-    return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-  })
-    ? real
-    : undefined;
+    if (isInside(root, real)) return { folder: real, root };
+  }
+  return undefined;
 }
 
 export function registerModelTask(deps: TaskDeps): AnyTask | undefined {
@@ -81,7 +84,7 @@ export function registerModelTask(deps: TaskDeps): AnyTask | undefined {
       if (!dir) throw new ServerError('invalid_input', 'no folder to save skills in: start the server with --skills-dir or a home folder');
       let source: string;
       const folder = allowedFolder(args.source, roots);
-      if (folder) source = folder;
+      if (folder) source = folder.folder;
       else if (hub && !isAbsolute(args.source) && isHubId(args.source)) source = args.source;
       else
         throw new ServerError(
@@ -90,7 +93,12 @@ export function registerModelTask(deps: TaskDeps): AnyTask | undefined {
         );
       let saved;
       try {
-        saved = await addSkill(config, dir, source, { name: args.name, task: args.task, taken: (n) => deps.registry.get(n) !== undefined });
+        saved = await addSkill(config, dir, source, {
+          name: args.name,
+          task: args.task,
+          taken: (n) => deps.registry.get(n) !== undefined,
+          ...(folder ? { root: folder.root } : {}),
+        });
       } catch (e) {
         if (e instanceof InferenceError) throw new ServerError('invalid_input', e.message);
         throw e;

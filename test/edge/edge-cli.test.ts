@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -338,5 +338,67 @@ describe('hub answers are bounded', () => {
       hub.closeAllConnections();
       hub.close();
     }
+  });
+});
+
+describe('files inside folders must resolve inside them', () => {
+  const SECRET = 'SECRET:$6$hash:19000:0:99999:7:::';
+
+  it('a skills-folder link to a file elsewhere is refused with a reason, and its content appears nowhere', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'hfms-outside-'));
+    writeFileSync(join(outside, 'shadow'), `${SECRET}\n`);
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-skills-'));
+    symlinkSync(join(outside, 'shadow'), join(skills, 'x.json'));
+    // A link to a file inside the folder still loads.
+    const real = {
+      name: 'linked-ok',
+      family: 'bert',
+      architecture: 'encoder-only',
+      tasks: ['feature-extraction'],
+      description: 'x',
+      model: { id: outside },
+    };
+    writeFileSync(join(skills, 'real.data'), JSON.stringify(real));
+    symlinkSync(join(skills, 'real.data'), join(skills, 'y.json'));
+    const s = await serve(['--skills-dir', skills], { HF_MODEL_SERVER_API_KEYS: 'k' });
+    const client = new Client({ name: 'reader', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { authorization: 'Bearer k' } } }));
+    const text = ((await client.readResource({ uri: 'hf://models' })).contents[0] as { text: string }).text;
+    await client.close();
+    const models = JSON.parse(text) as { skills: Array<{ name: string }>; invalid: Array<{ file: string; reason: string }> };
+    expect(models.invalid.find((i) => i.file.endsWith('x.json'))?.reason).toBe('links outside its folder; not read');
+    expect(models.skills.map((m) => m.name)).toContain('linked-ok');
+    expect(text).not.toContain('SECRET');
+    expect(s.stderr()).not.toContain('SECRET');
+  });
+
+  it('register_model refuses a model folder whose config links outside the allowed folder, without echoing it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'hfms-outside-'));
+    writeFileSync(join(outside, 'shadow'), `${SECRET}\n`);
+    const root = mkdtempSync(join(tmpdir(), 'hfms-root-'));
+    const model = join(root, 'evil');
+    mkdirSync(join(model, 'onnx'), { recursive: true });
+    writeFileSync(join(model, 'onnx', 'model.onnx'), '');
+    symlinkSync(join(outside, 'shadow'), join(model, 'config.json'));
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-skills-'));
+    const s = await serve(['--allow-register-dir', root, '--skills-dir', skills], { HF_MODEL_SERVER_API_KEYS: 'k' });
+    const client = new Client({ name: 'admin', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { authorization: 'Bearer k' } } }));
+    const r = await client.callTool({ name: 'register_model', arguments: { source: model } });
+    await client.close();
+    expect(r.isError).toBe(true);
+    const body = JSON.stringify(r);
+    expect(body).toMatch(/config\.json: links outside its folder; not read/);
+    expect(body).not.toContain('SECRET');
+    expect(s.stderr()).not.toContain('SECRET');
+    // A file that is inside but not JSON is refused by position only.
+    writeFileSync(join(outside, 'plain'), SECRET);
+    const inside = join(root, 'broken');
+    mkdirSync(inside);
+    writeFileSync(join(inside, 'config.json'), SECRET);
+    const again = await runCli(['add', inside, '--skills-dir', skills]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/config\.json: invalid JSON/);
+    expect(again.stderr + again.stdout).not.toContain('SECRET');
   });
 });

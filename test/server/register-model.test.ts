@@ -100,7 +100,7 @@ describe('register_model', () => {
     mkdirSync(join(root, 'fifo', 'onnx'), { recursive: true });
     execFileSync('mkfifo', [join(root, 'fifo', 'config.json')]);
     const fifo = errorOf(await s.call('register_model', { source: join(root, 'fifo') }));
-    expect(fifo).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/config\.json is not a regular file/) });
+    expect(fifo).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/config\.json: not a regular file/) });
     const odd = errorOf(await s.call('register_model', { source: join(root, 'odd') }));
     expect(odd.code).toBe('invalid_input');
     expect(odd.message).toMatch(/cannot tell which task FancyNewThing.*--task/);
