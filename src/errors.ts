@@ -27,10 +27,16 @@ export const ERROR_CATALOG = {
   },
   input_too_large: {
     retryable: false,
-    http: 413,
+    http: 400,
     meaning:
-      "Too many items, an item too long for the documented limits, a prompt longer than the model's context, or a request body over --max-body-size.",
+      "Too many items (--max-client-batch-size), an item too long for the documented limits, or a prompt longer than the model's context.",
     action: 'Split the request or shorten the inputs.',
+  },
+  body_too_large: {
+    retryable: false,
+    http: 413,
+    meaning: 'The HTTP request body (or a form upload) is larger than --max-body-size.',
+    action: 'Send less per request: split it, or pass large media as a file path or URL.',
   },
   unknown_tool: {
     retryable: false,

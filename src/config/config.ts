@@ -381,10 +381,10 @@ const OPTIONS = {
     read: int,
   }),
   /** Queued units per model and task before requests are refused as overloaded. */
-  maxQueue: opt(z.number().int().min(1).default(1024), {
+  maxQueue: opt(z.number().int().min(1).default(4096), {
     flag: 'max-queue',
     arg: 'N',
-    help: 'queued inputs per model before "overloaded" (default 1024)',
+    help: 'queued inputs per model before "overloaded"; at least --max-client-batch-size (default 4096)',
     read: int,
   }),
   media: {
@@ -444,7 +444,13 @@ const OPTIONS = {
     }),
   },
   limits: {
-    maxTexts: opt(z.number().int().min(1).default(256)),
+    /** Texts (or other items) one call may carry; OpenAI's embeddings accept 2048, and the batcher splits them. */
+    maxTexts: opt(z.number().int().min(1).default(2048), {
+      flag: 'max-client-batch-size',
+      arg: 'N',
+      help: 'texts one call may carry, as TEI names it; the server batches them itself (default 2048, as OpenAI)',
+      read: int,
+    }),
     maxTextChars: opt(z.number().int().min(1).default(16_384)),
     maxNewTokens: opt(z.number().int().min(1).default(2048)),
     maxMessages: opt(z.number().int().min(1).default(256)),
@@ -602,6 +608,10 @@ export function addTarget(c: Pick<Config, 'configDir' | 'skillsDirs'>): string |
 /** Checks between options. */
 function crossCheck(c: Config): void {
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (c.maxQueue < c.limits.maxTexts)
+    throw new ConfigError(
+      `--max-queue (${c.maxQueue}) must be at least --max-client-batch-size (${c.limits.maxTexts}): a full call could never be queued`,
+    );
   if (c.bodyBudgetBytes < c.maxBodyBytes)
     throw new ConfigError(`--body-budget (${c.bodyBudgetBytes} bytes) must be at least --max-body-size (${c.maxBodyBytes} bytes)`);
 }

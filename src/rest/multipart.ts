@@ -42,7 +42,7 @@ export function readForm(req: IncomingMessage, limits: FormLimits): Promise<Form
       req.resume(); // drain what is left so the answer can be written
       reject(e);
     };
-    const tooLarge = () => new ServerError('input_too_large', `request body larger than ${limits.bodyBytes} bytes (--max-body-size)`);
+    const tooLarge = () => new ServerError('body_too_large', `request body larger than ${limits.bodyBytes} bytes (--max-body-size)`);
     if (Number(req.headers['content-length'] ?? 0) > limits.bodyBytes) {
       failed = true;
       req.resume();

@@ -50,10 +50,25 @@ const sampling = {
   user: z.string().max(256).optional(),
 };
 
+/**
+ * Only free text: JSON modes (json_object, json_schema) are refused before generating, since
+ * nothing here constrains decoding, so the output could not be promised to parse, and a client
+ * that parses it (the openai SDK's parse, LangChain's withStructuredOutput) would fail afterwards
+ * and retry.
+ */
+export const ResponseFormat = z
+  .object({ type: z.string() })
+  .passthrough()
+  .refine((f) => f.type === 'text', {
+    message:
+      'only {"type": "text"} is supported: JSON output (json_object, json_schema) is not constrained here, so it could not be guaranteed to parse',
+  });
+
 export const ChatRequest = z.object({
   messages: z.array(Message).min(1),
   max_completion_tokens: nullish(z.number().int().min(1)),
   tools: nullish(z.array(z.unknown()).max(0, 'tool calling is not supported')),
+  response_format: nullish(ResponseFormat).describe('Only {"type": "text"}; JSON modes are refused with a 400.'),
   ...sampling,
 });
 

@@ -12,6 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { childEnv } from '../helpers/server.js';
@@ -400,5 +401,71 @@ describe('files inside folders must resolve inside them', () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/config\.json: invalid JSON/);
     expect(again.stderr + again.stdout).not.toContain('SECRET');
+  });
+});
+
+describe('embedding batches as OpenAI clients send them', () => {
+  it('the openai SDK embeds 600 inputs in one call (LangChain sends 512); past the limit is a 400 BadRequestError', async () => {
+    const s = await serve([]);
+    const client = new OpenAI({ baseURL: `${s.base}/v1`, apiKey: 'none', maxRetries: 0 });
+    const input = Array.from({ length: 600 }, (_, i) => `document number ${i}`);
+    const many = await client.embeddings.create({ model: 'all-minilm-l6-v2', input, encoding_format: 'float' });
+    expect(many.data).toHaveLength(600);
+    expect(many.data.map((d) => d.index)).toEqual(input.map((_, i) => i));
+    const one = await client.embeddings.create({ model: 'all-minilm-l6-v2', input: input[437]!, encoding_format: 'float' });
+    expect(many.data[437]!.embedding.slice(0, 8).map((x) => x.toFixed(5))).toEqual(
+      one.data[0]!.embedding.slice(0, 8).map((x) => x.toFixed(5)),
+    );
+    const over = await client.embeddings
+      .create({ model: 'all-minilm-l6-v2', input: Array.from({ length: 2049 }, () => 'x') })
+      .catch((e: unknown) => e);
+    expect(over).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((over as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('input_too_large');
+    expect(String((over as Error).message)).toMatch(/limit is 2048/);
+
+    const small = await serve(['--max-client-batch-size', '100']);
+    const capped = new OpenAI({ baseURL: `${small.base}/v1`, apiKey: 'none', maxRetries: 0 });
+    const refused = await capped.embeddings.create({ model: 'all-minilm-l6-v2', input: input.slice(0, 101) }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((refused as Error).message)).toMatch(/limit is 100/);
+    const info = (await (await fetch(`${small.base}/info`)).json()) as { max_client_batch_size: number };
+    expect(info.max_client_batch_size).toBe(100);
+  });
+});
+
+describe('structured output is refused up front, not ignored', () => {
+  it('json_schema (the openai SDK parse) and json_object get a 400 naming response_format at once; text passes', async () => {
+    const s = await serve([]);
+    const client = new OpenAI({ baseURL: `${s.base}/v1`, apiKey: 'none', maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'Give me a JSON object' }];
+    const schema = await client.chat.completions
+      .parse({
+        model: 'tiny-chat',
+        messages,
+        max_tokens: 4,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'thing', schema: { type: 'object', properties: { a: { type: 'string' } } } },
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(schema).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((schema as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('response_format');
+    expect(String((schema as Error).message)).toMatch(/json_schema\) is not constrained/);
+    const object = await client.chat.completions
+      .create({ model: 'tiny-chat', messages, max_tokens: 4, response_format: { type: 'json_object' } })
+      .catch((e: unknown) => e);
+    expect(object).toBeInstanceOf(OpenAI.BadRequestError);
+    const text = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages,
+      max_tokens: 4,
+      temperature: 0,
+      response_format: { type: 'text' },
+    });
+    expect(typeof text.choices[0]!.message.content).toBe('string');
+    // Nothing was generated for the refused calls.
+    const metrics = await (await fetch(`${s.base}/metrics`)).text();
+    expect(metrics).toMatch(/model_requests_total\{[^}]*model="tiny-chat"[^}]*status="ok"[^}]*\} 1\b/);
   });
 });

@@ -32,7 +32,7 @@ describe('hostile REST input', () => {
   it('answers each with its code, in OpenAI shape, and keeps serving', async () => {
     const { base } = await start();
     const cases: Array<[string, RequestInit, number, string]> = [
-      ['/v1/embeddings', json({ input: 'x'.repeat(70_000) }), 413, 'input_too_large'],
+      ['/v1/embeddings', json({ input: 'x'.repeat(70_000) }), 413, 'body_too_large'],
       ['/v1/embeddings', json('{"input": "unterminated'), 400, 'invalid_input'],
       ['/v1/embeddings', json({ input: 42 }), 400, 'invalid_input'],
       ['/v1/embeddings', json({ input: [] }), 400, 'invalid_input'],
@@ -73,7 +73,7 @@ describe('hostile REST input', () => {
     const big = await req(base, '/v1/audio/transcriptions', upload(new Uint8Array(20 * 1024)));
     expect([big.status, big.body.error.code]).toEqual([413, 'media_too_large']);
     const huge = await req(base, '/v1/audio/transcriptions', upload(new Uint8Array(100 * 1024)));
-    expect([huge.status, huge.body.error.code]).toEqual([413, 'input_too_large']);
+    expect([huge.status, huge.body.error.code]).toEqual([413, 'body_too_large']);
     const corrupt = await req(base, '/v1/audio/transcriptions', upload(new TextEncoder().encode('RIFF this is not a wave file at all')));
     expect([400, 415]).toContain(corrupt.status);
     expect(['invalid_media', 'unsupported_media']).toContain(corrupt.body.error.code);

@@ -233,7 +233,7 @@ describe('OpenAI-compatible errors', () => {
       client.embeddings.create({ model: 'all-minilm-l6-v2', input: 'x'.repeat(5000) }),
       OpenAI.APIError,
       413,
-      'input_too_large',
+      'body_too_large',
     );
     expect(big.type).toBe('invalid_request_error');
     const timeout = await expectError(

@@ -61,7 +61,7 @@ describe('engine through MCP', () => {
   });
 
   it('past the queue bound, requests get a retryable overloaded error with a retry hint', async () => {
-    const { client } = await start({ runDelayMs: 30 }, { maxQueue: 3 });
+    const { client } = await start({ runDelayMs: 30 }, { maxQueue: 3, limits: { maxTexts: 3 } });
     await embed(client, 'warm');
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => embed(client, `t${i}`)));
     const errors = results.filter((r) => r.isError).map((r) => errorOf(r as never));

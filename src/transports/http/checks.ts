@@ -95,7 +95,7 @@ export function checkOrigin(
 
 /** Reads a JSON body under `limit` bytes (declared and actual). */
 export async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const tooLarge = () => new HttpError('input_too_large', `request body larger than ${limit} bytes (--max-body-size)`, { rpcCode: -32600 });
+  const tooLarge = () => new HttpError('body_too_large', `request body larger than ${limit} bytes (--max-body-size)`, { rpcCode: -32600 });
   if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;

@@ -233,7 +233,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
     const length = declared === undefined ? config.maxBodyBytes : Number(declared);
     if (length > config.maxBodyBytes) {
       discard(req, res);
-      throw new HttpError('input_too_large', `request body larger than ${config.maxBodyBytes} bytes (--max-body-size)`, {
+      throw new HttpError('body_too_large', `request body larger than ${config.maxBodyBytes} bytes (--max-body-size)`, {
         rpcCode: -32600,
       });
     }
