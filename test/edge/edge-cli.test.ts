@@ -469,3 +469,53 @@ describe('structured output is refused up front, not ignored', () => {
     expect(metrics).toMatch(/model_requests_total\{[^}]*model="tiny-chat"[^}]*status="ok"[^}]*\} 1\b/);
   });
 });
+
+describe('sessions', () => {
+  it('on loopback without keys, one local process re-initializing does not close or crowd out another process’s sessions', async () => {
+    const s = await serve(['--max-sessions-per-client', '2']);
+    // Another process opens its two sessions.
+    const script = `
+      const ids = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(${JSON.stringify(s.url)}, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: ${JSON.stringify(JSON.stringify(INIT))} });
+        ids.push(r.headers.get('mcp-session-id'));
+      }
+      process.stdout.write(JSON.stringify(ids));`;
+    const other = await new Promise<string>((resolve) => {
+      const c = spawn(process.execPath, ['--input-type=module', '-e', script]);
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.on('exit', () => resolve(out));
+    });
+    const theirs = JSON.parse(other) as string[];
+    expect(theirs.every((id) => typeof id === 'string')).toBe(true);
+    // This process gets its own two, then is refused; the other process's sessions stay open.
+    const mine = [];
+    for (let i = 0; i < 4; i++) mine.push((await post(s.url, INIT)).status);
+    expect(mine).toEqual([200, 200, 429, 429]);
+    for (const sid of theirs) {
+      const r = await post(
+        s.url,
+        { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+        { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+      );
+      expect(r.status).toBe(200);
+    }
+  });
+
+  it('a session is bound to the credential that created it: another key can neither use nor delete it', async () => {
+    const s = await serve([], { HF_MODEL_SERVER_API_KEYS: 'key-a,key-b' });
+    const a = { authorization: 'Bearer key-a' };
+    const b = { authorization: 'Bearer key-b' };
+    const sid = (await post(s.url, INIT, a)).headers.get('mcp-session-id')!;
+    const h = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+    expect((await post(s.url, list, { ...b, ...h })).status).toBe(404);
+    const del = await fetch(s.url, { method: 'DELETE', headers: { ...b, ...h } });
+    expect(del.status).toBe(404);
+    expect((await post(s.url, list, { ...a, ...h })).status).toBe(200);
+    expect(s.stderr()).toMatch(/"event":"session_owner_mismatch"/);
+    expect((await fetch(s.url, { method: 'DELETE', headers: { ...a, ...h } })).status).toBe(200);
+    expect((await post(s.url, list, { ...a, ...h })).status).toBe(404);
+  });
+});

@@ -31,6 +31,7 @@ import { AuthError, Authenticator } from './auth.js';
 import { BodyBudget } from './body-budget.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, messagesIn, readBody } from './checks.js';
 import { ClientAddress } from './client-address.js';
+import { localPeer } from './local-peer.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
 import { RestRoutes, errorReply, sendJson, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
 
@@ -112,6 +113,8 @@ class TrackedTransport extends StreamableHTTPServerTransport {
 interface Session extends SessionEntry {
   transport: TrackedTransport;
   mcp: CreatedServer;
+  /** The credential that created it (key id or token subject; `anonymous` without auth): only it may use the session. */
+  owner: string;
 }
 
 /** A POST being handled: what to answer if the server gives up on it. */
@@ -359,25 +362,38 @@ export async function startHttp(app: App): Promise<HttpServer> {
       return serve(transport, req, res, body, flight);
     }
 
+    const owner = authInfo?.clientId ?? 'anonymous';
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const s = sessions.get(sid);
-      if (!s)
+      // Another credential's session is answered as if it did not exist: it may neither use,
+      // close nor learn of it.
+      if (!s || s.owner !== owner) {
+        if (s) audit.warn({ event: 'session_owner_mismatch', client: owner, ip: addresses.of(req) }, 'session used with other credentials');
         throw new HttpError('not_found', 'session not found (it may have expired or been closed); initialize a new one', {
           rpcCode: -32001,
         });
-      // Only POSTs are work: a session holding just an event stream open is idle and may be evicted.
+      }
       if (req.method === 'POST') {
         s.active++;
         res.on('close', () => s.active--);
       }
-      if (req.method === 'GET') streams.add(res);
+      if (req.method === 'GET') {
+        streams.add(res);
+        s.streams++;
+        res.on('close', () => {
+          s.streams--;
+          s.lastSeen = Date.now();
+        });
+      }
       return serve(s.transport, req, res, body, flight);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))
       throw new HttpError('invalid_input', 'no mcp-session-id: send an initialize request first');
-    const evicted = await sessions.admit(client);
-    if (evicted.length > 0) logger.info({ client, sessions: evicted }, 'idle sessions closed to make room');
+    // Without credentials, local processes are told apart where the kernel says who they are.
+    const holder = authInfo ? client : (localPeer(req.socket) ?? client);
+    const evicted = await sessions.admit(holder);
+    if (evicted.length > 0) logger.info({ client: holder, sessions: evicted }, 'idle sessions closed to make room');
     const server = createServer(app.deps);
     const transport: TrackedTransport = new TrackedTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -385,9 +401,11 @@ export async function startHttp(app: App): Promise<HttpServer> {
         sessions.add(id, {
           transport,
           mcp: server,
-          client,
+          client: holder,
+          owner,
           lastSeen: Date.now(),
           active: 1,
+          streams: 0,
           close: async () => {
             await transport.close().catch(() => undefined);
             await server.close().catch(() => undefined);
