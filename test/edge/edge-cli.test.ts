@@ -519,3 +519,30 @@ describe('sessions', () => {
     expect((await post(s.url, list, { ...a, ...h })).status).toBe(404);
   });
 });
+
+describe('duplicate JSON-RPC ids on one session', () => {
+  it('concurrent POSTs with the same id each get an answer at once; a batch repeating an id is refused', async () => {
+    const s = await serve([]);
+    const sid = (await post(s.url, INIT)).headers.get('mcp-session-id')!;
+    const h = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+    const call = (id: number, tokens: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name: 'generate', arguments: { model: 'tiny-chat', prompt: 'count', max_new_tokens: tokens, do_sample: false } },
+    });
+    const answers = await Promise.all([post(s.url, call(5, 400), h), post(s.url, call(5, 400), h), post(s.url, call(5, 400), h)]);
+    for (const a of answers) {
+      expect([200, 400]).toContain(a.status);
+      if (a.status === 400)
+        expect(JSON.parse(a.text)).toMatchObject({ id: 5, error: { code: -32600, message: expect.stringMatching(/already in flight/) } });
+      else expect(a.text).toMatch(/"id":5/);
+    }
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
+    const batch = await post(s.url, [call(8, 2), call(8, 2)], h);
+    expect(batch.status).toBe(400);
+    expect(JSON.parse(batch.text)).toMatchObject({ id: 8, error: { code: -32600 } });
+    // The session still serves.
+    expect((await post(s.url, call(9, 2), h)).text).toMatch(/"id":9/);
+  });
+});

@@ -63,16 +63,23 @@ const METHOD_SCOPES: Record<string, string> = { 'logging/setLevel': READ_SCOPE }
 class TrackedTransport extends StreamableHTTPServerTransport {
   private readonly pending = new Map<string | number, string>();
 
-  /** Notes the requests (id and method) a POST carries. */
+  /**
+   * Notes the requests (id and method) a POST carries. An id already in flight on this session
+   * (or twice in one batch) is refused before anything is noted: the SDK keys answers by id, so
+   * a duplicate would take the first one's answer and leave the other waiting for nothing.
+   */
   note(messages: unknown[]): Array<string | number> {
     const ids: Array<string | number> = [];
+    const methods: string[] = [];
     for (const m of messages) {
       const r = m as { id?: unknown; method?: unknown };
       if (r && typeof r === 'object' && (typeof r.id === 'string' || typeof r.id === 'number') && typeof r.method === 'string') {
-        this.pending.set(r.id, r.method);
+        if (this.pending.has(r.id) || ids.includes(r.id)) throw new DuplicateId(r.id);
         ids.push(r.id);
+        methods.push(r.method);
       }
     }
+    ids.forEach((id, i) => this.pending.set(id, methods[i]!));
     return ids;
   }
 
@@ -107,6 +114,13 @@ class TrackedTransport extends StreamableHTTPServerTransport {
       await this.send(answer, { relatedRequestId: id }).catch(() => undefined);
       cancelRequest(this, id, err.code);
     }
+  }
+}
+
+/** A request whose id is still in flight on its session. */
+class DuplicateId extends Error {
+  constructor(readonly id: string | number) {
+    super(`request id ${JSON.stringify(id).slice(0, 80)} is already in flight on this session; use a new id`);
   }
 }
 
@@ -297,7 +311,17 @@ export async function startHttp(app: App): Promise<HttpServer> {
   ) => {
     if (flight) {
       flight.transport = transport;
-      flight.ids = transport.note(messagesIn(body));
+      try {
+        flight.ids = transport.note(messagesIn(body));
+      } catch (e) {
+        if (!(e instanceof DuplicateId)) throw e;
+        sendJson(res, 400, {
+          jsonrpc: '2.0',
+          id: e.id,
+          error: { code: -32600, message: e.message, data: { code: 'invalid_input', retryable: false } },
+        });
+        return;
+      }
       // A client that disconnects before its answer has its requests cancelled, so queued work
       // is dropped and generation stops.
       res.on('close', () => {
