@@ -147,6 +147,8 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const executor = new Executor(loader, registry, {
     maxConcurrency: config.maxConcurrency,
     maxQueue: config.maxQueue,
+    // Half the queue per client (never less than one full call), so one backlog cannot fill it.
+    maxQueuePerClient: Math.max(Math.ceil(config.maxQueue / 2), config.limits.maxTexts),
     batchConcurrency: threads.batchConcurrency,
     textBatchConcurrency: threads.encoderBatchConcurrency,
     modelRateLimit: config.modelRateLimit,

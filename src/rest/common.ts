@@ -44,6 +44,7 @@ export function callOptions(call: RestCall, extra: Partial<CallOptions> = {}): C
   const t = Number(call.req.headers['x-request-timeout-ms']);
   return {
     auth: call.auth,
+    client: call.client,
     signal: call.signal,
     timeoutMs: Number.isFinite(t) && t > 0 ? t : undefined,
     cache: call.req.headers['cache-control'] !== 'no-cache',

@@ -32,6 +32,8 @@ export interface RestCall {
   query: URLSearchParams;
   /** The caller's credentials; undefined when the server runs without auth. */
   auth: { scopes: string[]; clientId?: string | undefined } | undefined;
+  /** Who calls: the credentials' subject, else the address or local process (fair queuing, audit). */
+  client: string;
   /** Fires when the client disconnects or the server gives up on the request. */
   signal: AbortSignal;
   /** The JSON body, read under --max-body-size. */

@@ -5,6 +5,14 @@
  * different parameters are never merged), bounded by max batch size and max batch tokens, and
  * results are reassembled in each request's order.
  *
+ * Fairness: within a priority, units are served in start-time fair order across clients, not in
+ * arrival order. Each client's units get virtual start times that advance by their token
+ * estimates from where that client left off (or from the queue's current virtual time, for a
+ * client that was idle), so a client that dumps a thousand inputs queues them behind the first
+ * units of everyone who arrives afterwards, instead of ahead of all of them; a client alone
+ * still gets the whole queue. One client may also hold at most `maxQueuePerClient` queued units,
+ * so its backlog cannot fill the queue against the others.
+ *
  * Scheduling: a queue runs at most `maxConcurrentBatches` batches at once (default 1). When no
  * batch is running, queued units start at once (no added latency); units arriving meanwhile form
  * the next batch. When a batch is already running and another may run beside it, a partial batch
@@ -28,6 +36,8 @@ export interface BatcherOptions<U, R> {
   maxWaitMs: number;
   /** Queued units at most, across priorities. */
   maxQueue: number;
+  /** Queued units one client may hold at most (default: `maxQueue`). */
+  maxQueuePerClient?: number;
   /** Batches of this queue running at once. Default 1. */
   maxConcurrentBatches?: number;
   /** Token estimate of a unit. */
@@ -44,8 +54,10 @@ export interface BatcherOptions<U, R> {
 
 /** Per-request options. */
 export interface SubmitOptions {
-  priority?: Priority;
+  priority?: Priority | undefined;
   signal?: AbortSignal | undefined;
+  /** Who asks (a key, token subject, address or local process); requests without one share a name. */
+  client?: string | undefined;
 }
 
 interface Request<R> {
@@ -63,6 +75,9 @@ interface Item<U, R> {
   tokens: number;
   enqueuedAt: number;
   req: Request<R>;
+  client: string;
+  /** Virtual start time (fair order within a priority). */
+  vstart: number;
 }
 
 /** A dynamic batcher (one per model and task). */
@@ -72,6 +87,11 @@ export class Batcher<U, R> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private avgBatchMs = 0;
   private readonly now: () => number;
+  /** The virtual time of the last dispatched unit, and where each queued client's next unit starts. */
+  private vnow = 0;
+  private readonly vnext = new Map<string, number>();
+  /** Queued units per client. */
+  private readonly perClient = new Map<string, number>();
 
   constructor(private readonly o: BatcherOptions<U, R>) {
     this.now = o.now ?? Date.now;
@@ -100,16 +120,37 @@ export class Batcher<U, R> {
         }),
       );
     }
+    const client = opts.client ?? '';
+    const held = this.perClient.get(client) ?? 0;
+    const perClient = this.o.maxQueuePerClient ?? this.o.maxQueue;
+    if (held + units.length > perClient) {
+      const retryAfterMs = Math.max(50, Math.round(Math.ceil(held / this.o.maxBatchSize) * (this.avgBatchMs || 50)));
+      return Promise.reject(
+        new ServerError(
+          'overloaded',
+          `this client already has ${held} inputs queued for this model (limit ${perClient} per client); retry in about ${retryAfterMs} ms`,
+          { retryAfterMs },
+        ),
+      );
+    }
     const priority = opts.priority ?? 'normal';
     return new Promise<R[]>((resolve, reject) => {
       const req: Request<R> = { results: new Array<R>(units.length), remaining: units.length, settled: false, resolve, reject };
       const now = this.now();
-      const items = units.map((unit, index) => ({ unit, index, key, tokens: this.o.tokens(unit), enqueuedAt: now, req }));
-      this.queues[priority].push(...items);
+      let v = Math.max(this.vnow, this.vnext.get(client) ?? 0);
+      const items = units.map((unit, index) => {
+        const tokens = this.o.tokens(unit);
+        const it = { unit, index, key, tokens, enqueuedAt: now, req, client, vstart: v };
+        v += Math.max(1, tokens);
+        return it;
+      });
+      this.vnext.set(client, v);
+      this.perClient.set(client, held + items.length);
+      this.insert(this.queues[priority], items);
       this.emitDepth();
       if (opts.signal) {
         const onAbort = () => {
-          for (const p of PRIORITIES) this.queues[p] = this.queues[p].filter((it) => it.req !== req);
+          for (const p of PRIORITIES) this.queues[p] = this.queues[p].filter((it) => it.req !== req || (this.dequeued(it), false));
           this.emitDepth();
           this.fail(req, new ServerError('cancelled', 'request cancelled by the client'));
         };
@@ -127,6 +168,34 @@ export class Batcher<U, R> {
       }
       this.pump();
     });
+  }
+
+  /** Inserts `items` (in virtual order already) into `queue`, keeping it sorted by virtual start, stable. */
+  private insert(queue: Array<Item<U, R>>, items: Array<Item<U, R>>): void {
+    // The common case: nothing queued starts later than these (one client, or arrivals in order).
+    if (queue.length === 0 || queue[queue.length - 1]!.vstart <= items[0]!.vstart) {
+      for (const it of items) queue.push(it);
+      return;
+    }
+    const merged: Array<Item<U, R>> = [];
+    let i = 0;
+    for (const it of items) {
+      while (i < queue.length && queue[i]!.vstart <= it.vstart) merged.push(queue[i++]!);
+      merged.push(it);
+    }
+    while (i < queue.length) merged.push(queue[i++]!);
+    queue.splice(0, queue.length, ...merged);
+  }
+
+  /** Bookkeeping when a unit leaves the queue (dispatched or dropped). */
+  private dequeued(it: Item<U, R>): void {
+    const n = (this.perClient.get(it.client) ?? 1) - 1;
+    if (n > 0) this.perClient.set(it.client, n);
+    else {
+      this.perClient.delete(it.client);
+      // A client with nothing queued starts afresh from the queue's virtual time next time.
+      this.vnext.delete(it.client);
+    }
   }
 
   private emitDepth(): void {
@@ -183,6 +252,8 @@ export class Batcher<U, R> {
         if (it.key === key && fits) {
           batch.push(it);
           tokens += it.tokens;
+          this.dequeued(it);
+          this.vnow = Math.max(this.vnow, it.vstart);
         } else keep.push(it);
       }
       this.queues[p] = keep;
@@ -262,7 +333,7 @@ export class Batcher<U, R> {
   private failAll(items: Array<Item<U, R>>, e: unknown): void {
     const failed = new Set(items.map((b) => b.req));
     for (const r of failed) this.fail(r, e);
-    for (const p of PRIORITIES) this.queues[p] = this.queues[p].filter((it) => !failed.has(it.req));
+    for (const p of PRIORITIES) this.queues[p] = this.queues[p].filter((it) => !failed.has(it.req) || (this.dequeued(it), false));
     this.emitDepth();
   }
 }

@@ -36,6 +36,8 @@ import type { RuntimeMetrics } from './metrics.js';
 export interface RunOptions {
   signal?: AbortSignal | undefined;
   priority?: Priority | undefined;
+  /** Who asks, for a fair share of each model's queue. */
+  client?: string | undefined;
   onLoadProgress?: ((p: LoadProgress) => void) | undefined;
 }
 
@@ -45,6 +47,8 @@ export interface ExecutorOptions {
   maxConcurrency: number;
   /** Queued units per model and task. */
   maxQueue: number;
+  /** Queued units one client may hold per model and task (default: maxQueue). */
+  maxQueuePerClient?: number;
   /** Batches of one model running at once (default 1). */
   batchConcurrency?: number;
   /** Batches of one text encoder (embeddings, classification) running at once; default `batchConcurrency`. */
@@ -183,6 +187,7 @@ export class Executor {
         maxConcurrentBatches: this.o.batchConcurrency ?? 1,
         ...spec(),
         maxQueue: this.o.maxQueue,
+        maxQueuePerClient: this.o.maxQueuePerClient ?? this.o.maxQueue,
         onBatch: (b) => m?.observeBatch(model, b.size, b.waitsMs),
         onDepth: (d) => m?.setDepth(id, d),
       });
@@ -250,7 +255,7 @@ export class Executor {
     handle: ModelHandle,
     opts: RunOptions,
   ): Promise<{ out: TaskOutput; used: number }> {
-    const queued = { priority: opts.priority, signal: opts.signal };
+    const queued = { priority: opts.priority, signal: opts.signal, client: opts.client };
     switch (QUEUE_OF[input.task]) {
       case 'text': {
         const params = input as TextInput;

@@ -24,6 +24,11 @@ export type LoadProgress = NonNullable<RunOptions['onLoadProgress']>;
 export interface CallOptions {
   /** The caller's credentials; undefined for the local user (stdio, CLI), who needs no scope. */
   auth?: { scopes: string[]; clientId?: string | undefined } | undefined;
+  /**
+   * Who calls when no credentials say so (an HTTP client's address or local process), for a fair
+   * share of the model queues and the audit log.
+   */
+  client?: string | undefined;
   /** Fires when the caller goes away or cancels. */
   signal: AbortSignal;
   priority?: Priority | undefined;
@@ -140,14 +145,15 @@ function execute(
   return cached(deps, task.name, prepared, task.cacheable(prepared) && call.cache !== false, () =>
     withDeadline(deps.config, call, (signal) => {
       const priority = call.priority ?? 'normal';
-      const run: RunOptions = { signal, priority, onLoadProgress: call.onLoadProgress };
+      const client = call.auth?.clientId ?? call.client ?? 'local';
+      const run: RunOptions = { signal, priority, client, onLoadProgress: call.onLoadProgress };
       return task.handler(prepared, {
         signal,
         priority,
         progress: call.progress,
         stream: call.stream,
         onLoadProgress: call.onLoadProgress,
-        client: call.auth?.clientId ?? 'local',
+        client,
         run,
       });
     }),

@@ -546,3 +546,41 @@ describe('duplicate JSON-RPC ids on one session', () => {
     expect((await post(s.url, call(9, 2), h)).text).toMatch(/"id":9/);
   });
 });
+
+describe('fair shares of a model queue', () => {
+  it('a client whose call arrives behind another key’s 2,000 queued texts is served before that backlog drains', async () => {
+    const s = await serve([], { HF_MODEL_SERVER_API_KEYS: 'flood,polite' });
+    const embed = (key: string, input: string[]) =>
+      fetch(`${s.base}/v1/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'all-minilm-l6-v2', input }),
+      });
+    // Warm the model so the backlog is queued work, not a load.
+    expect((await embed('polite', ['warm'])).status).toBe(200);
+    let floodDone = 0;
+    const flood = [0, 1].map((k) =>
+      embed(
+        'flood',
+        Array.from({ length: 1000 }, (_, i) => `flood text ${k} ${i}`),
+      ).then((r) => {
+        floodDone++;
+        return r.status;
+      }),
+    );
+    await expect
+      .poll(
+        async () => {
+          const m = await (await fetch(`${s.base}/metrics`, { headers: { authorization: 'Bearer polite' } })).text();
+          return [...m.matchAll(/^queue_depth\{[^}]*\} (\d+)/gm)].reduce((a, x) => a + Number(x[1]), 0);
+        },
+        { timeout: 10_000, interval: 10 },
+      )
+      .toBeGreaterThan(500);
+    const polite = await embed('polite', ['a polite question']);
+    expect(polite.status).toBe(200);
+    // Fair order: the polite call did not wait for the whole backlog.
+    expect(floodDone).toBeLessThan(2);
+    expect(await Promise.all(flood)).toEqual([200, 200]);
+  });
+});

@@ -174,4 +174,60 @@ describe('Batcher', () => {
     await expect(bad).rejects.toMatchObject({ code: 'inference_failed' });
     expect(await good).toEqual(['FINE']);
   });
+
+  it('serves clients fairly: a flood queued first does not hold back a later client for all of its units', async () => {
+    const { b, runs } = harness();
+    void b.submit(['go'], 'k', { client: 'x' }); // occupies the running slot
+    const flood = b.submit(
+      Array.from({ length: 40 }, (_, i) => `f${i}`),
+      'k',
+      { client: 'flooder' },
+    );
+    const polite = b.submit(['p1', 'p2'], 'k', { client: 'polite' });
+    runs[0]!.done();
+    await flush();
+    // The next batch mixes the polite client's units in right after the flooder's first ones.
+    expect(runs[1]!.units).toEqual(['f0', 'p1', 'f1', 'p2']);
+    runs[1]!.done();
+    expect(await polite).toEqual(['k:p1', 'k:p2']);
+    for (let i = 2; i < runs.length || i < 12; i++) {
+      await flush();
+      runs[i]?.done();
+    }
+    expect((await flood).length).toBe(40);
+  });
+
+  it('a client that was idle starts from the current point, not from its own past', async () => {
+    const { b, runs } = harness({ maxBatchSize: 1 });
+    void b.submit(['x0'], 'k', { client: 'a' });
+    const early = b.submit(['a1', 'a2', 'a3'], 'k', { client: 'a' });
+    runs[0]!.done();
+    await flush();
+    runs[1]!.done();
+    await flush();
+    // b arrives now: it goes next, ahead of a's remaining units.
+    const late = b.submit(['b1'], 'k', { client: 'b' });
+    runs[2]!.done();
+    await flush();
+    expect(runs[3]!.units).toEqual(['b1']);
+    runs[3]!.done();
+    await flush();
+    runs[4]!.done();
+    expect(await late).toEqual(['k:b1']);
+    expect(await early).toEqual(['k:a1', 'k:a2', 'k:a3']);
+  });
+
+  it('one client may hold at most its share of the queue; others still get in', async () => {
+    const { b, runs } = harness({ maxQueue: 10, maxQueuePerClient: 5 });
+    void b.submit(['go'], 'k', { client: 'x' });
+    const first = b.submit(['1', '2', '3', '4', '5'], 'k', { client: 'greedy' });
+    await expect(b.submit(['6'], 'k', { client: 'greedy' })).rejects.toMatchObject({ code: 'overloaded' });
+    const other = b.submit(['o'], 'k', { client: 'other' });
+    for (let i = 0; i < 4; i++) {
+      runs[i]?.done();
+      await flush();
+    }
+    expect(await other).toEqual(['k:o']);
+    expect(await first).toHaveLength(5);
+  });
 });

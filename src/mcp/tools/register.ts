@@ -11,13 +11,22 @@ import { guarded } from '../results.js';
 import { runTask, type AnyTask } from '../../tasks/task.js';
 import { loadProgress, metaOptions, progressSender, type ToolExtra } from './progress.js';
 
+/**
+ * The header through which the HTTP edge names the client of a request made without
+ * credentials (its address or local process). The edge always sets it itself, dropping any the
+ * request carried, so a client cannot pose as another.
+ */
+export const CLIENT_HEADER = 'x-hf-model-server-client';
+
 /** Registers one task as a tool. */
 export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyTask): RegisteredTool {
   const { name, title, description, inputSchema, outputSchema, annotations } = task;
   const run = async (args: Record<string, unknown>, extra: ToolExtra) => {
     const progress = progressSender(extra);
+    const named = extra.requestInfo?.headers?.[CLIENT_HEADER];
     const out = await runTask(deps, task, args, {
       auth: extra.authInfo,
+      client: typeof named === 'string' ? named : undefined,
       signal: extra.signal,
       ...metaOptions(extra),
       progress,

@@ -73,7 +73,7 @@ function pidOf(inode: string): number | undefined {
  * A name for the local process behind a loopback connection (`local:pid:N`, or `local:uid:N` when
  * only the owner is known), or undefined when it cannot be told (not Linux, not loopback).
  */
-export function localPeer(socket: Socket): string | undefined {
+function lookUp(socket: Socket): string | undefined {
   const { remoteAddress, remotePort } = socket;
   if (!remoteAddress || !remotePort || process.platform !== 'linux') return undefined;
   if (!/^(::ffff:)?127\.|^::1$/.test(remoteAddress)) return undefined;
@@ -81,4 +81,18 @@ export function localPeer(socket: Socket): string | undefined {
   if (!entry) return undefined;
   const pid = pidOf(entry.inode);
   return pid !== undefined ? `local:pid:${pid}` : `local:uid:${entry.uid}`;
+}
+
+/** Local peers of connections, looked up once per connection (the process behind a socket does not change). */
+export class LocalPeers {
+  private readonly known = new WeakMap<Socket, string | null>();
+
+  of(socket: Socket): string | undefined {
+    let name = this.known.get(socket);
+    if (name === undefined) {
+      name = lookUp(socket) ?? null;
+      this.known.set(socket, name);
+    }
+    return name ?? undefined;
+  }
 }

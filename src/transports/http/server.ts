@@ -27,11 +27,12 @@ import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
 import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { INVALID_PARAMS, invalidParams } from '../../mcp/params-check.js';
+import { CLIENT_HEADER } from '../../mcp/tools/register.js';
 import { AuthError, Authenticator } from './auth.js';
 import { BodyBudget } from './body-budget.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, messagesIn, readBody } from './checks.js';
 import { ClientAddress } from './client-address.js';
-import { localPeer } from './local-peer.js';
+import { LocalPeers } from './local-peer.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
 import { RestRoutes, errorReply, sendJson, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
 
@@ -179,6 +180,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
   const authFailures = new AuthFailureLimit(config.authFailureLimit);
   const addresses = new ClientAddress(config.trustedProxies);
   const bodies = new BodyBudget(config.bodyBudgetBytes);
+  const peers = new LocalPeers();
   /** The client a limit applies to: its key or token subject, else its address. */
   const clientOf = (req: IncomingMessage, clientId: string | undefined) => clientId ?? `ip:${addresses.of(req)}`;
   const sessions = new SessionStore<Session>({
@@ -372,6 +374,8 @@ export async function startHttp(app: App): Promise<HttpServer> {
       return;
     }
     if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+    // The client's name for fair queuing, set here and only here (mcp/tools/register.ts).
+    req.headers[CLIENT_HEADER] = client;
 
     if (config.stateless) {
       if (req.method !== 'POST')
@@ -415,7 +419,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
     if (req.method !== 'POST' || !isInitializeRequest(body))
       throw new HttpError('invalid_input', 'no mcp-session-id: send an initialize request first');
     // Without credentials, local processes are told apart where the kernel says who they are.
-    const holder = authInfo ? client : (localPeer(req.socket) ?? client);
+    const holder = authInfo ? client : (peers.of(req.socket) ?? client);
     const evicted = await sessions.admit(holder);
     if (evicted.length > 0) logger.info({ client: holder, sessions: evicted }, 'idle sessions closed to make room');
     const server = createServer(app.deps);
@@ -475,9 +479,11 @@ export async function startHttp(app: App): Promise<HttpServer> {
         }
         admitBody(req, res);
       }
+      const client = clientOf(req, authInfo?.clientId);
       await route.handle({
         req,
         res,
+        client,
         params,
         query: url.searchParams,
         auth: authInfo,
