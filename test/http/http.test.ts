@@ -139,7 +139,7 @@ describe('streamable HTTP', () => {
 });
 
 describe('CORS and sessions', () => {
-  it('answers preflights for allowed origins only; a full session store makes room by closing its least recently used idle session', async () => {
+  it('answers preflights for allowed origins only; a full session store refuses a new session rather than close a live one', async () => {
     const { http } = await start({ corsOrigins: ['https://app.example.com'], maxSessions: 1 });
     const pre = await fetch(http.url, {
       method: 'OPTIONS',
@@ -150,10 +150,9 @@ describe('CORS and sessions', () => {
     const bad = await fetch(http.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com' } });
     expect(bad.status).toBe(403);
     const first = await connect(http.url);
-    const second = await connect(http.url);
-    expect((await second.listTools()).tools.length).toBeGreaterThan(0);
-    await expect(first.listTools()).rejects.toThrow(/session not found/);
-    await second.close();
+    await expect(connect(http.url)).rejects.toThrow(/sessions are in use/);
+    expect((await first.listTools()).tools.length).toBeGreaterThan(0);
+    await first.close();
   });
 });
 
