@@ -25,8 +25,13 @@ export interface TokenizerLike {
 export type TokenRow = Record<string, BigInt64Array>;
 
 /** The values of one text's tokenizer output (a batch of one, truncated to the model's length). */
-export function encodeRow(tokenize: (text: string, o: Record<string, unknown>) => Record<string, Tensor>, text: string): TokenRow {
-  const enc = tokenize(text, { truncation: true });
+export function encodeRow(
+  tokenize: (text: string, o: Record<string, unknown>) => Record<string, Tensor>,
+  text: string,
+  pair?: string,
+): TokenRow {
+  // A pair is truncated from its second text first (the document side of a query-document pair).
+  const enc = tokenize(text, pair === undefined ? { truncation: true } : { text_pair: pair, truncation: true });
   const row: TokenRow = {};
   for (const [name, t] of Object.entries(enc)) row[name] = t.data as BigInt64Array;
   return row;
@@ -68,8 +73,20 @@ export function padRows(rows: readonly TokenRow[], which: readonly number[], pad
   return out;
 }
 
-/** Tokenizes each text, aligning tokens with the input to find their spans. */
-export function tokenizeTexts(tok: TokenizerLike, input: TokenizeInput): TokenizeOutput {
+/** Tokenizes each text, aligning tokens with the input to find their spans; or decodes ids back into text. */
+export function tokenizeTexts(tok: TokenizerLike, input: TokenizeInput, vocabSize = Number.MAX_SAFE_INTEGER): TokenizeOutput {
+  if (input.decode) {
+    const { ids, skipSpecialTokens } = input.decode;
+    return {
+      tokens: [],
+      texts: ids.map((list, i) => {
+        const bad = list.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
+        if (bad !== undefined)
+          throw new ServerError('invalid_input', `token id ${bad} (input ${i}) is outside the model's vocabulary of ${vocabSize}`);
+        return tok.decode(list, { skip_special_tokens: skipSpecialTokens });
+      }),
+    };
+  }
   const special = new Set(tok.all_special_ids);
   return {
     tokens: input.texts.map((text) => {

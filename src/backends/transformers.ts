@@ -84,12 +84,13 @@ async function forward(
   texts: string[],
   ids: number[][] | undefined,
   take: (out: Record<string, TensorLike>, enc: Record<string, Tensor>, rows: number[]) => void,
+  pairs?: Array<string | undefined>,
 ) {
   const t0 = performance.now();
   const tok = p.tokenizer as unknown as TokenizerLike;
   const rows = ids
     ? idsToRows(tok, ids, Number(p.model.config.vocab_size ?? Number.MAX_SAFE_INTEGER))
-    : texts.map((t) => encodeRow(p.tokenizer, t));
+    : texts.map((t, i) => encodeRow(p.tokenizer, t, pairs?.[i]));
   const t1 = performance.now();
   let inferenceMs = 0;
   for (const group of lengthGroups(rows.map(rowLength))) {
@@ -116,6 +117,19 @@ async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-
     const hs = hidden.data as Float32Array;
     const mask = enc.attention_mask!.data as BigInt64Array;
     for (let b = 0; b < B; b++) {
+      if (input.pooling === 'none') {
+        // Every real token's vector, in order: a flat [tokens x hidden] array.
+        const kept: number[] = [];
+        for (let s = 0; s < S; s++) if (mask[b * S + s] !== 0n) kept.push(s);
+        const v = new Float32Array(kept.length * H);
+        kept.forEach((s, k) => {
+          const row = v.subarray(k * H, (k + 1) * H);
+          row.set(hs.subarray((b * S + s) * H, (b * S + s + 1) * H));
+          if (input.normalize) normalizeInPlace(row);
+        });
+        vectors[rows[b]!] = v;
+        continue;
+      }
       const v = new Float32Array(H);
       if (input.pooling === 'cls') {
         v.set(hs.subarray(b * S * H, b * S * H + H));
@@ -141,27 +155,33 @@ async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-
   const id2label = (p.model.config.id2label ?? {}) as Record<string, string>;
   const multi = p.model.config.problem_type === 'multi_label_classification';
   const labels = new Array<ClassifyOutput['labels'][number]>(input.texts.length);
-  const done = await forward(p, input.texts, undefined, (out, _enc, rows) => {
-    const logits = out.logits;
-    if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
-    const [B, L] = logits.dims as [number, number];
-    const data = logits.data as Float32Array;
-    for (let b = 0; b < B; b++) {
-      const row = Array.from(data.subarray(b * L, (b + 1) * L));
-      let probs: number[];
-      if (multi) probs = row.map((x) => 1 / (1 + Math.exp(-x)));
-      else {
-        const m = Math.max(...row);
-        const e = row.map((x) => Math.exp(x - m));
-        const s = e.reduce((a, x) => a + x, 0);
-        probs = e.map((x) => x / s);
+  const done = await forward(
+    p,
+    input.texts,
+    undefined,
+    (out, _enc, rows) => {
+      const logits = out.logits;
+      if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
+      const [B, L] = logits.dims as [number, number];
+      const data = logits.data as Float32Array;
+      for (let b = 0; b < B; b++) {
+        const row = Array.from(data.subarray(b * L, (b + 1) * L));
+        let probs: number[];
+        if (multi) probs = row.map((x) => 1 / (1 + Math.exp(-x)));
+        else {
+          const m = Math.max(...row);
+          const e = row.map((x) => Math.exp(x - m));
+          const s = e.reduce((a, x) => a + x, 0);
+          probs = e.map((x) => x / s);
+        }
+        labels[rows[b]!] = probs
+          .map((score, i) => ({ label: id2label[String(i)] ?? `LABEL_${i}`, score }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, input.topK);
       }
-      labels[rows[b]!] = probs
-        .map((score, i) => ({ label: id2label[String(i)] ?? `LABEL_${i}`, score }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, input.topK);
-    }
-  });
+    },
+    input.pairs,
+  );
   return { labels, ...done };
 }
 
@@ -248,7 +268,8 @@ export class TransformersBackend implements Backend {
     const pipe = p!;
     const handlers: TaskHandlers = {};
     if (typeof pipe.tokenizer?.encode === 'function')
-      handlers.tokenize = async (input) => tokenizeTexts(pipe.tokenizer as unknown as TokenizerLike, input);
+      handlers.tokenize = async (input) =>
+        tokenizeTexts(pipe.tokenizer as unknown as TokenizerLike, input, Number(pipe.model?.config?.vocab_size ?? Number.MAX_SAFE_INTEGER));
     if (req.task === 'feature-extraction') handlers[req.task] = (input) => embed(pipe, input);
     else if (req.task === 'text-classification') handlers[req.task] = (input) => classify(pipe, input);
     else if (isGen(req.task)) {

@@ -64,12 +64,22 @@ export type TaskInput =
       texts: string[];
       /** The model's own token ids, one list per input, run as given (instead of `texts`). */
       ids?: number[][] | undefined;
-      pooling: 'mean' | 'cls';
+      /** mean or first ([CLS]) token; `none` keeps every token's vector (one flat [tokens x hidden] array per input). */
+      pooling: 'mean' | 'cls' | 'none';
       normalize: boolean;
     }
-  /** Splits texts into the model's tokens (served by any model loaded with a tokenizer). */
-  | { task: 'tokenize'; texts: string[]; addSpecialTokens: boolean }
-  | { task: 'text-classification'; texts: string[]; topK: number }
+  /**
+   * Splits texts into the model's tokens (served by any model loaded with a tokenizer); with
+   * `decode`, turns lists of token ids back into text instead.
+   */
+  | { task: 'tokenize'; texts: string[]; addSpecialTokens: boolean; decode?: { ids: number[][]; skipSpecialTokens: boolean } | undefined }
+  | {
+      task: 'text-classification';
+      texts: string[];
+      /** A second text per input, tokenized with it as a pair (segment ids), as NLI and cross-encoder models read them. */
+      pairs?: Array<string | undefined> | undefined;
+      topK: number;
+    }
   | {
       task: 'text-generation' | 'text2text-generation';
       prompt?: string | undefined;
@@ -269,6 +279,8 @@ export interface Token {
 /** Output of tokenize: the tokens of each text. */
 export interface TokenizeOutput {
   tokens: Token[][];
+  /** The decoded texts, for a `decode` request. */
+  texts?: string[] | undefined;
 }
 
 /** Output type per task. */

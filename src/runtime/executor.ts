@@ -63,7 +63,7 @@ export interface ExecutorOptions {
 type GenInput = GenerateInput;
 /** One text of a request, with the request's parameters (every unit of a batch shares them). */
 /** One text of a request (or, for token-id input, one list of ids). */
-type TextUnit = { text: string; ids?: number[] | undefined; handle: ModelHandle; input: TextInput };
+type TextUnit = { text: string; pair?: string | undefined; ids?: number[] | undefined; handle: ModelHandle; input: TextInput };
 type TextInput = EmbedInput | ClassifyInput;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
@@ -200,7 +200,7 @@ export class Executor {
     return this.queue(this.textQueues, `${model}\u0000${task}`, model, () => ({
       ...this.batchLimits(model),
       maxConcurrentBatches: this.o.textBatchConcurrency ?? this.o.batchConcurrency ?? 1,
-      tokens: (u: TextUnit) => (u.ids ? u.ids.length : estimateTokens(u.text)),
+      tokens: (u: TextUnit) => (u.ids ? u.ids.length : estimateTokens(u.text) + (u.pair ? estimateTokens(u.pair) : 0)),
       run: (_key: string, units: TextUnit[]) => this.slots(() => runTextBatch(units, model, this.o.metrics)),
     }));
   }
@@ -262,9 +262,10 @@ export class Executor {
         const ids = params.task === 'feature-extraction' ? params.ids : undefined;
         // Token-id input batches only with token-id input.
         const key = params.task === 'feature-extraction' ? `${ids ? 'ids|' : ''}${params.pooling}|${params.normalize}` : `${params.topK}`;
+        const pairs = params.task === 'text-classification' ? params.pairs : undefined;
         const units = ids
           ? ids.map((list) => ({ text: '', ids: list, handle, input: params }))
-          : params.texts.map((text) => ({ text, handle, input: params }));
+          : params.texts.map((text, i) => ({ text, pair: pairs?.[i], handle, input: params }));
         const results = await this.textQueue(model, params.task).submit(units, key, queued);
         const tokens = results.map((r) => r.tokens);
         const used = tokens.reduce((a, b) => a + b, 0);
@@ -311,7 +312,8 @@ async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics 
     if (out.timings) m?.observePhases(model, out.timings);
     return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
   }
-  const out = await handle.run({ ...params, texts });
+  const pairs = units.some((u) => u.pair !== undefined) ? units.map((u) => u.pair) : undefined;
+  const out = await handle.run({ ...params, texts, pairs });
   if (out.timings) m?.observePhases(model, out.timings);
   return out.labels.map((labels, i) => ({ labels, tokens: out.tokens[i]! }));
 }

@@ -35,6 +35,11 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
     inputSchema: {
       text: z.string().optional().describe('One text to classify.'),
       texts: z.array(z.string()).min(1).optional().describe('Several texts to classify (instead of `text`).'),
+      text_pairs: z
+        .array(z.string())
+        .min(1)
+        .optional()
+        .describe('A second text for each text, read with it as a pair (NLI, cross-encoders).'),
       ...imageFields,
       candidate_labels: z
         .array(z.string().min(1).max(200))
@@ -67,6 +72,7 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
     prepare: (args) => {
       const hasText = args.text !== undefined || args.texts !== undefined;
       const hasImage = args.image !== undefined || args.image_base64 !== undefined;
+      if (hasImage && args.text_pairs) throw new ServerError('invalid_input', 'text_pairs go with text, not with an image');
       if (hasText === hasImage)
         throw new ServerError('invalid_input', 'give text (`text` or `texts`) or an image (`image` or `image_base64`), not both');
       if (hasImage) {
@@ -86,7 +92,15 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
       skillFor(deps.registry, model, ['text-classification']);
       if ((args.text === undefined) === (args.texts === undefined))
         throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
-      checkTexts(args.texts ?? [args.text!], args.texts ? 'texts' : 'text', deps.config.limits);
+      const texts = args.texts ?? [args.text!];
+      checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
+      if (args.text_pairs) {
+        if (args.text_pairs.length !== texts.length)
+          throw new ServerError('invalid_input', `text_pairs has ${args.text_pairs.length} items for ${texts.length} texts; give one per text`, {
+            details: { field: 'text_pairs' },
+          });
+        checkTexts(args.text_pairs, 'text_pairs', deps.config.limits);
+      }
       return { ...args, model };
     },
     cacheable: (args) => (args.image !== undefined || args.image_base64 !== undefined ? inlineMedia(args.image, args.image_base64) : true),
@@ -111,7 +125,11 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
           return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
         });
       }
-      const out = await deps.executor.run(model, { task: 'text-classification', texts: args.texts ?? [args.text!], topK: args.top_k }, run);
+      const out = await deps.executor.run(
+        model,
+        { task: 'text-classification', texts: args.texts ?? [args.text!], pairs: args.text_pairs, topK: args.top_k },
+        run,
+      );
       const tokens = out.tokens.reduce((a, b) => a + b, 0);
       return { model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
     },

@@ -46,9 +46,9 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
       model: modelField(models, 'Embedding model.'),
       normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
       pooling: z
-        .enum(['mean', 'cls'])
+        .enum(['mean', 'cls', 'none'])
         .default('mean')
-        .describe('How token vectors become one vector: mean over tokens, or the first ([CLS]) token. Default mean.'),
+        .describe('mean over tokens, the first ([CLS]) token, or none: every token\'s vector. Default mean.'),
       dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
       encoding: z
         .enum(['float', 'base64'])
@@ -59,7 +59,9 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
       model: z.string().describe('Model used.'),
       dims: z.number().int().describe('Vector length.'),
       encoding: z.enum(['float', 'base64']).describe('Encoding of `embeddings`.'),
-      embeddings: z.array(z.union([z.array(z.number()), z.string()])).describe('One vector per input text, in order.'),
+      embeddings: z
+        .array(z.union([z.array(z.number()), z.string(), z.array(z.array(z.number()))]))
+        .describe('One vector per input text, in order (pooling none: one per token).'),
       usage: UsageSchema,
     },
     annotations: { title: 'Embed texts', ...READ_ONLY },
@@ -69,6 +71,8 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
       if ((args.texts === undefined) === (args.token_ids === undefined))
         throw new ServerError('invalid_input', 'give exactly one of `texts` or `token_ids`');
       if (args.texts) checkTexts(args.texts, 'texts', deps.config.limits);
+      if (args.pooling === 'none' && args.encoding === 'base64')
+        throw new ServerError('invalid_input', 'pooling none gives a vector per token: use encoding float', { details: { field: 'encoding' } });
       const lim = deps.config.limits;
       if (args.token_ids) {
         if (args.token_ids.length > lim.maxTexts)
@@ -86,18 +90,31 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
         { task: 'feature-extraction', texts: args.texts ?? [], ids: args.token_ids, pooling: args.pooling, normalize: args.normalize },
         ctx.run,
       );
-      const full = out.vectors[0]?.length ?? 0;
+      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      const usage = { prompt_tokens: tokens, total_tokens: tokens };
+      // Per-token vectors arrive flat ([tokens x hidden]); split them into rows.
+      const perToken = args.pooling === 'none';
+      const rowsOf = (v: Float32Array, i: number) => {
+        const n = Math.max(1, out.tokens[i]!);
+        const h = v.length / n;
+        return Array.from({ length: n }, (_, k) => v.subarray(k * h, (k + 1) * h));
+      };
+      const full = perToken ? (out.vectors[0]?.length ?? 0) / Math.max(1, out.tokens[0] ?? 1) : (out.vectors[0]?.length ?? 0);
       if (args.dimensions !== undefined && args.dimensions > full) {
         throw new ServerError('invalid_input', `dimensions (${args.dimensions}) exceeds the model's ${full} dimensions`);
       }
-      const vectors = args.dimensions ? out.vectors.map((v) => truncate(v, args.dimensions!, args.normalize)) : out.vectors;
-      const tokens = out.tokens.reduce((a, b) => a + b, 0);
+      const cut = (v: Float32Array) => (args.dimensions ? truncate(v, args.dimensions, args.normalize) : v);
+      if (perToken) {
+        const embeddings = out.vectors.map((v, i) => rowsOf(v, i).map((row) => toJsonFloats(cut(row))));
+        return { model: args.model, dims: args.dimensions ?? full, encoding: args.encoding, embeddings, usage };
+      }
+      const vectors = out.vectors.map(cut);
       return {
         model: args.model,
         dims: vectors[0]?.length ?? 0,
         encoding: args.encoding,
         embeddings: vectors.map((v) => (args.encoding === 'base64' ? toBase64(v) : toJsonFloats(v))),
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
+        usage,
       };
     },
   });

@@ -19,10 +19,16 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
     name: 'tokenize',
     title: 'Tokenize texts',
     description:
-      "Split texts into a model's tokens: ids, token text and character spans. Use it to count tokens against a model's context.",
+      "Split texts into a model's tokens: ids, token text and character spans. Use it to count tokens against a model's context, or give `ids` to decode tokens back into text.",
     inputSchema: {
       text: z.string().optional().describe('One text.'),
       texts: z.array(z.string()).min(1).optional().describe('Several texts (instead of `text`).'),
+      ids: z
+        .array(z.array(z.number().int().min(0)))
+        .min(1)
+        .optional()
+        .describe('Instead of text: lists of token ids to decode into `texts`.'),
+      skip_special_tokens: z.boolean().default(true).describe('Decoding: leave out special tokens. Default true.'),
       add_special_tokens: z
         .boolean()
         .default(true)
@@ -45,18 +51,33 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
         )
         .describe('The tokens of each text, in order.'),
       counts: z.array(z.number().int()).describe('Tokens per text.'),
+      texts: z.array(z.string()).optional().describe('Decoded texts (with `ids`).'),
     },
     annotations: { title: 'Tokenize texts', ...READ_ONLY },
     scope: INFER_SCOPE,
     prepare: (args) => {
       skillFor(deps.registry, args.model, TEXT_TASKS);
-      if ((args.text === undefined) === (args.texts === undefined))
-        throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
-      checkTexts(args.texts ?? [args.text!], args.texts ? 'texts' : 'text', deps.config.limits);
+      const given = [args.text, args.texts, args.ids].filter((x) => x !== undefined).length;
+      if (given !== 1) throw new ServerError('invalid_input', 'give exactly one of `text`, `texts` or `ids`');
+      if (args.ids) {
+        const lim = deps.config.limits;
+        if (args.ids.length > lim.maxTexts)
+          throw new ServerError('input_too_large', `ids has ${args.ids.length} items; the limit is ${lim.maxTexts} per call`);
+        const long = args.ids.findIndex((l) => l.length > lim.maxTextChars);
+        if (long >= 0) throw new ServerError('input_too_large', `ids[${long}] has more than ${lim.maxTextChars} ids`);
+      } else checkTexts(args.texts ?? [args.text!], args.texts ? 'texts' : 'text', deps.config.limits);
       return args;
     },
     cacheable: () => true,
     handler: async (args, ctx) => {
+      if (args.ids) {
+        const out = await deps.executor.run(
+          args.model,
+          { task: 'tokenize', texts: [], addSpecialTokens: false, decode: { ids: args.ids, skipSpecialTokens: args.skip_special_tokens } },
+          ctx.run,
+        );
+        return { model: args.model, tokens: [], counts: args.ids.map((l) => l.length), texts: out.texts ?? [] };
+      }
       const out = await deps.executor.run(
         args.model,
         { task: 'tokenize', texts: args.texts ?? [args.text!], addSpecialTokens: args.add_special_tokens },

@@ -13,6 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import { InferenceClient } from '@huggingface/inference';
+import { fixture } from '../helpers/fixtures.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { childEnv } from '../helpers/server.js';
@@ -582,5 +584,73 @@ describe('fair shares of a model queue', () => {
     // Fair order: the polite call did not wait for the whole backlog.
     expect(floodDone).toBeLessThan(2);
     expect(await Promise.all(flood)).toEqual([200, 200]);
+  });
+});
+
+describe('TEI compatibility through @huggingface/inference and raw routes', () => {
+  it('POST / embeds or predicts by the model, /invocations likewise; /embed_all, /decode and pair /predict work', async () => {
+    const s = await serve([]);
+    const hf = new InferenceClient();
+    // The client posts to endpointUrl itself: the server's base URL is TEI's default route.
+    const vec = (await hf.featureExtraction({ endpointUrl: s.base, inputs: 'hello world' })) as number[] | number[][];
+    const flat = (Array.isArray(vec[0]) ? vec[0] : vec) as number[];
+    expect(flat).toHaveLength(384);
+    const labels = await hf.textClassification({ endpointUrl: `${s.base}/?model=distilbert-sst2`, inputs: 'a lovely film' });
+    expect(labels.map((l) => l.label).sort()).toEqual(['NEGATIVE', 'POSITIVE']);
+    const sims = await hf.sentenceSimilarity({ endpointUrl: s.base, inputs: { source_sentence: 'cats', sentences: ['cats', 'tax law'] } });
+    expect(sims).toHaveLength(2);
+    expect(sims[0]!).toBeCloseTo(1, 4);
+
+    const json = async (path: string, body: unknown) => {
+      const r = await fetch(`${s.base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as unknown };
+    };
+    const inv = await json('/invocations', { inputs: ['hello world'] });
+    expect(inv.status).toBe(200);
+    expect((inv.body as number[][])[0]!.slice(0, 4)).toEqual(flat.slice(0, 4));
+    const reranked = await json('/invocations', { query: 'cats', texts: ['tax law', 'cats'] });
+    expect((reranked.body as Array<{ index: number }>)[0]!.index).toBe(1);
+
+    // Per-token vectors: one per token including [CLS] and [SEP]; their mean is the pooled vector.
+    const all = await json('/embed_all', { inputs: 'hello world' });
+    const tokens = (await json('/tokenize', { inputs: 'hello world' })).body as unknown[][];
+    const rows = (all.body as number[][][])[0]!;
+    expect(rows).toHaveLength(tokens[0]!.length);
+    const unnormalised = ((await json('/embed', { inputs: 'hello world', normalize: false })).body as number[][])[0]!;
+    const mean = rows[0]!.map((_, h) => rows.reduce((a, r) => a + r[h]!, 0) / rows.length);
+    expect(mean.slice(0, 8).map((x) => x.toFixed(4))).toEqual(unnormalised.slice(0, 8).map((x) => x.toFixed(4)));
+
+    const ids = (tokens[0] as Array<{ id: number }>).map((t) => t.id);
+    expect((await json('/decode', { ids })).body).toEqual(['hello world']);
+    expect((await json('/decode', { ids: [ids], skip_special_tokens: false })).body).toEqual([
+      expect.stringMatching(/^\[CLS\] hello world \[SEP\]$/),
+    ]);
+
+    // Pairs are read together, as transformers.js's own pipeline reads them.
+    const pair = await json('/predict?model=distilbert-sst2', { inputs: ['the plot was thin', 'but the acting was superb'] });
+    expect(pair.status).toBe(200);
+    // The reference: transformers.js's own tokenizer (text_pair) and model, softmax over the logits.
+    const { AutoTokenizer, AutoModelForSequenceClassification } = await import('@huggingface/transformers');
+    const tokenizer = await AutoTokenizer.from_pretrained(fixture('classifier'));
+    const model = await AutoModelForSequenceClassification.from_pretrained(fixture('classifier'), { device: 'cpu' });
+    const enc = tokenizer('the plot was thin', { text_pair: 'but the acting was superb', truncation: true });
+    const logits = Array.from((await model(enc)).logits.data as Float32Array);
+    const z = logits.map((x) => Math.exp(x - Math.max(...logits)));
+    const probs = z.map((x) => x / z.reduce((a, b) => a + b, 0));
+    const id2label = model.config.id2label as Record<string, string>;
+    const got = pair.body as Array<{ label: string; score: number }>;
+    probs.forEach((p, i) => expect(got.find((g) => g.label === id2label[String(i)])!.score).toBeCloseTo(p, 4));
+    await model.dispose();
+    const batch = await json('/predict?model=distilbert-sst2', {
+      inputs: [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    });
+    expect((batch.body as unknown[][]).length).toBe(2);
   });
 });

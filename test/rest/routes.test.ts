@@ -87,9 +87,16 @@ describe('TEI and task routes', () => {
     expect((one.body as number[][])[0]).toHaveLength(4);
     const labels = ((await tool('classify', { text: 'I love it', top_k: 1000 })).results as Array<{ labels: unknown[] }>)[0]!.labels;
     expect((await post(s.base, '/predict', { inputs: 'I love it' })).body).toEqual(labels);
-    const batch = (await post(s.base, '/predict', { inputs: ['I love it', 'I hate it'] })).body as unknown[][];
-    expect(batch).toHaveLength(2);
+    const batch = (await post(s.base, '/predict', { inputs: ['I love it', 'I hate it', 'meh'] })).body as unknown[][];
+    expect(batch).toHaveLength(3);
     expect(batch[0]).toEqual(labels);
+    // As in TEI, two strings are one text pair, not a batch of two.
+    const pair = (await post(s.base, '/predict', { inputs: ['I love it', 'I hate it'] })).body as Array<{ label: string }>;
+    expect(pair.map((l) => typeof l.label)).toEqual(['string', 'string']);
+    const pairOf = (
+      (await tool('classify', { text: 'I love it', text_pairs: ['I hate it'], top_k: 1000 })).results as Array<{ labels: unknown[] }>
+    )[0]!.labels;
+    expect(pair).toEqual(pairOf);
     const info = await (await fetch(`${s.base}/info`)).json();
     expect(info).toMatchObject({ model_id: 'Xenova/all-MiniLM-L6-v2', model_type: { embedding: { pooling: 'mean' } } });
   });
