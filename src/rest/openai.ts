@@ -90,9 +90,9 @@ export const TranscriptionForm = z.object({
 const Usage = z.object({ prompt_tokens: z.number(), completion_tokens: z.number().optional(), total_tokens: z.number() });
 const ModelObject = z.object({ id: z.string(), object: z.literal('model'), created: z.number(), owned_by: z.string() });
 
-const GENERATE = ['text-generation', 'text2text-generation'] as const;
+export const GENERATE = ['text-generation', 'text2text-generation'] as const;
 
-interface GenerateResult {
+export interface GenerateResult {
   model: string;
   text: string;
   finish_reason: string;
@@ -103,7 +103,7 @@ interface GenerateResult {
 const finishReason = (r: string) => (r === 'length' || r === 'max_time' ? 'length' : 'stop');
 
 /** The generate task's arguments from OpenAI's sampling options. */
-function generateArgs(deps: RestDeps, b: z.infer<z.ZodObject<typeof sampling>>, maxTokens: number | null | undefined) {
+export function generateArgs(deps: RestDeps, b: Partial<z.infer<z.ZodObject<typeof sampling>>>, maxTokens: number | null | undefined) {
   const greedy = b.temperature === 0;
   return {
     model: skillName(deps, b.model, GENERATE),
@@ -399,6 +399,6 @@ export function openaiRoutes(deps: RestDeps): RestRoute[] {
 }
 
 /** The default generation model's name (for stream chunks sent before the task answers). */
-function taskDefault(deps: RestDeps): string {
+export function taskDefault(deps: RestDeps): string {
   return deps.registry.forTask('text-generation')[0]?.skill.name ?? deps.registry.forTask('text2text-generation')[0]?.skill.name ?? '';
 }

@@ -15,15 +15,15 @@ export class EventStream {
     return this.started;
   }
 
-  /** Sends one `data:` event with `value` as JSON (or a raw string such as `[DONE]`). */
-  send(value: unknown): void {
+  /** Sends one `data:` event with `value` as JSON (or a raw string such as `[DONE]`), named `event` when given. */
+  send(value: unknown, event?: string): void {
     const res = this.res;
     if (res.writableEnded || res.destroyed) return;
     if (!this.started) {
       this.started = true;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     }
-    res.write(`data: ${typeof value === 'string' ? value : JSON.stringify(value)}\n\n`);
+    res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof value === 'string' ? value : JSON.stringify(value)}\n\n`);
   }
 
   end(): void {

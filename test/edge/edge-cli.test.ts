@@ -641,7 +641,7 @@ describe('TEI compatibility through @huggingface/inference and raw routes', () =
     const logits = Array.from((await model(enc)).logits.data as Float32Array);
     const z = logits.map((x) => Math.exp(x - Math.max(...logits)));
     const probs = z.map((x) => x / z.reduce((a, b) => a + b, 0));
-    const id2label = model.config.id2label as Record<string, string>;
+    const id2label = (model.config as unknown as { id2label: Record<string, string> }).id2label;
     const got = pair.body as Array<{ label: string; score: number }>;
     probs.forEach((p, i) => expect(got.find((g) => g.label === id2label[String(i)])!.score).toBeCloseTo(p, 4));
     await model.dispose();
@@ -652,5 +652,69 @@ describe('TEI compatibility through @huggingface/inference and raw routes', () =
       ],
     });
     expect((batch.body as unknown[][]).length).toBe(2);
+  });
+});
+
+describe('the OpenAI Responses API', () => {
+  it('responses.create and responses.stream through the openai SDK: text, usage, the event sequence; tools refused', async () => {
+    const s = await serve([]);
+    const client = new OpenAI({ baseURL: `${s.base}/v1`, apiKey: 'none', maxRetries: 0 });
+    const r = await client.responses.create({
+      model: 'tiny-chat',
+      instructions: 'Answer briefly.',
+      input: [{ role: 'user', content: 'Hi' }],
+      max_output_tokens: 6,
+      temperature: 0,
+    });
+    expect(r.object).toBe('response');
+    expect(typeof r.output_text).toBe('string');
+    expect(r.output_text.length).toBeGreaterThan(0);
+    expect(r.usage!.output_tokens).toBeGreaterThan(0);
+    expect(r.usage!.total_tokens).toBe(r.usage!.input_tokens + r.usage!.output_tokens);
+    // The same call through chat completions gives the same greedy text.
+    const chat = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: [
+        { role: 'system', content: 'Answer briefly.' },
+        { role: 'user', content: 'Hi' },
+      ],
+      max_tokens: 6,
+      temperature: 0,
+    });
+    expect(r.output_text).toBe(chat.choices[0]!.message.content);
+    if (chat.choices[0]!.finish_reason === 'length') expect(r.status).toBe('incomplete');
+
+    const types: string[] = [];
+    let streamed = '';
+    const stream = client.responses.stream({ model: 'tiny-chat', input: 'Once upon a time', max_output_tokens: 8, temperature: 0 });
+    for await (const e of stream) {
+      types.push(e.type);
+      if (e.type === 'response.output_text.delta') streamed += e.delta;
+    }
+    const final = await stream.finalResponse();
+    expect(streamed).toBe(final.output_text);
+    expect(types.slice(0, 4)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+    ]);
+    expect(types.slice(-4)).toEqual([
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      final.status === 'incomplete' ? 'response.incomplete' : 'response.completed',
+    ]);
+    const plain = await client.completions.create({ model: 'tiny-chat', prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
+    expect(final.output_text).toBe(plain.choices[0]!.text);
+
+    const tools = await client.responses
+      .create({ model: 'tiny-chat', input: 'Hi', tools: [{ type: 'function', name: 'f', parameters: {}, strict: false }] })
+      .catch((e: unknown) => e);
+    expect(tools).toBeInstanceOf(OpenAI.BadRequestError);
+    const json = await client.responses
+      .create({ model: 'tiny-chat', input: 'Hi', text: { format: { type: 'json_object' } } })
+      .catch((e: unknown) => e);
+    expect(json).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
