@@ -6,10 +6,12 @@
  * 16 at a time; a 20,000 x 10 strip; JSON-RPC batches of twice the rate limit;
  * prompts past the model's context and max_new_tokens far past it. Normal traffic (its own key)
  * runs similarity, generate and OCR on the shipped page, and /health is polled every 50 ms.
+ * The hostile key also sends embedding batches of 2,048 texts. Normal traffic first runs alone for
+ * a baseline (ABUSE_BASELINE_SECONDS, default 10), then beside the flood.
  * Reports the server's peak RSS (VmHWM) against its memory budget, /health latency, and the
- * normal traffic's errors. Targets: peak RSS < budget + 512 MB, /health p99 < 100 ms, zero
- * normal errors. Run: `npm run bench -- abuse` (ABUSE_SECONDS, ABUSE_ONLY=0,3 for some hostile
- * loops, ABUSE_ARGS for extra server flags).
+ * normal traffic's success rate, throughput against its baseline and latency. Targets: peak
+ * RSS < budget + 512 MB, /health p99 < 100 ms, zero normal errors. Run: `npm run bench -- abuse`
+ * (ABUSE_SECONDS, ABUSE_ONLY=0,3 for some hostile loops, ABUSE_ARGS for extra server flags).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { flacBomb } from '../test/helpers/media.js';
 import { startHttpServer } from './http-server.js';
 
 const SECONDS = Number(process.env.ABUSE_SECONDS ?? 30);
+const BASELINE_SECONDS = Number(process.env.ABUSE_BASELINE_SECONDS ?? 10);
 const BUDGET = 1024 * 2 ** 20;
 const NORMAL_KEY = 'normal-traffic-key';
 const HOSTILE_KEY = 'hostile-traffic-key';
@@ -90,6 +93,47 @@ export async function benchAbuse(): Promise<Record<string, number>> {
     ...(process.env.ABUSE_ARGS ?? '').split(' ').filter(Boolean),
   ]);
   const base = server.url.replace(/\/mcp$/, '');
+
+  // Normal traffic: its own key and sessions, paced, three clients.
+  const normalClients = await Promise.all([0, 1, 2].map(() => connect(server.url, NORMAL_KEY)));
+  const normalCalls: Array<[string, Record<string, unknown>]> = [
+    ['similarity', { query: 'weather today', documents: ['sunny and warm', 'a model server', 'rain later'] }],
+    ['generate', { model: 'distilgpt2', prompt: 'Hello there', max_new_tokens: 8 }],
+    ['ocr', { image: join(allowed, 'page.png') }],
+  ];
+  const firstErrors: string[] = [];
+  /** Runs the normal clients until `until` (ms, performance.now); their outcomes and latencies. */
+  const runNormal = async (until: number) => {
+    const r = { ok: 0, errors: 0, lat: [] as number[] };
+    await Promise.all(
+      normalClients.map(async (c, w) => {
+        for (let i = 0; performance.now() < until; i++) {
+          const due = performance.now() + 1000 / NORMAL_RATE;
+          const [name, args] = normalCalls[(i + w) % normalCalls.length]!;
+          const t0 = performance.now();
+          try {
+            const res = await c.callTool({ name, arguments: args });
+            if (res.isError) {
+              r.errors++;
+              if (firstErrors.length < 5) firstErrors.push(`${name}: ${(res.content as Array<{ text: string }>)[0]!.text.slice(0, 160)}`);
+            } else {
+              r.ok++;
+              r.lat.push(performance.now() - t0);
+            }
+          } catch (e) {
+            r.errors++;
+            if (firstErrors.length < 5) firstErrors.push(`${name}: threw ${(e as Error).message.slice(0, 160)}`);
+          }
+          await new Promise((res) => setTimeout(res, Math.max(0, due - performance.now())));
+        }
+      }),
+    );
+    return r;
+  };
+  // Warm every model, then the baseline: normal traffic alone.
+  for (const [name, args] of normalCalls) await normalClients[0]!.callTool({ name, arguments: args });
+  const baseline = await runNormal(performance.now() + BASELINE_SECONDS * 1000);
+
   const end = performance.now() + SECONDS * 1000;
   const live = () => performance.now() < end;
 
@@ -110,33 +154,7 @@ export async function benchAbuse(): Promise<Record<string, number>> {
     { eval: true, workerData: { url: `${base}/health`, end: Date.now() + SECONDS * 1000 } },
   );
   const poll = new Promise<{ lat: number[]; failures: number }>((resolve) => poller.once('message', resolve));
-
-  // Normal traffic: its own key and sessions.
-  const normal = { ok: 0, errors: 0 };
-  const firstErrors: string[] = [];
-  const normalClients = await Promise.all([0, 1, 2].map(() => connect(server.url, NORMAL_KEY)));
-  const normalCalls: Array<[string, Record<string, unknown>]> = [
-    ['similarity', { query: 'weather today', documents: ['sunny and warm', 'a model server', 'rain later'] }],
-    ['generate', { model: 'distilgpt2', prompt: 'Hello there', max_new_tokens: 8 }],
-    ['ocr', { image: join(allowed, 'page.png') }],
-  ];
-  const normalWork = normalClients.map(async (c, w) => {
-    for (let i = 0; live(); i++) {
-      const due = performance.now() + 1000 / NORMAL_RATE;
-      const [name, args] = normalCalls[(i + w) % normalCalls.length]!;
-      try {
-        const r = await c.callTool({ name, arguments: args });
-        if (r.isError) {
-          normal.errors++;
-          if (firstErrors.length < 5) firstErrors.push(`${name}: ${(r.content as Array<{ text: string }>)[0]!.text.slice(0, 160)}`);
-        } else normal.ok++;
-      } catch (e) {
-        normal.errors++;
-        if (firstErrors.length < 5) firstErrors.push(`${name}: threw ${(e as Error).message.slice(0, 160)}`);
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-    }
-  });
+  const normalRun = runNormal(end);
 
   // Hostile traffic: its own key.
   const hostile = { calls: 0, refused: 0, accepted: 0 };
@@ -159,6 +177,10 @@ export async function benchAbuse(): Promise<Record<string, number>> {
     async () => hostileCall(hc[2]!, 'ocr', { image_base64: strip }),
     async () => hostileCall(hc[3]!, 'generate', { model: 'distilgpt2', prompt: 'word '.repeat(3000), max_new_tokens: 16 }),
     async () => hostileCall(hc[3]!, 'generate', { model: 'distilgpt2', prompt: 'Go', max_new_tokens: 2048 }),
+    async () =>
+      hostileCall(hc[0]!, 'embed', {
+        texts: Array.from({ length: 2048 }, (_, i) => `a hostile batch text number ${i}, long enough to cost`),
+      }),
     async () => {
       hostile.calls++;
       const batch = Array.from({ length: 2 * RATE_LIMIT }, (_, i) => ({
@@ -189,8 +211,9 @@ export async function benchAbuse(): Promise<Record<string, number>> {
       while (live()) await loop();
     });
 
-  const [{ lat: health, failures: healthFailures }] = await Promise.all([poll, ...normalWork, ...hostileWork]);
+  const [{ lat: health, failures: healthFailures }, normal] = await Promise.all([poll, normalRun, ...hostileWork]);
   const peak = procStatus(server.pid, 'VmHWM');
+  const rate = (r: { ok: number }, s: number) => r.ok / s;
   for (const c of [...normalClients, ...hc]) await c.close().catch(() => undefined);
   const code = await server.stop();
   if (firstErrors.length) process.stderr.write(`normal traffic errors (first 5): ${firstErrors.join(' | ')}\n`);
@@ -206,6 +229,13 @@ export async function benchAbuse(): Promise<Record<string, number>> {
     health_failures: healthFailures,
     normal_ok: normal.ok,
     normal_errors: normal.errors,
+    normal_success_rate: normal.ok / Math.max(1, normal.ok + normal.errors),
+    normal_baseline_calls_per_s: rate(baseline, BASELINE_SECONDS),
+    normal_calls_per_s: rate(normal, SECONDS),
+    normal_throughput_vs_baseline: rate(normal, SECONDS) / Math.max(1e-9, rate(baseline, BASELINE_SECONDS)),
+    normal_baseline_p50_ms: pct(baseline.lat, 0.5),
+    normal_p50_ms: pct(normal.lat, 0.5),
+    normal_p99_ms: pct(normal.lat, 0.99),
     hostile_calls: hostile.calls,
     hostile_refused: hostile.refused,
     hostile_accepted: hostile.accepted,

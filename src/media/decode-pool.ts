@@ -32,6 +32,7 @@ export interface DecodeReply {
 
 interface Job {
   job: DecodeJob;
+  client: string;
   signal: AbortSignal | undefined;
   resolve(r: DecodeReply): void;
   reject(e: unknown): void;
@@ -41,38 +42,58 @@ export class MediaDecoders {
   private readonly idle: Worker[] = [];
   private readonly queue: Job[] = [];
   private running = 0;
+  /** Jobs running per client. */
+  private readonly runningBy = new Map<string, number>();
   private nextId = 0;
   private closed = false;
 
   constructor(readonly threads: number) {}
 
   /** Decodes audio (whose header was checked) to 16 kHz mono on a decoding thread. */
-  async audio(bytes: Uint8Array, media: Config['media'], field: string, header: AudioHeader, signal?: AbortSignal): Promise<DecodedAudio> {
-    return (await this.submit({ id: this.nextId++, kind: 'audio', bytes, media, field, header }, signal)).audio!;
+  async audio(
+    bytes: Uint8Array,
+    media: Config['media'],
+    field: string,
+    header: AudioHeader,
+    signal?: AbortSignal,
+    client = '',
+  ): Promise<DecodedAudio> {
+    return (await this.submit({ id: this.nextId++, kind: 'audio', bytes, media, field, header }, signal, client)).audio!;
   }
 
   /** Decodes an image (whose header was checked) to RGB pixels on a decoding thread. */
-  async image(bytes: Uint8Array, media: Config['media'], field: string, header: ImageHeader, signal?: AbortSignal): Promise<DecodedImage> {
-    return (await this.submit({ id: this.nextId++, kind: 'image', bytes, media, field, header }, signal)).image!;
+  async image(
+    bytes: Uint8Array,
+    media: Config['media'],
+    field: string,
+    header: ImageHeader,
+    signal?: AbortSignal,
+    client = '',
+  ): Promise<DecodedImage> {
+    return (await this.submit({ id: this.nextId++, kind: 'image', bytes, media, field, header }, signal, client)).image!;
   }
 
-  private submit(job: DecodeJob, signal: AbortSignal | undefined): Promise<DecodeReply> {
+  private submit(job: DecodeJob, signal: AbortSignal | undefined, client: string): Promise<DecodeReply> {
     if (this.closed) return Promise.reject(new ServerError('shutting_down', 'the media decoders are closed'));
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, signal, resolve, reject });
+      this.queue.push({ job, client, signal, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.queue.length > 0 && this.running < this.threads) {
-      const j = this.queue.shift()!;
+      let at = 0;
+      for (let i = 1; i < this.queue.length; i++)
+        if ((this.runningBy.get(this.queue[i]!.client) ?? 0) < (this.runningBy.get(this.queue[at]!.client) ?? 0)) at = i;
+      const j = this.queue.splice(at, 1)[0]!;
       if (j.signal?.aborted) {
         j.reject(j.signal.reason);
         continue;
       }
       this.running++;
+      this.runningBy.set(j.client, (this.runningBy.get(j.client) ?? 0) + 1);
       this.run(this.idle.pop() ?? startWorkerThread(import.meta.url, 'decode-worker'), j);
     }
   }
@@ -86,6 +107,9 @@ export class MediaDecoders {
       w.off('exit', onExit);
       j.signal?.removeEventListener('abort', onAbort);
       this.running--;
+      const left = (this.runningBy.get(j.client) ?? 1) - 1;
+      if (left > 0) this.runningBy.set(j.client, left);
+      else this.runningBy.delete(j.client);
       if (keep && !this.closed) this.idle.push(w);
       else void w.terminate();
       this.pump();

@@ -96,9 +96,13 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
       checkTexts(texts, args.texts ? 'texts' : 'text', deps.config.limits);
       if (args.text_pairs) {
         if (args.text_pairs.length !== texts.length)
-          throw new ServerError('invalid_input', `text_pairs has ${args.text_pairs.length} items for ${texts.length} texts; give one per text`, {
-            details: { field: 'text_pairs' },
-          });
+          throw new ServerError(
+            'invalid_input',
+            `text_pairs has ${args.text_pairs.length} items for ${texts.length} texts; give one per text`,
+            {
+              details: { field: 'text_pairs' },
+            },
+          );
         checkTexts(args.text_pairs, 'text_pairs', deps.config.limits);
       }
       return { ...args, model };
@@ -109,7 +113,7 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
       const run = ctx.run;
       if (args.image !== undefined || args.image_base64 !== undefined) {
         const zeroShot = args.candidate_labels !== undefined;
-        return withImage(args, deps, ctx.signal, async (image) => {
+        return withImage(args, deps, ctx, async (image) => {
           const out = zeroShot
             ? await deps.executor.run(
                 model,

@@ -75,7 +75,7 @@ export function detectSpeechTask(deps: TaskDeps): AnyTask | undefined {
         minSpeechMs: args.min_speech_ms,
         padMs: args.pad_ms,
       };
-      return withAudio(args, deps, ctx.signal, async (audio) => {
+      return withAudio(args, deps, ctx, async (audio) => {
         const out = await deps.executor.run(args.model, { task: 'voice-activity-detection', audio, vad, signal: ctx.signal }, ctx.run);
         const speech = out.segments.reduce((a, s) => a + s.end - s.start, 0);
         return {

@@ -91,7 +91,7 @@ export function detectTask(deps: TaskDeps): AnyTask | undefined {
     },
     cacheable: (args) => inlineMedia(args.image, args.image_base64),
     handler: (args, ctx) =>
-      withImage(args, deps, ctx.signal, async (image) => {
+      withImage(args, deps, ctx, async (image) => {
         const { model, mode } = args;
         const run = ctx.run;
         const head = { model, mode, width: image.width, height: image.height };

@@ -48,7 +48,7 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
       pooling: z
         .enum(['mean', 'cls', 'none'])
         .default('mean')
-        .describe('mean over tokens, the first ([CLS]) token, or none: every token\'s vector. Default mean.'),
+        .describe("mean over tokens, the first ([CLS]) token, or none: every token's vector. Default mean."),
       dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
       encoding: z
         .enum(['float', 'base64'])
@@ -72,7 +72,9 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
         throw new ServerError('invalid_input', 'give exactly one of `texts` or `token_ids`');
       if (args.texts) checkTexts(args.texts, 'texts', deps.config.limits);
       if (args.pooling === 'none' && args.encoding === 'base64')
-        throw new ServerError('invalid_input', 'pooling none gives a vector per token: use encoding float', { details: { field: 'encoding' } });
+        throw new ServerError('invalid_input', 'pooling none gives a vector per token: use encoding float', {
+          details: { field: 'encoding' },
+        });
       const lim = deps.config.limits;
       if (args.token_ids) {
         if (args.token_ids.length > lim.maxTexts)

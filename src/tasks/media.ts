@@ -60,15 +60,16 @@ export interface MediaDeps {
 export async function withImage<T>(
   args: { image?: string | undefined; image_base64?: string | undefined },
   deps: MediaDeps,
-  signal: AbortSignal,
+  ctx: { signal: AbortSignal; client: string },
   fn: (image: ImagePixels & { format: string }) => Promise<T>,
 ): Promise<T> {
+  const { signal, client } = ctx;
   const cfg = deps.config.media;
   const bytes = await bytesOf(args.image, args.image_base64, 'image', cfg, signal);
   const header = await probeImage(bytes, cfg);
-  const release = await deps.mediaBudget.acquire(header.width * header.height * DECODE_BYTES_PER_PIXEL, signal);
+  const release = await deps.mediaBudget.acquire(header.width * header.height * DECODE_BYTES_PER_PIXEL, signal, client);
   try {
-    return await fn(await deps.mediaDecoders.image(bytes, cfg, 'image', header, signal));
+    return await fn(await deps.mediaDecoders.image(bytes, cfg, 'image', header, signal, client));
   } finally {
     release();
   }
@@ -81,15 +82,16 @@ export async function withImage<T>(
 export async function withAudio<T>(
   args: { audio?: string | undefined; audio_base64?: string | undefined },
   deps: MediaDeps,
-  signal: AbortSignal,
+  ctx: { signal: AbortSignal; client: string },
   fn: (audio: DecodedAudio & AudioSamples) => Promise<T>,
 ): Promise<T> {
+  const { signal, client } = ctx;
   const cfg = deps.config.media;
   const bytes = await bytesOf(args.audio, args.audio_base64, 'audio', cfg, signal);
   const header = probeAudio(bytes, cfg);
-  const release = await deps.mediaBudget.acquire(header.decodeBytes, signal);
+  const release = await deps.mediaBudget.acquire(header.decodeBytes, signal, client);
   try {
-    const a = await deps.mediaDecoders.audio(bytes, cfg, 'audio', header, signal);
+    const a = await deps.mediaDecoders.audio(bytes, cfg, 'audio', header, signal, client);
     if (a.peak < SILENCE_PEAK)
       throw new ServerError('silent_audio', `audio is silent (peak amplitude ${a.peak.toExponential(1)} over ${a.duration.toFixed(2)} s)`);
     return await fn(a);

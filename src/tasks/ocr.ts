@@ -71,7 +71,7 @@ export function ocrTask(deps: TaskDeps): AnyTask | undefined {
     },
     cacheable: (args) => inlineMedia(args.image, args.image_base64),
     handler: (args, ctx) =>
-      withImage(args, deps, ctx.signal, async (image) => {
+      withImage(args, deps, ctx, async (image) => {
         const out = await deps.executor.run(
           args.model,
           {

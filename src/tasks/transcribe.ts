@@ -96,7 +96,7 @@ export function transcribeTask(deps: TaskDeps): AnyTask | undefined {
     },
     cacheable: (args) => inlineMedia(args.audio, args.audio_base64),
     handler: (args, ctx) =>
-      withAudio(args, deps, ctx.signal, async (audio) => {
+      withAudio(args, deps, ctx, async (audio) => {
         const signal = ctx.signal;
         const run = ctx.run;
         const asr = (samples: Float32Array) =>
