@@ -718,3 +718,32 @@ describe('the OpenAI Responses API', () => {
     expect(json).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
+
+describe('the circuit breaker counts only model faults', () => {
+  it('a probe that ends on its deadline leaves the breaker half-open instead of closing it', async () => {
+    const s = await serve(['--breaker-reset', '1s'], { HF_MODEL_SERVER_API_KEYS: 'k' });
+    const client = new Client({ name: 'breaker', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { authorization: 'Bearer k' } } }));
+    const state = async () => {
+      const text = ((await client.readResource({ uri: 'hf://models' })).contents[0] as { text: string }).text;
+      return (JSON.parse(text) as { skills: Array<{ name: string; circuit_breaker: string }> }).skills.find(
+        (m) => m.name === 'broken-embedder',
+      )!.circuit_breaker;
+    };
+    const embed = (meta: Record<string, unknown> = {}) =>
+      client.callTool({ name: 'embed', arguments: { model: 'broken-embedder', texts: ['x'] }, _meta: meta });
+    for (let i = 0; i < 6 && (await state()) !== 'open'; i++) await embed();
+    expect(await state()).toBe('open');
+    await expect.poll(state, { timeout: 5000, interval: 100 }).toBe('half_open');
+    // The probe is given up at its deadline: the client's doing, not the model's.
+    const probe = await embed({ timeout_ms: 1 });
+    expect(probe.isError).toBe(true);
+    expect(JSON.stringify(probe.content)).toMatch(/timeout|cancelled/);
+    expect(await state()).toBe('half_open');
+    // A real probe finds the model still broken and opens the breaker again.
+    const real = await embed();
+    expect(JSON.stringify(real.content)).toMatch(/model_load_failed/);
+    expect(await state()).toBe('open');
+    await client.close();
+  });
+});
