@@ -17,7 +17,7 @@ export interface ErrorSpec {
   action: string;
 }
 
-/** Every error code the server emits. The README table is checked against this by a test. */
+/** Every error code the server emits. The docs/reference.md table is checked against this by a test. */
 export const ERROR_CATALOG = {
   invalid_input: {
     retryable: false,

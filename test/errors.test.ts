@@ -1,6 +1,6 @@
 /**
  * The error catalog is the single source of codes: every code thrown in src/ is catalogued, and
- * the README documents every catalogued code, and documents no code that does not exist.
+ * docs/reference.md documents every catalogued code, and documents no code that does not exist.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -22,17 +22,17 @@ describe('error catalog', () => {
     for (const code of used) expect(Object.keys(ERROR_CATALOG), code).toContain(code);
   });
 
-  it('the README documents every code with its retryability and HTTP status', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('the reference documents every code with its retryability and HTTP status', () => {
+    const readme = readFileSync('docs/reference.md', 'utf8');
     for (const [code, spec] of Object.entries(ERROR_CATALOG)) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${code}\` |`));
-      expect(row, `README row for ${code}`).toBeDefined();
+      expect(row, `reference row for ${code}`).toBeDefined();
       expect(row).toContain(`| ${spec.retryable ? 'yes' : 'no'} | ${spec.http} |`);
     }
   });
 
-  it('every code in the README error table exists in the catalog', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('every code in the reference's error table exists in the catalog', () => {
+    const readme = readFileSync('docs/reference.md', 'utf8');
     const start = readme.indexOf('| code | retryable | HTTP | meaning | what to do |');
     const table = readme.slice(start, readme.indexOf('\n\n', start)).split('\n').slice(2);
     expect(table.length).toBe(Object.keys(ERROR_CATALOG).length);

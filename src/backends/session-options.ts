@@ -7,7 +7,7 @@
  * is in progress, where work arrives op after op, but stop when the run ends
  * (`session.force_spinning_stop`): left spinning, each session's pool keeps a core busy for tens
  * of milliseconds after every run, taking it from the event loop, the client and other models,
- * and from a container's CPU quota. `npm run bench -- engine` measures the choice (README).
+ * and from a container's CPU quota. `npm run bench -- engine` measures the choice (docs/benchmarks.md).
  */
 
 /** onnxruntime-node session options for a model session with `threads` intra-op threads (0 = onnxruntime's default). */

@@ -472,7 +472,7 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 /** Fraction of RAM used as the default memory budget. */
 export const DEFAULT_BUDGET_FRACTION = 0.5;
 
-/** The option lines of `--help` (also copied into the README by `npm run docs:config`). */
+/** The option lines of `--help` (also copied into docs/reference.md by `npm run docs:config`). */
 export function optionLines(): string {
   return helpLines(OPTIONS);
 }

@@ -177,7 +177,7 @@ export function probeHardware(i: ProbeInputs = hostInputs()): HardwareInfo {
     } else {
       const detail =
         i.platform === 'linux' && i.arch === 'x64'
-          ? 'onnxruntime-node has no CUDA provider libraries: run ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (see Install notes in the README)'
+          ? 'onnxruntime-node has no CUDA provider libraries: run ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (see Install notes in docs/development.md)'
           : `the prebuilt onnxruntime-node has no CUDA provider for ${i.platform}/${i.arch}`;
       nvInfo = { present: true, runtime: 'unsupported', detail };
       notes.push(`NVIDIA GPU present but not usable: ${detail}`);

@@ -1,7 +1,7 @@
 /**
  * @module hardware/threads
  * How the engine uses the cores, as a pure function of the host and the flags (the rule is
- * measured by `npm run bench -- engine`; figures in the README):
+ * measured by `npm run bench -- engine`; figures in docs/benchmarks.md):
  * - Each model session gets one intra-op thread per compute core, set explicitly rather than left
  *   to onnxruntime, whose default counts the host's physical cores and ignores a container's CPU
  *   quota. One thread per session computed at roughly half the speed.

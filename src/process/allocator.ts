@@ -6,7 +6,7 @@
  * load, so RSS does not keep growing, but only part of it returns at once). Serving every
  * allocation from 1 MiB up with mmap returns nearly all of it, but makes each inference map and
  * fault in fresh pages for its larger temporary buffers, which slows greedy generation
- * measurably (see the README's engine benchmark). So the tuning is opt-in: with HF_MODEL_SERVER_MALLOC_TUNING=1 the CLI relaunches itself once with these settings
+ * measurably (see docs/benchmarks.md). So the tuning is opt-in: with HF_MODEL_SERVER_MALLOC_TUNING=1 the CLI relaunches itself once with these settings
  * (glibc reads them only at process start; Linux only; setting MALLOC_MMAP_THRESHOLD_ yourself
  * also works).
  */

@@ -110,8 +110,8 @@ describe('parseCli', () => {
     );
   });
 
-  it('the README lists the options exactly as --help prints them (npm run docs:config)', () => {
-    expect(readFileSync('README.md', 'utf8')).toContain(
+  it('the reference lists the options exactly as --help prints them (npm run docs:config)', () => {
+    expect(readFileSync('docs/reference.md', 'utf8')).toContain(
       `<!-- options:start -->\n\`\`\`text\n${optionLines()}\n\`\`\`\n<!-- options:end -->`,
     );
   });
