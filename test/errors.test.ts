@@ -31,7 +31,7 @@ describe('error catalog', () => {
     }
   });
 
-  it('every code in the reference's error table exists in the catalog', () => {
+  it('every code in the reference error table exists in the catalog', () => {
     const readme = readFileSync('docs/reference.md', 'utf8');
     const start = readme.indexOf('| code | retryable | HTTP | meaning | what to do |');
     const table = readme.slice(start, readme.indexOf('\n\n', start)).split('\n').slice(2);
