@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     throw e;
   }
   if (parsed.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(parsed.helpText ?? HELP);
     return;
   }
   if (parsed.version) {

@@ -117,8 +117,14 @@ export const ERROR_CATALOG = {
     retryable: false,
     http: 403,
     meaning:
-      'A local media path is not a readable regular file inside the allowed folders (--allow-dir), after resolving .. and symlinks. Missing and outside get one answer; FIFOs, sockets and devices are refused.',
+      'A local media path is not a readable regular file inside the allowed folders (--allow-dir), after resolving .. and symlinks. Outside them, missing and present files get one answer; FIFOs, sockets and devices are refused.',
     action: 'Use a file under an allowed folder, or start the server with --allow-dir for its folder.',
+  },
+  file_not_found: {
+    retryable: false,
+    http: 404,
+    meaning: 'A local media path inside the allowed folders names no file. (Outside them, every case is path_not_allowed, so nothing there can be probed.)',
+    action: 'Check the path.',
   },
   url_not_allowed: {
     retryable: false,

@@ -48,7 +48,8 @@ export async function probeDevice(device: Device, timeoutMs = 20_000): Promise<D
   });
   try {
     const run = (async () => {
-      const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [provider] });
+      // onnxruntime's own warnings (a missing Vulkan loader) would reach stderr unasked; the reason comes back here.
+      const session = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [provider], logSeverityLevel: 3 });
       try {
         const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]) });
         const y = Array.from(out.y!.data as Float32Array);

@@ -9,6 +9,7 @@ import { homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logger.js';
+import { nearest } from './suggest.js';
 import {
   ConfigError,
   ENV_PREFIX,
@@ -484,9 +485,11 @@ Usage:
   hf-model-server [options]                 serve MCP over stdio
   hf-model-server call <tool> '<json>'      run one tool once and print the JSON result
   hf-model-server pull <skill|hub id>...    download models into --cache-dir (idempotent)
-  hf-model-server add <folder> [--name N] [--task T]   infer a skill for a model folder and save it
+  hf-model-server add <folder|org/name> [--name N] [--task T]   infer a skill for a model folder or Hub id and save it
   hf-model-server list                      skills: tasks, source, on disk, size
   hf-model-server rm <name> [--purge]       remove an added skill (--purge: its downloaded files too)
+
+  hf-model-server help [command]            this help, or one command's
 
 Options (each also an ${ENV_PREFIX}* environment variable, named in brackets):
 ${helpLines(OPTIONS)}
@@ -494,10 +497,41 @@ ${helpLines(OPTIONS)}
   -v, --version              print the version
 `;
 
+/** One command's help, for `hf-model-server <command> --help` and `hf-model-server help <command>`. */
+const COMMAND_HELP: Record<string, string> = {
+  call: `Usage: hf-model-server call <tool> '<json args>' [options]
+
+Runs one tool once and prints its JSON result (exit 0), or the error (exit 1). Example:
+  hf-model-server call ocr '{"image":"page.png"}'
+`,
+  pull: `Usage: hf-model-server pull <skill|org/name>... [options]
+
+Downloads the models of skills (or of Hub ids no skill names) into --cache-dir, so the server can
+then run --offline. Models already there are not fetched again.
+`,
+  add: `Usage: hf-model-server add <folder|org/name> [--name N] [--task T] [options]
+
+Infers a skill manifest for a model folder on disk or a Hub id (from its file list and config,
+without downloading weights) and saves it with your skills. --task picks the task when the
+architecture does not say; --name the skill's name.
+`,
+  list: `Usage: hf-model-server list [options]
+
+Lists the skills: tasks, where the model comes from, whether it is on disk, and its size.
+`,
+  rm: `Usage: hf-model-server rm <name> [--purge] [options]
+
+Removes a skill you added; --purge also deletes its downloaded files. Built-in skills stay: they
+take no memory or disk until used.
+`,
+};
+
 /** Result of parsing argv: a config, plus the `call` subcommand, help or version request, and notes for the user. */
 export interface ParsedCli {
   config: Config;
   help: boolean;
+  /** What to print for a help request: the general help or one command's. */
+  helpText?: string;
   version: boolean;
   call?: { tool: string; args: string };
   /** `pull <skill|hub id>...`: models to download into the cache. */
@@ -530,16 +564,36 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       },
     });
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    const msg = (e as Error).message;
+    const flag = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
+    if (flag) {
+      const known = [...Object.keys(parseArgsOptions(OPTIONS)), 'help', 'version', 'name', 'task', 'purge'];
+      const near = nearest(flag.replace(/^-+/, '').split('=')[0]!, known);
+      throw new ConfigError(`unknown option ${flag.slice(0, 60)}${near ? `; did you mean --${near}?` : ''}`);
+    }
+    throw new ConfigError(msg);
   }
   const v = parsed.values as Record<string, unknown>;
   const pos = parsed.positionals;
+  // `help` and `<command> --help` print the usage before anything is checked.
+  if (pos[0] === 'help' || v.help === true) {
+    const topic = pos[0] === 'help' ? pos[1] : pos[0];
+    return {
+      config: makeConfig({}),
+      help: true,
+      helpText: topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : HELP,
+      version: false,
+      notes: [],
+    };
+  }
   let call: ParsedCli['call'];
   let pull: ParsedCli['pull'];
   let skills: ParsedCli['skills'];
   if (pos[0] === 'add' || pos[0] === 'rm' || pos[0] === 'list') {
     if (pos[0] !== 'list' && !pos[1])
-      throw new ConfigError(`usage: hf-model-server ${pos[0] === 'add' ? 'add <folder> [--name N] [--task T]' : 'rm <name> [--purge]'}`);
+      throw new ConfigError(
+        `usage: hf-model-server ${pos[0] === 'add' ? 'add <folder|org/name> [--name N] [--task T]' : 'rm <name> [--purge]'}`,
+      );
     skills = {
       command: pos[0],
       ...(pos[1] ? { target: pos[1] } : {}),
@@ -553,7 +607,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     if (pos.length < 2) throw new ConfigError('usage: hf-model-server pull <skill|hub id>...');
     pull = pos.slice(1);
   } else if (pos.length > 0) {
-    if (pos[0] !== 'call') throw new ConfigError(`unknown command "${pos[0]}"; valid: call <tool> '<json>', pull <skill|hub id>...`);
+    if (pos[0] !== 'call') {
+      const near = nearest(pos[0]!, Object.keys(COMMAND_HELP));
+      throw new ConfigError(
+        `unknown command "${pos[0]!.slice(0, 60)}"${near ? `; did you mean ${near}?` : ''} (commands: ${[...Object.keys(COMMAND_HELP), 'help'].join(', ')})`,
+      );
+    }
     if (!pos[1]) throw new ConfigError(`usage: hf-model-server call <tool> '<json args>'`);
     call = { tool: pos[1], args: pos[2] ?? '{}' };
   }

@@ -4,6 +4,9 @@
  * answers params that fail its schema (`tools/call` with `arguments: "x"`) with -32603 Internal
  * error and a multi-line zod dump; JSON-RPC says -32602 Invalid params, and a client should get
  * one short line naming the field. An SDK option to map its own schema failures would replace this.
+ * It also answers a call to a tool that does not exist: the SDK (1.32) returns that as an
+ * `isError` result, which agents read as the tool having failed; it is a protocol error (-32602),
+ * and its message lists the tools there are.
  */
 import { ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
@@ -21,14 +24,23 @@ const BY_METHOD: ReadonlyMap<string, Schema> = new Map(
   ]),
 );
 
-/** The one-line reason a request's params do not fit its method, or undefined when they do (or the method is not a known request). */
-export function invalidParams(message: unknown): string | undefined {
+/**
+ * The one-line reason a request's params do not fit its method, or undefined when they do (or the
+ * method is not a known request). With `tools`, a `tools/call` must name one of them.
+ */
+export function invalidParams(message: unknown, tools?: () => Iterable<string>): string | undefined {
   const m = message as { id?: unknown; method?: unknown } | null;
   if (!m || typeof m !== 'object' || m.id === undefined || typeof m.method !== 'string') return undefined;
   const schema = BY_METHOD.get(m.method);
   if (!schema) return undefined;
   const r = schema.safeParse(message);
-  if (r.success) return undefined;
+  if (r.success) {
+    if (m.method !== 'tools/call' || !tools) return undefined;
+    const name = (message as { params: { name: string } }).params.name;
+    const known = [...tools()];
+    if (known.includes(name)) return undefined;
+    return `Unknown tool ${JSON.stringify(name.slice(0, 80))}; the tools are: ${known.join(', ')}`;
+  }
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || 'params';
   const why = issue.message.replace(/^Invalid input: /, '').replace(/\brecord\b/g, 'object');

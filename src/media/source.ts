@@ -9,7 +9,7 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Config } from '../config/config.js';
 import { ServerError, echo } from '../errors.js';
 import { fetchMedia } from './fetch.js';
@@ -69,6 +69,23 @@ function inside(root: string, child: string): boolean {
   return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
+/** Whether `path` does not exist but would lie inside one of `roots` (real paths), with no hidden part. */
+async function missingInside(path: string, roots: string[]): Promise<boolean> {
+  let dir = path;
+  const rest: string[] = [];
+  for (;;) {
+    const parent = dirname(dir);
+    rest.unshift(basename(dir));
+    if (parent === dir) return false;
+    dir = parent;
+    const real = await realpath(dir).catch(() => undefined);
+    if (real === undefined) continue;
+    const root = roots.find((r) => inside(r, real));
+    if (root === undefined) return false;
+    return ![...relative(root, real).split(sep), ...rest].some((part) => part.startsWith('.'));
+  }
+}
+
 /**
  * Reads a local file that lies inside an allowed folder. The check runs on the real path, so
  * `..` segments and symlinks that lead outside are refused. The file is opened non-blocking and
@@ -91,13 +108,17 @@ export async function readAllowedFile(path: string, cfg: MediaConfig, field: str
       'path_not_allowed',
       `${field}: ${echo(path)} is not a readable file inside the allowed folders (${cfg.allowDirs.join(', ')}); add its folder with --allow-dir DIR or HF_MODEL_SERVER_ALLOW_DIR, or send base64`,
     );
+  const roots = await Promise.all(cfg.allowDirs.map((d) => realpath(d).catch(() => resolve(d))));
   let real: string;
   try {
     real = await realpath(resolve(path));
   } catch {
+    // Missing inside the allowed folders (its nearest existing folder really lies inside one, and
+    // nothing on the way is hidden): say so. Anywhere else, the one answer, so that nobody can
+    // probe for files outside.
+    if (await missingInside(resolve(path), roots)) throw new ServerError('file_not_found', `${field}: ${echo(path)} was not found`);
     throw refused();
   }
-  const roots = await Promise.all(cfg.allowDirs.map((d) => realpath(d).catch(() => resolve(d))));
   const root = roots.find((r) => inside(r, real));
   if (root === undefined) throw refused();
   // Hidden files and folders (.ssh, .env, .git ...) hold secrets, not media.

@@ -281,8 +281,14 @@ export class ModelLoader {
     let p = this.probes.get(device);
     if (!p) {
       p = this.deps.backend.probe(device).then((r) => {
+        // Worth a warning only when someone asked for that device; on a CPU-only host the
+        // optional GPU probes failing is the expected outcome, not news.
+        const asked = this.deps.config.device === device;
         if (!r.ok)
-          this.deps.logger.warn({ device, reason: r.reason, fix: r.fix }, 'device present but not usable: its probe session failed');
+          this.deps.logger[asked ? 'warn' : 'debug'](
+            { device, reason: r.reason, fix: r.fix },
+            'device present but not usable: its probe session failed',
+          );
         return r;
       });
       this.probes.set(device, p);
@@ -292,7 +298,11 @@ export class ModelLoader {
 
   /** Probes every device the selector may use, and returns what each probe found. */
   async verifyDevices(): Promise<Record<string, { ok: boolean; reason?: string; fix?: string }>> {
-    const devices = this.usableDevices();
+    // WebGPU is used only when asked for (--device or a skill's device list), so it is probed only
+    // then: on a host without a GPU its native loader prints warnings no one asked for.
+    const asked = (d: Device) =>
+      d !== 'webgpu' || this.deps.config.device === d || this.deps.registry.skills.some((s) => s.skill.device?.includes(d));
+    const devices = this.usableDevices().filter(asked);
     const results = await Promise.all(devices.map((d) => this.verify(d)));
     return Object.fromEntries(devices.map((d, i) => [d, results[i]!]));
   }

@@ -5,6 +5,7 @@
  * tasks, source, whether its files are on disk and their size, and `rm` removes an added skill
  * (with `--purge`, its downloaded files too). Built-in skills cannot be removed.
  */
+import { nearest } from '../config/suggest.js';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { App } from '../app.js';
@@ -67,12 +68,18 @@ export async function runSkillsCommand(
   }
   const reg = registry.get(cmd.target!);
   if (!reg) {
-    err.write(`hf-model-server: no skill named "${cmd.target}"\n`);
+    const near = nearest(
+      cmd.target!,
+      registry.skills.map((s) => s.skill.name),
+    );
+    err.write(
+      `hf-model-server: no skill named "${cmd.target}"${near ? `; did you mean ${near}?` : ''} (hf-model-server list shows them)\n`,
+    );
     return 2;
   }
   if (reg.builtin) {
     err.write(
-      `hf-model-server: "${cmd.target}" is built in and cannot be removed; hide it with --tools or override it with a skill of the same name\n`,
+      `hf-model-server: "${cmd.target}" is built in and cannot be removed. It takes no memory or disk until a call uses it (its files download then); to hide a whole tool, start the server with --tools\n`,
     );
     return 2;
   }

@@ -81,6 +81,8 @@ export class StdioTransport implements Transport {
     private readonly logger: Logger,
     private readonly input: Readable = process.stdin,
     private readonly protocolOut: Writable = process.stdout,
+    /** The tools there are now (a call to any other is refused as a protocol error). */
+    private readonly tools?: () => Iterable<string>,
   ) {}
 
   private readonly ondata = (chunk: Buffer) => {
@@ -160,7 +162,7 @@ export class StdioTransport implements Transport {
       }
       return;
     }
-    const bad = invalidParams(parsed.data);
+    const bad = invalidParams(parsed.data, this.tools);
     if (bad) {
       const id = (parsed.data as { id: string | number }).id;
       this.logger.warn({ transport: 'stdio', id, reason: bad }, 'request with invalid params refused');
@@ -212,7 +214,11 @@ export class StdioTransport implements Transport {
 export async function runStdio(app: App, onEnd: () => void): Promise<{ close(): Promise<void> }> {
   const { server, close } = createServer(app.deps);
   process.stdin.on('end', onEnd);
-  await server.connect(new StdioTransport(app.deps.results, app.deps.config.maxBodyBytes, app.deps.logger));
+  await server.connect(
+    new StdioTransport(app.deps.results, app.deps.config.maxBodyBytes, app.deps.logger, process.stdin, process.stdout, () =>
+      app.deps.tasks.keys(),
+    ),
+  );
   app.deps.logger.info({ transport: 'stdio' }, 'MCP server ready');
   return { close };
 }

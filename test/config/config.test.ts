@@ -72,7 +72,7 @@ describe('parseCli', () => {
     [['--tools', 'embed,teleport'], /tools/],
     [['--device', 'tpu'], /device/],
     [['--threads', 'many'], /threads must be an integer/],
-    [['--nope'], /Unknown option/],
+    [['--nope'], /unknown option --nope/],
     [['serve'], /unknown command "serve"/],
     [['--log-level', 'loud'], /logLevel/],
   ])('rejects %j', (argv, msg) => {

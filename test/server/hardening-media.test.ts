@@ -149,12 +149,17 @@ describe('images', () => {
 });
 
 describe('paths and echoed input', () => {
-  it('a missing file and a file outside the allowed folders get the same answer', async () => {
-    const missing = errorOf(await h.call('ocr', { image: join(root, 'nope.png') }));
+  it('outside the allowed folders a missing file and a present one get the same answer; inside, missing says not found', async () => {
+    const missing = errorOf(await h.call('ocr', { image: '/etc/no-such-file.png' }));
     const outside = errorOf(await h.call('ocr', { image: '/etc/hostname' }));
     expect(missing.code).toBe('path_not_allowed');
     expect(outside.code).toBe('path_not_allowed');
-    expect(missing.message.replace(join(root, 'nope.png'), 'P')).toBe(outside.message.replace('/etc/hostname', 'P'));
+    expect(missing.message.replace('/etc/no-such-file.png', 'P')).toBe(outside.message.replace('/etc/hostname', 'P'));
+    const inside = errorOf(await h.call('ocr', { image: join(root, 'nope.png') }));
+    expect(inside.code).toBe('file_not_found');
+    expect(inside.message).toMatch(/was not found/);
+    // A missing file in a hidden folder inside is still the one answer.
+    expect(errorOf(await h.call('ocr', { image: join(root, '.secret', 'nope.png') })).code).toBe('path_not_allowed');
   });
 
   it('a base64 payload sent as a path is not echoed back whole', async () => {

@@ -75,11 +75,13 @@ describe('bad media inputs', () => {
       PAGE, // the repository is not an allowed folder of this server
       join(root, 'link.png'),
       join(root, 'linkdir', 'secret.png'),
-      join(root, 'missing.png'),
+      join(root, 'linkdir', 'missing.png'),
       `file://${join(root, 'link.png')}`,
     ]) {
       expect(errorOf(await h.call('ocr', { image })).code, image).toBe('path_not_allowed');
     }
+    // A missing file inside the allowed folder is not found (it could be nowhere else).
+    expect(errorOf(await h.call('ocr', { image: join(root, 'missing.png') })).code).toBe('file_not_found');
     // ... while a file inside the allowed folder, even through `..` that stays inside, is read.
     const ok = await h.call('detect', { image: join(root, 'sub', '..', 'sub', 'ok.png'), mode: 'text' });
     expect(ok.isError).toBeFalsy();

@@ -62,4 +62,47 @@ describe('built CLI: first minutes', () => {
     const loud = run('call', 'embed', '{"texts": ["hello"]}', '--log-level', 'info');
     expect(loud.stderr).toMatch(/"level":30/);
   });
+
+  it('help lists every command; a mistyped flag, command or skill name gets the nearest; add --help says it takes Hub ids', () => {
+    const h = run('help');
+    expect(h.status).toBe(0);
+    for (const c of ['call', 'add', 'list', 'rm', 'pull']) expect(h.stdout).toMatch(new RegExp(`hf-model-server ${c}\\b`));
+    const flag = run('--prot', '8080');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/unknown option --prot; did you mean --port\?/);
+    expect(run('lsit').stderr).toMatch(/did you mean list\?/);
+    const add = run('add', '--help');
+    expect(add.status).toBe(0);
+    expect(add.stdout).toMatch(/add <folder\|org\/name>/);
+    expect(add.stdout).toMatch(/Hub id/);
+    const rm = run('rm', 'all-minilm-l6-v2');
+    expect(rm.status).toBe(2);
+    expect(rm.stderr).toMatch(/built in and cannot be removed/);
+    expect(rm.stderr).not.toMatch(/override/);
+    expect(run('rm', 'minilm').stderr).toMatch(/did you mean all-minilm-l6-v2\?/);
+  });
+
+  it('over MCP, an unknown tool is a protocol error (-32602) that lists the tools', async () => {
+    const child = spawn(process.execPath, [CLI], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    send({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'embedd', arguments: {} } });
+    await expect.poll(() => /"id":1/.test(out), { timeout: 20_000 }).toBe(true);
+    const reply = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id?: number; error?: { code: number; message: string } })
+      .find((m) => m.id === 1)!;
+    expect(reply.error?.code).toBe(-32602);
+    expect(reply.error?.message).toMatch(/Unknown tool "embedd"; the tools are: .*embed.*similarity/);
+    child.kill();
+  });
 });
