@@ -61,7 +61,11 @@ async function main(): Promise<void> {
   if (hubPulls) {
     const results = await pull(app, hubPulls.names, process.stderr, hubPulls.failures);
     if (hubPulls.dir) rmSync(hubPulls.dir, { recursive: true, force: true });
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    // A person at a terminal has read each outcome above; a script gets the JSON.
+    if (process.stdout.isTTY) {
+      const failed = results.filter((r) => !r.ok).length;
+      process.stdout.write(`${results.length - failed} ready${failed ? `, ${failed} failed` : ''}\n`);
+    } else process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     await app.close();
     process.exit(results.every((r) => r.ok) ? 0 : 1);
   }

@@ -624,8 +624,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       `--${v.port !== undefined ? 'port' : 'host'} given without --transport: serving HTTP (use --transport both to keep stdio too)`,
     );
   }
-  // One `call` prints its result; the server's info lines would only bury it.
-  if (raw.logLevel === undefined && (call || pull || skills)) raw.logLevel = 'warn';
+  // One `call` prints its result; the server's info lines would only bury it. `pull` reports
+  // each model's outcome itself, so the loader's warning would say the same thing twice.
+  if (raw.logLevel === undefined && (call || pull || skills)) raw.logLevel = pull ? 'error' : 'warn';
   // Skills added with `add` are found in the user's configuration folder.
   if (raw.configDir === undefined) {
     const home = env.XDG_CONFIG_HOME ?? (env.HOME ? join(env.HOME, '.config') : undefined);

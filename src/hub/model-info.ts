@@ -6,7 +6,10 @@
  * model is model_not_found with the status, a gated one names HF_TOKEN, a network failure is
  * hub_unreachable.
  */
-import { ServerError } from '../errors.js';
+import { ERROR_CATALOG, ServerError } from '../errors.js';
+
+/** What to do when the hub cannot be reached: the same advice a tool call gives. */
+const ADVICE = ERROR_CATALOG.hub_unreachable.action;
 import type { ModelListing } from '../skills/infer.js';
 import { hubHeaders, type HubAccess } from './download.js';
 
@@ -30,7 +33,7 @@ export interface HubReadOptions {
 }
 
 const timedOut = (access: HubAccess, ms: number, e: unknown) =>
-  new ServerError('hub_unreachable', `the model hub at ${access.endpoint} did not answer within ${Math.round(ms / 1000)} s`, {
+  new ServerError('hub_unreachable', `the model hub at ${access.endpoint} did not answer within ${Math.round(ms / 1000)} s. ${ADVICE}`, {
     cause: e,
     retryAfterMs: 30_000,
   });
@@ -50,7 +53,7 @@ async function hubText(access: HubAccess, id: string, path: string, max: number,
     res = await (o.fetch ?? fetch)(url, { headers: hubHeaders(access, url), signal });
   } catch (e) {
     if (isTimeout(e)) throw timedOut(access, ms, e);
-    throw new ServerError('hub_unreachable', `could not reach the model hub at ${access.endpoint}: ${(e as Error).message}`, {
+    throw new ServerError('hub_unreachable', `could not reach the model hub at ${access.endpoint} (${(e as Error).message}). ${ADVICE}`, {
       cause: e,
       retryAfterMs: 30_000,
     });

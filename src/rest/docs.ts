@@ -51,28 +51,43 @@ export function docsRoutes(): RestRoute[] {
   };
   // Each file is read once, on its first request (the bundle is large and never changes).
   const bodies = new Map<string, Buffer | string>();
-  return Object.entries(files).map(([path, f]) => ({
-    method: 'GET' as const,
-    path,
-    style: 'openai' as const,
-    doc: {
-      summary: path === '/docs' ? 'This API description, rendered (Swagger UI)' : 'Swagger UI file',
-      tag: 'Server',
-      hidden: path !== '/docs',
-    },
+  // `/docs/` is where people type it; the page's relative links are made for `/docs`. The target
+  // is relative, so it also holds under a path prefix of a proxy.
+  const slash: RestRoute = {
+    method: 'GET',
+    path: '/docs/',
+    style: 'openai',
+    doc: { summary: 'Redirect to /docs', tag: 'Server', hidden: true },
     handle: async (call) => {
-      if (!dir && path !== '/docs/init.js')
-        throw new ServerError('not_found', 'the API page files are missing from this install (swagger-ui)');
-      let body = bodies.get(path);
-      if (body === undefined) bodies.set(path, (body = f.body()));
-      call.res.writeHead(200, {
-        'content-type': f.type,
-        'content-length': String(Buffer.byteLength(body)),
-        'content-security-policy': POLICY,
-        'cache-control': path === '/docs' ? 'no-cache' : 'public, max-age=86400',
-        'x-content-type-options': 'nosniff',
-      });
-      call.res.end(body);
+      call.res.writeHead(301, { location: '../docs', 'content-length': '0' });
+      call.res.end();
     },
-  }));
+  };
+  return [
+    slash,
+    ...Object.entries(files).map(([path, f]): RestRoute => ({
+      method: 'GET' as const,
+      path,
+      style: 'openai' as const,
+      doc: {
+        summary: path === '/docs' ? 'This API description, rendered (Swagger UI)' : 'Swagger UI file',
+        tag: 'Server',
+        hidden: path !== '/docs',
+      },
+      handle: async (call) => {
+        if (!dir && path !== '/docs/init.js')
+          throw new ServerError('not_found', 'the API page files are missing from this install (swagger-ui)');
+        let body = bodies.get(path);
+        if (body === undefined) bodies.set(path, (body = f.body()));
+        call.res.writeHead(200, {
+          'content-type': f.type,
+          'content-length': String(Buffer.byteLength(body)),
+          'content-security-policy': POLICY,
+          'cache-control': path === '/docs' ? 'no-cache' : 'public, max-age=86400',
+          'x-content-type-options': 'nosniff',
+        });
+        call.res.end(body);
+      },
+    })),
+  ];
 }

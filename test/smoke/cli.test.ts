@@ -4,7 +4,8 @@
  * (logs at warn unless asked).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { childEnv } from '../helpers/server.js';
@@ -104,5 +105,27 @@ describe('built CLI: first minutes', () => {
     expect(reply.error?.code).toBe(-32602);
     expect(reply.error?.message).toMatch(/Unknown tool "embedd"; the tools are: .*embed.*similarity/);
     child.kill();
+  });
+
+  it('pull and add of a Hub id with the hub unreachable give the tool call advice, and pull says it once', () => {
+    const hub = ['--hub-endpoint', 'http://127.0.0.1:9', '--cache-dir', mkdtempSync(join(tmpdir(), 'hfms-pull-'))];
+    const offlineOff = { ...env, HF_MODEL_SERVER_OFFLINE: '0', HF_MODEL_SERVER_MODELS_DIR: mkdtempSync(join(tmpdir(), 'hfms-empty-')) };
+    const p = spawnSync(process.execPath, [CLI, 'pull', 'all-minilm-l6-v2', ...hub], {
+      env: offlineOff,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(p.status).toBe(1);
+    expect(p.stderr.match(/could not reach the model hub/g)).toHaveLength(1);
+    expect(p.stderr).toMatch(/--models-dir/);
+    expect(JSON.parse(p.stdout)[0].error.code).toBe('hub_unreachable');
+    const a = spawnSync(process.execPath, [CLI, 'add', 'someone/some-model', ...hub], {
+      env: offlineOff,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(a.status).not.toBe(0);
+    expect(a.stderr).toMatch(/hub_unreachable: could not reach the model hub/);
+    expect(a.stderr).toMatch(/--models-dir as org\/name\/ and run with --offline/);
   });
 });

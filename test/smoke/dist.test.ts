@@ -213,5 +213,10 @@ describe('built CLI over HTTP: the REST routes', () => {
       expect(r.status, f).toBe(200);
       expect((await r.arrayBuffer()).byteLength, f).toBeGreaterThan(100);
     }
+    // With the trailing slash people type, the page is one redirect away, and it is the same page.
+    const slash = await fetch(`${base}/docs/`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+    expect(new URL(slash.headers.get('location')!, `${base}/docs/`).pathname).toBe('/docs');
+    expect((await fetch(`${base}/docs/`)).url).toBe(`${base}/docs`);
   });
 });
