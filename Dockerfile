@@ -33,6 +33,9 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json LICENSE README.md mcp.json ./
 COPY skills ./skills
+# The models volume, owned by the runtime user: a fresh named volume takes this ownership, so the
+# server can write its download cache there without root.
+RUN mkdir -p /models && chown 10001:10001 /models
 USER 10001:10001
 VOLUME ["/models"]
 EXPOSE 8080
@@ -51,6 +54,9 @@ COPY --from=cuda-providers /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json LICENSE README.md mcp.json ./
 COPY skills ./skills
+# The models volume, owned by the runtime user: a fresh named volume takes this ownership, so the
+# server can write its download cache there without root.
+RUN mkdir -p /models && chown 10001:10001 /models
 USER 10001:10001
 VOLUME ["/models"]
 EXPOSE 8080

@@ -25,6 +25,8 @@ describe('Dockerfile', () => {
       const s = stage(name);
       expect(s, name).toBeDefined();
       expect(s.body).toMatch(/^USER 10001:10001$/m);
+      // /models exists, owned by the runtime user, before the volume is declared.
+      expect(s.body).toMatch(/RUN mkdir -p \/models && chown 10001:10001 \/models\nUSER 10001:10001\nVOLUME \["\/models"\]/);
       expect(s.body).toMatch(/HEALTHCHECK .*fetch\('http:\/\/127\.0\.0\.1:8080\/health'\)/);
       expect(s.body).toMatch(/ENTRYPOINT \["node", "\/app\/dist\/cli\.js"\]/);
       const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(s.body)![1]!) as string[];
@@ -36,6 +38,8 @@ describe('Dockerfile', () => {
       expect(config.device).toBe(name === 'cuda' ? 'cuda' : 'auto');
     }
     expect(stages.at(-1)!.from.trim()).toBe('cpu'); // the default target
+    // The documented run is read-only with a tmpfs for scratch.
+    expect(readFileSync('docs/deploy.md', 'utf8')).toMatch(/docker run --read-only --tmpfs \/tmp /);
   });
 
   it('copies only files that exist, prunes dev dependencies, and installs the CUDA provider for the cuda target', () => {

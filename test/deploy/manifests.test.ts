@@ -118,6 +118,18 @@ describe('Kubernetes manifests', () => {
     expect(gpu.containers[0]!.image).toMatch(/-cuda$/);
   });
 
+  it('the deploy docs name every Secret and the image the manifests use, and say how to set the image', () => {
+    const docs = readFileSync('docs/deploy.md', 'utf8');
+    const all = JSON.stringify([...rendered.cpu, ...rendered['nvidia-gpu'], ...monitoring]);
+    const secrets = new Set([...all.matchAll(/"secretName":"([^"]+)"/g), ...all.matchAll(/"secretKeyRef":\{[^}]*"name":"([^"]+)"/g)].map((m) => m[1]!));
+    for (const m of all.matchAll(/"credentials":\{[^}]*"name":"([^"]+)"/g)) secrets.add(m[1]!);
+    expect([...secrets].sort()).toEqual(['hf-model-server-keys', 'hf-model-server-metrics', 'hf-model-server-tls', 'hf-token']);
+    for (const name of secrets) expect(docs, name).toMatch(new RegExp(`secret (generic|tls) ${name} `));
+    const images = new Set([...all.matchAll(/"image":"([^":]+):/g)].map((m) => m[1]!));
+    expect([...images]).toEqual(['ghcr.io/hf-model-server/hf-model-server']);
+    expect(docs).toContain(`kustomize edit set image ${[...images][0]}=`);
+  });
+
   it('runs unprivileged, and gives the shutdown grace room before the kill', () => {
     const spec = podSpec(find(rendered.cpu, 'Deployment'));
     const c = spec.containers[0]!;
