@@ -123,7 +123,8 @@ export const ERROR_CATALOG = {
   file_not_found: {
     retryable: false,
     http: 404,
-    meaning: 'A local media path inside the allowed folders names no file. (Outside them, every case is path_not_allowed, so nothing there can be probed.)',
+    meaning:
+      'A local media path inside the allowed folders names no file. (Outside them, every case is path_not_allowed, so nothing there can be probed.)',
     action: 'Check the path.',
   },
   url_not_allowed: {

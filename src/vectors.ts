@@ -1,8 +1,7 @@
 /**
  * @module vectors
- * Small float-vector helpers shared by the backends (pooling), the tools (truncation,
- * similarity) and the generator's seeded weights: L2 normalisation, cosine similarity, float32
- * rounding for JSON, and a seeded PRNG.
+ * Small float-vector helpers shared by the backends (pooling) and the tools (truncation,
+ * similarity): L2 normalisation, cosine similarity, float32 rounding for JSON.
  */
 
 /** L2-normalises a vector in place (a zero vector stays zero) and returns it. */
@@ -56,16 +55,4 @@ export function cosine(a: Float32Array, b: Float32Array): number {
     nb += b[i]! * b[i]!;
   }
   return dot / Math.max(Math.sqrt(na * nb), 1e-12);
-}
-
-/** A seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,6 +1,6 @@
 /**
  * Import direction: transports -> (mcp | rest) -> tasks -> runtime and resilience -> backends; skills, hardware,
- * config, process, media, vectors and errors are leaves. mcp and rest never import each other. Only media/ decodes images and audio (sharp, the audio decoders). Only backend files import transformers.js or onnxruntime-node, and
+ * config, process, media, vectors, prng and errors are leaves. mcp and rest never import each other. Only media/ decodes images and audio (sharp, the audio decoders). Only backend files import transformers.js or onnxruntime-node, and
  * nothing below the front doors imports the MCP SDK.
  */
 import { describe, expect, it } from 'vitest';
@@ -70,7 +70,7 @@ describe('architecture', () => {
       media: ['media', 'config', 'errors', 'process'],
       runtime: ['runtime', 'resilience', 'backends', 'skills', 'config', 'hardware', 'logger', 'errors', 'vectors'],
       resilience: ['resilience', 'errors'],
-      backends: ['backends', 'skills', 'errors', 'vectors', 'process', 'hub'],
+      backends: ['backends', 'skills', 'errors', 'vectors', 'prng', 'process', 'hub'],
       hub: ['hub', 'errors', 'skills'],
       skills: ['skills', 'logger'],
       hardware: ['hardware', 'skills'],
@@ -79,6 +79,7 @@ describe('architecture', () => {
       logger: [],
       errors: [],
       vectors: [],
+      prng: [],
       version: [],
     };
     for (const f of src) {

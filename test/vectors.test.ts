@@ -4,7 +4,9 @@
  * reference `Number(x.toPrecision(9))`.
  */
 import { describe, expect, it } from 'vitest';
-import { mulberry32, toJsonFloats } from '../src/vectors.js';
+import { mulberry32 } from '../src/prng.js';
+import { toJsonFloats } from '../src/vectors.js';
+import { relative } from 'node:path';
 
 /** Significant digits JSON prints for a number. */
 function digits(x: number): number {
@@ -52,5 +54,15 @@ describe('toJsonFloats', () => {
     expect(Object.is(out[1], -0)).toBe(true);
     expect(out[2]).toBe(Infinity);
     expect(out[3]).toBeNaN();
+  });
+});
+
+describe('the generated models cache key', () => {
+  it('covers the generator and the PRNG, not the server code that formats or pools vectors', async () => {
+    const { generatorSources } = await import('../tools/modelgen/cache.js');
+    const files = generatorSources().map((f) => relative(process.cwd(), f));
+    expect(files).toContain('src/prng.ts');
+    expect(files.some((f) => f.startsWith('tools/modelgen/'))).toBe(true);
+    expect(files.filter((f) => f.startsWith('src/'))).toEqual(['src/prng.ts']);
   });
 });

@@ -15,7 +15,7 @@
  */
 import { LogitsProcessor, StoppingCriteria, Tensor, TextStreamer } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
-import { mulberry32 } from '../vectors.js';
+import { mulberry32 } from '../prng.js';
 import type { FinishReason, GenerateOutput, TaskInput } from './types.js';
 import { emptyFloatTensor, int64Tensor, singleSession, withLeftPadding, type OrtSession } from './transformers-internals.js';
 

@@ -121,7 +121,9 @@ describe('Kubernetes manifests', () => {
   it('the deploy docs name every Secret and the image the manifests use, and say how to set the image', () => {
     const docs = readFileSync('docs/deploy.md', 'utf8');
     const all = JSON.stringify([...rendered.cpu, ...rendered['nvidia-gpu'], ...monitoring]);
-    const secrets = new Set([...all.matchAll(/"secretName":"([^"]+)"/g), ...all.matchAll(/"secretKeyRef":\{[^}]*"name":"([^"]+)"/g)].map((m) => m[1]!));
+    const secrets = new Set(
+      [...all.matchAll(/"secretName":"([^"]+)"/g), ...all.matchAll(/"secretKeyRef":\{[^}]*"name":"([^"]+)"/g)].map((m) => m[1]!),
+    );
     for (const m of all.matchAll(/"credentials":\{[^}]*"name":"([^"]+)"/g)) secrets.add(m[1]!);
     expect([...secrets].sort()).toEqual(['hf-model-server-keys', 'hf-model-server-metrics', 'hf-model-server-tls', 'hf-token']);
     for (const name of secrets) expect(docs, name).toMatch(new RegExp(`secret (generic|tls) ${name} `));

@@ -26,12 +26,18 @@ function sourceFiles(dir: string): string[] {
 
 let hashMemo: string | undefined;
 /** A short hash of the generator's sources. */
+/**
+ * What the generated models depend on: the generator's sources and the shared PRNG their weights
+ * come from, nothing else of src/, so editing the server does not rebuild every model.
+ */
+export function generatorSources(): string[] {
+  return [...sourceFiles(HERE), resolve(HERE, '..', '..', 'src', 'prng.ts')];
+}
+
 export function generatorHash(): string {
   if (!hashMemo) {
     const h = createHash('sha256');
-    // The generator's sources, plus the shared PRNG its weights come from.
-    for (const f of [...sourceFiles(HERE), resolve(HERE, '..', '..', 'src', 'vectors.ts')])
-      h.update(f.slice(HERE.length)).update(readFileSync(f));
+    for (const f of generatorSources()) h.update(f.slice(HERE.length)).update(readFileSync(f));
     hashMemo = h.digest('hex').slice(0, 12);
   }
   return hashMemo;

@@ -4,7 +4,7 @@
  * the same model bytes, so fixtures are reproducible and references can be recomputed.
  */
 
-export { mulberry32 } from '../../src/vectors.js';
+export { mulberry32 } from '../../src/prng.js';
 
 /** Normal(0, std) samples via Box-Muller, from a uniform source. */
 export function normalFiller(uniform: () => number): (out: Float32Array, std: number) => void {
