@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.cache/', 'node_modules/', '.gpu/', '.gl/', '.scratch/'] },
+  { ignores: ['dist/', '.cache/', 'node_modules/', '.gpu/', '.gl/', '.scratch/', 'bundle/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -482,7 +482,7 @@ export function optionLines(): string {
 export const HELP = `hf-model-server — local Hugging Face models as MCP tools
 
 Usage:
-  hf-model-server [options]                 serve MCP over stdio
+  hf-model-server [serve] [DIR...] [options]   serve MCP over stdio; DIRs are folders the tools may read
   hf-model-server call <tool> '<json>'      run one tool once and print the JSON result
   hf-model-server pull <skill|hub id>...    download models into --cache-dir (idempotent)
   hf-model-server add <folder|org/name> [--name N] [--task T]   infer a skill for a model folder or Hub id and save it
@@ -499,6 +499,12 @@ ${helpLines(OPTIONS)}
 
 /** One command's help, for `hf-model-server <command> --help` and `hf-model-server help <command>`. */
 const COMMAND_HELP: Record<string, string> = {
+  serve: `Usage: hf-model-server [serve] [DIR...] [options]
+
+Serves MCP over stdio (and HTTP with --transport http or both). Each DIR is a folder the tools may
+read local files from, like --allow-dir; without any, the working directory (or your home when
+that is /).
+`,
   call: `Usage: hf-model-server call <tool> '<json args>' [options]
 
 Runs one tool once and prints its JSON result (exit 0), or the error (exit 1). Example:
@@ -589,6 +595,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   let call: ParsedCli['call'];
   let pull: ParsedCli['pull'];
   let skills: ParsedCli['skills'];
+  let serveDirs: string[] = [];
   if (pos[0] === 'add' || pos[0] === 'rm' || pos[0] === 'list') {
     if (pos[0] !== 'list' && !pos[1])
       throw new ConfigError(
@@ -606,6 +613,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   } else if (pos[0] === 'pull') {
     if (pos.length < 2) throw new ConfigError('usage: hf-model-server pull <skill|hub id>...');
     pull = pos.slice(1);
+  } else if (pos[0] === 'serve') {
+    serveDirs = pos.slice(1).map((d) => resolve(d));
   } else if (pos.length > 0) {
     if (pos[0] !== 'call') {
       const near = nearest(pos[0]!, Object.keys(COMMAND_HELP));
@@ -617,6 +626,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     call = { tool: pos[1], args: pos[2] ?? '{}' };
   }
   const raw = rawConfig(OPTIONS, v, env) as Record<string, unknown> & { media?: Record<string, unknown> };
+  // `serve DIR...` allows those folders too, as MCP filesystem servers take them (and as an MCP
+  // bundle passes a list of folders: one argument each).
+  if (serveDirs.length > 0) {
+    const given = (raw.media?.allowDirs as string[] | undefined) ?? [];
+    raw.media = { ...raw.media, allowDirs: [...given, ...serveDirs] };
+  }
   const notes: string[] = [];
   if (raw.transport === undefined && (v.port !== undefined || v.host !== undefined) && !call) {
     raw.transport = 'http';

@@ -105,7 +105,8 @@ export function rawConfig(tree: OptTree, flags: Record<string, unknown>, env: Re
         else if (Array.isArray(f)) v = f.flatMap((x) => [read(String(x), `--${s.flag}`)].flat());
         else v = read(String(f), `--${s.flag}`);
       } else {
-        const name = [envName(s), ...(s.envAlso ?? [])].find((n) => env[n] !== undefined);
+        // An empty variable is an unset one: launchers fill optional settings with "".
+        const name = [envName(s), ...(s.envAlso ?? [])].find((n) => env[n] !== undefined && env[n] !== '');
         const text = name === undefined ? undefined : env[name]!;
         if (text !== undefined) {
           if (s.arg === undefined) v = envBool(text, name!);

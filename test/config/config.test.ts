@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, HELP, TOOL_NAMES, optionLines, parseCli } from '../../src/config/config.js';
 
 describe('parseCli', () => {
@@ -73,7 +73,7 @@ describe('parseCli', () => {
     [['--device', 'tpu'], /device/],
     [['--threads', 'many'], /threads must be an integer/],
     [['--nope'], /unknown option --nope/],
-    [['serve'], /unknown command "serve"/],
+    [['srve'], /unknown command "srve"; did you mean serve\?/],
     [['--log-level', 'loud'], /logLevel/],
   ])('rejects %j', (argv, msg) => {
     expect(() => parseCli(argv as string[], {})).toThrow(ConfigError);
@@ -108,6 +108,16 @@ describe('parseCli', () => {
     expect(parseCli(['--hub-endpoint', 'https://a.example'], { HF_ENDPOINT: 'https://b.example' }).config.hubEndpoint).toBe(
       'https://a.example',
     );
+  });
+
+  it('serve DIR... allows those folders; an empty variable counts as unset (launchers fill optional settings with "")', () => {
+    const c = parseCli(['serve', '/data/a', 'b', '--allow-dir', '/c'], {}).config;
+    expect(c.media.allowDirs).toEqual(['/c', '/data/a', resolve('b')]);
+    const e = parseCli([], { HF_MODEL_SERVER_MODELS_DIR: '', HF_TOKEN: '', HF_MODEL_SERVER_OFFLINE: '' }).config;
+    expect(e.modelsDir).toBeUndefined();
+    expect(e.hubToken).toBeUndefined();
+    expect(e.offline).toBe(false);
+    expect(parseCli(['help', 'serve'], {}).helpText).toMatch(/Each DIR is a folder the tools may\nread/);
   });
 
   it('the reference lists the options exactly as --help prints them (npm run docs:config)', () => {
