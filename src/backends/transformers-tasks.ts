@@ -17,6 +17,7 @@ export const MEDIA_PIPELINE_TASKS = [
 export const TRANSFORMERS_TASKS: readonly Task[] = [
   'feature-extraction',
   'text-classification',
+  'text-ranking',
   'text-generation',
   'text2text-generation',
   ...MEDIA_PIPELINE_TASKS,

@@ -10,7 +10,7 @@ import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
 import type { Dtype, Task } from '../skills/schema.js';
-import type { Backend, ClassifyOutput, EmbedOutput, InputOf, LoadRequest, ModelHandle, TaskInput } from './types.js';
+import type { Backend, ClassifyOutput, EmbedOutput, InputOf, LoadRequest, ModelHandle, RankOutput, TaskInput } from './types.js';
 import { generate } from './transformers-generate.js';
 import { makeHandle, type TaskHandlers } from './handle.js';
 import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
@@ -185,6 +185,25 @@ async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-
   return { labels, ...done };
 }
 
+/** A cross-encoder's relevance logit for each (text, pair): the first logit of each row. */
+async function rank(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-ranking' }>): Promise<RankOutput> {
+  const scores = new Array<number>(input.texts.length);
+  const done = await forward(
+    p,
+    input.texts,
+    undefined,
+    (out, _enc, rows) => {
+      const logits = out.logits;
+      if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
+      const [B, L] = logits.dims as [number, number];
+      const data = logits.data as Float32Array;
+      for (let b = 0; b < B; b++) scores[rows[b]!] = data[b * L]!;
+    },
+    input.pairs,
+  );
+  return { scores, ...done };
+}
+
 /** Network failures (fetch and socket errors), as opposed to a model that is missing or broken. */
 const NETWORK_FAILURE =
   /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|network/i;
@@ -250,7 +269,9 @@ export class TransformersBackend implements Backend {
     const dtype: Dtype = req.dtype ?? 'fp32';
     let p: AnyPipeline | undefined;
     try {
-      p = (await pipeline(req.task as 'feature-extraction', req.source, {
+      // A cross-encoder loads as the sequence classifier it is.
+      const task = req.task === 'text-ranking' ? 'text-classification' : req.task;
+      p = (await pipeline(task as 'feature-extraction', req.source, {
         device: req.device as 'cpu',
         dtype,
         revision: req.revision,
@@ -272,6 +293,7 @@ export class TransformersBackend implements Backend {
         tokenizeTexts(pipe.tokenizer as unknown as TokenizerLike, input, Number(pipe.model?.config?.vocab_size ?? Number.MAX_SAFE_INTEGER));
     if (req.task === 'feature-extraction') handlers[req.task] = (input) => embed(pipe, input);
     else if (req.task === 'text-classification') handlers[req.task] = (input) => classify(pipe, input);
+    else if (req.task === 'text-ranking') handlers[req.task] = (input) => rank(pipe, input);
     else if (isGen(req.task)) {
       // A generation model serves both generation tasks; seq2seq is what it was loaded as.
       const seq2seq = req.task === 'text2text-generation';

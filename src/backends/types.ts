@@ -73,6 +73,11 @@ export type TaskInput =
    * `decode`, turns lists of token ids back into text instead.
    */
   | { task: 'tokenize'; texts: string[]; addSpecialTokens: boolean; decode?: { ids: number[][]; skipSpecialTokens: boolean } | undefined }
+  /**
+   * Cross-encoder relevance: each text read together with its pair (a query and a document) by a
+   * one-logit sequence classifier; the raw logits come back.
+   */
+  | { task: 'text-ranking'; texts: string[]; pairs: string[] }
   | {
       task: 'text-classification';
       texts: string[];
@@ -247,6 +252,13 @@ export interface LabelScore {
 }
 
 /** Output of text classification: top labels per text, best first. */
+/** One relevance logit per pair, in input order. */
+export interface RankOutput {
+  scores: number[];
+  tokens: number[];
+  timings?: PhaseTimings;
+}
+
 export interface ClassifyOutput {
   labels: LabelScore[][];
   tokens: number[];
@@ -288,6 +300,7 @@ export interface TaskOutputs {
   'feature-extraction': EmbedOutput;
   tokenize: TokenizeOutput;
   'text-classification': ClassifyOutput;
+  'text-ranking': RankOutput;
   'text-generation': GenerateOutput;
   'text2text-generation': GenerateOutput;
   'image-classification': ImageClassifyOutput;
@@ -314,6 +327,7 @@ export type InputOf<T extends TaskInput['task']> = TaskInput extends infer U
 /** Named inputs per task. */
 export type EmbedInput = InputOf<'feature-extraction'>;
 export type ClassifyInput = InputOf<'text-classification'>;
+export type RankInput = InputOf<'text-ranking'>;
 export type TokenizeInput = InputOf<'tokenize'>;
 export type GenerateInput = InputOf<'text-generation'>;
 export type ImageClassifyInput = InputOf<'image-classification'>;

@@ -35,6 +35,7 @@ export { ConfigError } from './options.js';
 export const TOOL_NAMES = [
   'embed',
   'similarity',
+  'rerank',
   'classify',
   'generate',
   'tokenize',

@@ -8,6 +8,7 @@ import { docsRoutes } from './docs.js';
 import { nativeRoutes } from './native.js';
 import { openaiRoutes } from './openai.js';
 import { openapiDocument } from './openapi.js';
+import { rerankRoutes } from './rerank.js';
 import { responsesRoutes } from './responses.js';
 import { sendJson, type RestDeps, type RestRoute } from './route.js';
 import { teiRoutes } from './tei.js';
@@ -27,7 +28,14 @@ export class RestRoutes {
   private readonly patterns: Array<{ re: RegExp; names: string[]; route: RestRoute }> = [];
 
   constructor(deps: RestDeps, auth: boolean) {
-    const routes = [...openaiRoutes(deps), ...responsesRoutes(deps), ...teiRoutes(deps), ...nativeRoutes(deps), ...docsRoutes()];
+    const routes = [
+      ...openaiRoutes(deps),
+      ...responsesRoutes(deps),
+      ...rerankRoutes(deps),
+      ...teiRoutes(deps),
+      ...nativeRoutes(deps),
+      ...docsRoutes(),
+    ];
     let document: string | undefined;
     routes.push({
       method: 'GET',

@@ -21,6 +21,7 @@ import { sendJson, type RestCall, type RestDeps, type RestRoute } from './route.
 const TASK_ROUTE: Record<Task, ToolName> = {
   'feature-extraction': 'embed',
   'text-classification': 'classify',
+  'text-ranking': 'rerank',
   'image-classification': 'classify',
   'zero-shot-image-classification': 'classify',
   'text-generation': 'generate',

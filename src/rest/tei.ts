@@ -30,7 +30,7 @@ export const TeiRerankRequest = z.object({
   query: z.string().min(1),
   texts: z.array(z.string()).min(1),
   return_text: z.boolean().default(false),
-  raw_scores: z.boolean().default(false).describe('Scores are cosine similarities either way.'),
+  raw_scores: z.boolean().default(false).describe('The cross-encoder logit instead of its sigmoid.'),
   truncate,
   model,
 });
@@ -135,13 +135,23 @@ async function byModel(deps: RestDeps, call: RestCall, body: unknown): Promise<u
   return classifier ? predict(deps, call, parseBody(TeiPredictRequest, body), true) : embed(deps, call, parseBody(TeiEmbedRequest, body));
 }
 
+/**
+ * TEI's /rerank: a cross-encoder (the default reranker, or the one named) reads the query with
+ * each text. A bi-encoder named explicitly still answers, with cosine scores, as `similarity`.
+ */
 async function rerank(deps: RestDeps, call: RestCall, b: z.infer<typeof TeiRerankRequest>): Promise<unknown> {
-  const out = await runFor(deps, call, 'similarity', {
-    query: b.query,
-    documents: b.texts,
-    return_documents: b.return_text,
-    model: skillName(deps, modelOf(call, b), ['feature-extraction']),
-  });
+  const named = skillName(deps, modelOf(call, b), ['text-ranking', 'feature-extraction']);
+  const skill = named ? deps.registry.get(named)?.skill : undefined;
+  const biEncoder = skill !== undefined && !skill.tasks.includes('text-ranking') && skill.tasks.includes('feature-extraction');
+  const out = biEncoder
+    ? await runFor(deps, call, 'similarity', { query: b.query, documents: b.texts, return_documents: b.return_text, model: named })
+    : await runFor(deps, call, 'rerank', {
+        query: b.query,
+        documents: b.texts,
+        return_documents: b.return_text,
+        raw_scores: b.raw_scores,
+        model: named,
+      });
   const results = out.results as Array<{ index: number; score: number; document?: string }>;
   return results.map((r) => ({ index: r.index, score: r.score, ...(b.return_text ? { text: r.document } : {}) }));
 }

@@ -12,6 +12,8 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type {
   ClassifyInput,
   ClassifyOutput,
+  RankInput,
+  RankOutput,
   EmbedInput,
   GenerateInput,
   EmbedOutput,
@@ -64,8 +66,8 @@ type GenInput = GenerateInput;
 /** One text of a request, with the request's parameters (every unit of a batch shares them). */
 /** One text of a request (or, for token-id input, one list of ids). */
 type TextUnit = { text: string; pair?: string | undefined; ids?: number[] | undefined; handle: ModelHandle; input: TextInput };
-type TextInput = EmbedInput | ClassifyInput;
-type TextResult = { vector?: Float32Array; labels?: LabelScore[]; tokens: number };
+type TextInput = EmbedInput | ClassifyInput | RankInput;
+type TextResult = { vector?: Float32Array; labels?: LabelScore[]; score?: number; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
 type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput;
 /** One vision or audio request (or a tokenization): it runs alone (its own batch), but queues like every other. */
@@ -79,6 +81,7 @@ type MediaUnit = { input: MediaInput; handle: ModelHandle };
 const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
   'feature-extraction': 'text',
   'text-classification': 'text',
+  'text-ranking': 'text',
   tokenize: 'media',
   'text-generation': 'generation',
   'text2text-generation': 'generation',
@@ -261,8 +264,13 @@ export class Executor {
         const params = input as TextInput;
         const ids = params.task === 'feature-extraction' ? params.ids : undefined;
         // Token-id input batches only with token-id input.
-        const key = params.task === 'feature-extraction' ? `${ids ? 'ids|' : ''}${params.pooling}|${params.normalize}` : `${params.topK}`;
-        const pairs = params.task === 'text-classification' ? params.pairs : undefined;
+        const key =
+          params.task === 'feature-extraction'
+            ? `${ids ? 'ids|' : ''}${params.pooling}|${params.normalize}`
+            : params.task === 'text-ranking'
+              ? 'rank'
+              : `${params.topK}`;
+        const pairs = params.task === 'feature-extraction' ? undefined : params.pairs;
         const units = ids
           ? ids.map((list) => ({ text: '', ids: list, handle, input: params }))
           : params.texts.map((text, i) => ({ text, pair: pairs?.[i], handle, input: params }));
@@ -271,6 +279,7 @@ export class Executor {
         const used = tokens.reduce((a, b) => a + b, 0);
         if (params.task === 'feature-extraction')
           return { out: { vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput, used };
+        if (params.task === 'text-ranking') return { out: { scores: results.map((r) => r.score!), tokens } satisfies RankOutput, used };
         return { out: { labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput, used };
       }
       case 'generation': {
@@ -311,6 +320,11 @@ async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics 
     const out = await handle.run({ ...params, texts, ids });
     if (out.timings) m?.observePhases(model, out.timings);
     return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
+  }
+  if (params.task === 'text-ranking') {
+    const out = await handle.run({ task: 'text-ranking', texts, pairs: units.map((u) => u.pair ?? '') });
+    if (out.timings) m?.observePhases(model, out.timings);
+    return out.scores.map((score, i) => ({ score, tokens: out.tokens[i]! }));
   }
   const pairs = units.some((u) => u.pair !== undefined) ? units.map((u) => u.pair) : undefined;
   const out = await handle.run({ ...params, texts, pairs });

@@ -168,7 +168,11 @@ export function inferFrom(model: ModelListing, o: { name?: string | undefined; t
     throw new InferenceError(
       `cannot tell which task ${arch || '(no architectures in config.json)'}${modelType ? ` (model_type ${modelType})` : ''} serves; pass --task (one of: ${TASKS.join(', ')})`,
     );
-  if (rule.tasks.includes('text-classification') && (typeof config.id2label !== 'object' || config.id2label === null))
+  // One output label is a relevance score, not a class: a cross-encoder (reranker).
+  const labels = typeof config.id2label === 'object' && config.id2label !== null ? Object.keys(config.id2label).length : 0;
+  if (o.task === undefined && rule.tasks.includes('text-classification') && (labels === 1 || config.num_labels === 1))
+    rule = { ...rule, tasks: ['text-ranking'], note: 'a one-logit sequence classifier: a cross-encoder reranker' };
+  if (rule.tasks.includes('text-classification') && labels === 0)
     throw new InferenceError(`${arch} has no id2label in config.json, so its labels are unknown; add id2label or pass --task`);
   const tokenizerConfig = model.json('tokenizer_config.json');
   const chat = typeof tokenizerConfig?.chat_template === 'string' || Array.isArray(tokenizerConfig?.chat_template);

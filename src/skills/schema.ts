@@ -10,6 +10,7 @@ import { z } from 'zod';
 export const TASKS = [
   'feature-extraction',
   'text-classification',
+  'text-ranking',
   'text-generation',
   'text2text-generation',
   'image-classification',

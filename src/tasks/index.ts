@@ -14,6 +14,7 @@ import { generateTask } from './generate.js';
 import { loadModelTask } from './load-model.js';
 import { ocrTask } from './ocr.js';
 import { registerModelTask } from './register-model.js';
+import { rerankTask } from './rerank.js';
 import { similarityTask } from './similarity.js';
 import type { AnyTask } from './task.js';
 import { tokenizeTask } from './tokenize.js';
@@ -23,6 +24,7 @@ import { unloadModelTask } from './unload-model.js';
 const BUILDERS: Record<ToolName, (deps: TaskDeps) => AnyTask | undefined> = {
   embed: embedTask,
   similarity: similarityTask,
+  rerank: rerankTask,
   classify: classifyTask,
   generate: generateTask,
   tokenize: tokenizeTask,

@@ -747,3 +747,67 @@ describe('the circuit breaker counts only model faults', () => {
     await client.close();
   });
 });
+
+describe('rerank with a cross-encoder', () => {
+  it('the rerank tool, TEI /rerank and /v1/rerank give the sigmoid of the cross-encoder logit, best first; add infers a one-label classifier as a reranker', async () => {
+    const s = await serve([]);
+    const query = 'how do I reset my password';
+    const documents = ['Opening hours of the shop', 'Password reset steps', 'A recipe for soup'];
+    // The reference: transformers.js reads each pair with its own tokenizer and model.
+    const { AutoTokenizer, AutoModelForSequenceClassification } = await import('@huggingface/transformers');
+    const tokenizer = await AutoTokenizer.from_pretrained(fixture('crossEncoder'));
+    const model = await AutoModelForSequenceClassification.from_pretrained(fixture('crossEncoder'), { device: 'cpu' });
+    const logits: number[] = [];
+    for (const d of documents)
+      logits.push(((await model(tokenizer(query, { text_pair: d, truncation: true }))).logits.data as Float32Array)[0]!);
+    await model.dispose();
+    const want = logits.map((x, index) => ({ index, score: 1 / (1 + Math.exp(-x)) })).sort((a, b) => b.score - a.score);
+
+    const client = new Client({ name: 'rerank', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
+    const tool = (await client.callTool({ name: 'rerank', arguments: { query, documents, return_documents: true } })).structuredContent as {
+      model: string;
+      results: Array<{ index: number; score: number; document: string }>;
+    };
+    expect(tool.model).toBe('ms-marco-minilm-l6');
+    expect(tool.results.map((r) => r.index)).toEqual(want.map((r) => r.index));
+    tool.results.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
+    expect(tool.results[0]!.document).toBe(documents[want[0]!.index]);
+    const raw = (await client.callTool({ name: 'rerank', arguments: { query, documents, raw_scores: true, top_k: 1 } }))
+      .structuredContent as {
+      results: Array<{ index: number; score: number }>;
+    };
+    expect(raw.results).toHaveLength(1);
+    expect(raw.results[0]!.score).toBeCloseTo(logits[want[0]!.index]!, 4);
+    await client.close();
+
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${s.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      ).json()) as unknown;
+    const tei = (await post('/rerank', { query, texts: documents, return_text: true })) as Array<{
+      index: number;
+      score: number;
+      text: string;
+    }>;
+    expect(tei.map((r) => r.index)).toEqual(want.map((r) => r.index));
+    expect(tei[0]!.score).toBeCloseTo(want[0]!.score, 5);
+    const cohere = (await post('/v1/rerank', {
+      query,
+      documents: documents.map((text) => ({ text })),
+      top_n: 2,
+      return_documents: true,
+    })) as {
+      results: Array<{ index: number; relevance_score: number; document: { text: string } }>;
+    };
+    expect(cohere.results).toHaveLength(2);
+    expect(cohere.results[0]).toMatchObject({ index: want[0]!.index, document: { text: documents[want[0]!.index] } });
+    expect(cohere.results[0]!.relevance_score).toBeCloseTo(want[0]!.score, 5);
+
+    // add: a one-label *ForSequenceClassification folder is a reranker.
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-add-ce-'));
+    const added = await runCli(['add', fixture('crossEncoder'), '--name', 'my-reranker', '--skills-dir', skills]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(skills, 'my-reranker.json'), 'utf8')).tasks).toEqual(['text-ranking']);
+  });
+});

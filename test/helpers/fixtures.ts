@@ -6,6 +6,7 @@ import { ensureModel, type FixtureSpec } from '../../tools/modelgen/cache.js';
 export const FIXTURES = {
   bert: { arch: 'bert' },
   classifier: { arch: 'bert-classifier' },
+  crossEncoder: { arch: 'bert-cross-encoder' },
   gpt2: { arch: 'gpt2' },
   gpt2chat: { arch: 'gpt2', chat: true },
   vit: { arch: 'vit' },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CPU } from '../helpers/offline.js';
 import { fixture, FIXTURES } from '../helpers/fixtures.js';
 import { makeModel } from '../../tools/modelgen/index.js';
-import { bertReference, gpt2GreedyReference, gpt2Reference, positionIds } from '../../tools/modelgen/reference.js';
+import { bertClassifierReference, bertReference, gpt2GreedyReference, gpt2Reference, positionIds } from '../../tools/modelgen/reference.js';
 import type { BertDims } from '../../tools/modelgen/archs/bert.js';
 import type { Gpt2Dims } from '../../tools/modelgen/archs/gpt2.js';
 
@@ -68,6 +68,33 @@ describe('tiny bert', () => {
     const a = alone.last_hidden_state!.data as Float32Array;
     const b = (batch.last_hidden_state!.data as Float32Array).subarray(5 * dims.hidden, 5 * dims.hidden + 3 * dims.hidden);
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+    await s.release();
+  });
+});
+
+describe('tiny bert cross-encoder (one logit)', () => {
+  it('ORT logits of query-document pairs (segment ids 0 then 1) equal the reference within 1e-4', async () => {
+    const made = makeModel(FIXTURES.crossEncoder);
+    const dims = made.dims as BertDims;
+    const weights = made.weights.model!;
+    const s = await ort.InferenceSession.create(join(fixture('crossEncoder'), 'onnx/model.onnx'));
+    // [CLS] query [SEP] document [SEP], the second row padded.
+    const ids = [
+      [101, 500, 731, 102, 299, 640, 102],
+      [101, 640, 102, 731, 102, 0, 0],
+    ];
+    const types = [
+      [0, 0, 0, 0, 1, 1, 1],
+      [0, 0, 0, 1, 1, 0, 0],
+    ];
+    const mask = ids.map((r, b) => r.map((_, i) => (b === 1 && i >= 5 ? 0 : 1)));
+    const out = await s.run({ input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64(types) });
+    expect(out.logits!.dims).toEqual([2, 1]);
+    const logits = out.logits!.data as Float32Array;
+    for (let b = 0; b < 2; b++) {
+      const ref = bertClassifierReference(weights, dims, ids[b]!, mask[b]!, types[b]!, 1);
+      expect(Math.abs(logits[b]! - ref[0]!)).toBeLessThan(1e-4);
+    }
     await s.release();
   });
 });

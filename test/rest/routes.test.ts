@@ -61,13 +61,17 @@ describe('TEI and task routes', () => {
   const query = 'how do cats sleep';
   const texts = ['stock prices fell sharply', 'cats sleep most of the day', 'a recipe for bread', 'kittens nap in the sun'];
 
-  it('/rerank orders texts as the MCP similarity tool does', async () => {
+  it('/rerank orders texts as the MCP rerank tool does (a cross-encoder); a named embedding model as similarity does', async () => {
+    const cross = (await tool('rerank', { query, documents: texts })).results as Array<{ index: number; score: number }>;
+    const byDefault = (await post(s.base, '/rerank', { query, texts })).body as Array<{ index: number; score: number }>;
+    expect(byDefault.map((x) => x.index)).toEqual(cross.map((x) => x.index));
+    byDefault.forEach((x, i) => expect(x.score).toBeCloseTo(cross[i]!.score, 6));
     const want = (await tool('similarity', { query, documents: texts })).results as Array<{
       index: number;
       score: number;
       document: string;
     }>;
-    const r = await post(s.base, '/rerank', { query, texts, return_text: true });
+    const r = await post(s.base, '/rerank', { query, texts, return_text: true, model: 'all-minilm-l6-v2' });
     expect(r.status).toBe(200);
     const got = r.body as Array<{ index: number; score: number; text: string }>;
     expect(got.map((x) => x.index)).toEqual(want.map((x) => x.index));

@@ -124,6 +124,23 @@ export function bertReference(ws: Weights, d: BertDims, ids: number[], mask: num
   return x;
 }
 
+/**
+ * BertForSequenceClassification's logits for one sequence: the [CLS] state through the tanh
+ * pooler and the classifier head -> [labels]. `typeIds` are the segment ids (1 for a pair's second text).
+ */
+export function bertClassifierReference(
+  ws: Weights,
+  d: BertDims,
+  ids: number[],
+  mask: number[],
+  typeIds: number[],
+  labels: number,
+): Float64Array {
+  const states = bertReference(ws, d, ids, mask, typeIds);
+  const pooled = linear(ws, states.subarray(0, d.hidden), 1, d.hidden, d.hidden, 'pooler').map(Math.tanh);
+  return linear(ws, pooled, 1, d.hidden, labels, 'classifier');
+}
+
 /** transformers.js position ids: cumulative sum of the mask minus one, 1 at padding. */
 export function positionIds(mask: number[]): number[] {
   let sum = 0;

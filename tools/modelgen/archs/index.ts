@@ -135,6 +135,8 @@ function llamaArch(
 export const ARCHS = {
   bert: bertArch(),
   'bert-classifier': bertArch(SENTIMENT),
+  // A cross-encoder (reranker): one relevance logit over a query-document pair.
+  'bert-cross-encoder': bertArch(['LABEL_0']),
   gpt2: {
     sizes: {
       tiny: { vocab: 600, hidden: 32, layers: 2, heads: 4, maxPos: 128 },
