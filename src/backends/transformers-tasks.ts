@@ -18,6 +18,7 @@ export const TRANSFORMERS_TASKS: readonly Task[] = [
   'feature-extraction',
   'text-classification',
   'text-ranking',
+  'zero-shot-classification',
   'text-generation',
   'text2text-generation',
   ...MEDIA_PIPELINE_TASKS,

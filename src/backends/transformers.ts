@@ -10,7 +10,7 @@ import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
 import type { Dtype, Task } from '../skills/schema.js';
-import type { Backend, ClassifyOutput, EmbedOutput, InputOf, LoadRequest, ModelHandle, RankOutput, TaskInput } from './types.js';
+import type { Backend, ClassifyOutput, EmbedOutput, InputOf, LoadRequest, ModelHandle, NliOutput, RankOutput, TaskInput } from './types.js';
 import { generate } from './transformers-generate.js';
 import { makeHandle, type TaskHandlers } from './handle.js';
 import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
@@ -204,6 +204,31 @@ async function rank(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-rank
   return { scores, ...done };
 }
 
+/** The [contradiction, entailment] logits of each premise-hypothesis pair, labels found as transformers.js finds them. */
+async function nli(p: AnyPipeline, input: Extract<TaskInput, { task: 'zero-shot-classification' }>): Promise<NliOutput> {
+  const label2id = Object.fromEntries(
+    Object.entries((p.model.config.label2id ?? {}) as Record<string, number>).map(([k, v]) => [k.toLowerCase(), Number(v)]),
+  );
+  const entail = label2id.entailment ?? 2;
+  const contra = label2id.contradiction ?? label2id.not_entailment ?? 0;
+  const logits = new Array<[number, number]>(input.texts.length);
+  const done = await forward(
+    p,
+    input.texts,
+    undefined,
+    (out, _enc, rows) => {
+      const l = out.logits;
+      if (!l || l.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
+      const [B, L] = l.dims as [number, number];
+      if (entail >= L || contra >= L) throw new ServerError('inference_failed', `the model has ${L} labels, not NLI's`);
+      const data = l.data as Float32Array;
+      for (let b = 0; b < B; b++) logits[rows[b]!] = [data[b * L + contra]!, data[b * L + entail]!];
+    },
+    input.pairs,
+  );
+  return { logits, ...done };
+}
+
 /** Network failures (fetch and socket errors), as opposed to a model that is missing or broken. */
 const NETWORK_FAILURE =
   /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|network/i;
@@ -270,7 +295,7 @@ export class TransformersBackend implements Backend {
     let p: AnyPipeline | undefined;
     try {
       // A cross-encoder loads as the sequence classifier it is.
-      const task = req.task === 'text-ranking' ? 'text-classification' : req.task;
+      const task = req.task === 'text-ranking' || req.task === 'zero-shot-classification' ? 'text-classification' : req.task;
       p = (await pipeline(task as 'feature-extraction', req.source, {
         device: req.device as 'cpu',
         dtype,
@@ -294,6 +319,7 @@ export class TransformersBackend implements Backend {
     if (req.task === 'feature-extraction') handlers[req.task] = (input) => embed(pipe, input);
     else if (req.task === 'text-classification') handlers[req.task] = (input) => classify(pipe, input);
     else if (req.task === 'text-ranking') handlers[req.task] = (input) => rank(pipe, input);
+    else if (req.task === 'zero-shot-classification') handlers[req.task] = (input) => nli(pipe, input);
     else if (isGen(req.task)) {
       // A generation model serves both generation tasks; seq2seq is what it was loaded as.
       const seq2seq = req.task === 'text2text-generation';

@@ -78,6 +78,11 @@ export type TaskInput =
    * one-logit sequence classifier; the raw logits come back.
    */
   | { task: 'text-ranking'; texts: string[]; pairs: string[] }
+  /**
+   * NLI for zero-shot classification: each premise read with its hypothesis; the contradiction
+   * and entailment logits come back (found from the model's label2id, as transformers.js does).
+   */
+  | { task: 'zero-shot-classification'; texts: string[]; pairs: string[] }
   | {
       task: 'text-classification';
       texts: string[];
@@ -252,6 +257,13 @@ export interface LabelScore {
 }
 
 /** Output of text classification: top labels per text, best first. */
+/** [contradiction, entailment] logits per premise-hypothesis pair, in input order. */
+export interface NliOutput {
+  logits: Array<[number, number]>;
+  tokens: number[];
+  timings?: PhaseTimings;
+}
+
 /** One relevance logit per pair, in input order. */
 export interface RankOutput {
   scores: number[];
@@ -301,6 +313,7 @@ export interface TaskOutputs {
   tokenize: TokenizeOutput;
   'text-classification': ClassifyOutput;
   'text-ranking': RankOutput;
+  'zero-shot-classification': NliOutput;
   'text-generation': GenerateOutput;
   'text2text-generation': GenerateOutput;
   'image-classification': ImageClassifyOutput;
@@ -328,6 +341,7 @@ export type InputOf<T extends TaskInput['task']> = TaskInput extends infer U
 export type EmbedInput = InputOf<'feature-extraction'>;
 export type ClassifyInput = InputOf<'text-classification'>;
 export type RankInput = InputOf<'text-ranking'>;
+export type NliInput = InputOf<'zero-shot-classification'>;
 export type TokenizeInput = InputOf<'tokenize'>;
 export type GenerateInput = InputOf<'text-generation'>;
 export type ImageClassifyInput = InputOf<'image-classification'>;

@@ -22,6 +22,7 @@ const TASK_ROUTE: Record<Task, ToolName> = {
   'feature-extraction': 'embed',
   'text-classification': 'classify',
   'text-ranking': 'rerank',
+  'zero-shot-classification': 'classify',
   'image-classification': 'classify',
   'zero-shot-image-classification': 'classify',
   'text-generation': 'generate',

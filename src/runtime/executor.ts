@@ -12,6 +12,8 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type {
   ClassifyInput,
   ClassifyOutput,
+  NliInput,
+  NliOutput,
   RankInput,
   RankOutput,
   EmbedInput,
@@ -66,8 +68,8 @@ type GenInput = GenerateInput;
 /** One text of a request, with the request's parameters (every unit of a batch shares them). */
 /** One text of a request (or, for token-id input, one list of ids). */
 type TextUnit = { text: string; pair?: string | undefined; ids?: number[] | undefined; handle: ModelHandle; input: TextInput };
-type TextInput = EmbedInput | ClassifyInput | RankInput;
-type TextResult = { vector?: Float32Array; labels?: LabelScore[]; score?: number; tokens: number };
+type TextInput = EmbedInput | ClassifyInput | RankInput | NliInput;
+type TextResult = { vector?: Float32Array; labels?: LabelScore[]; score?: number; nli?: [number, number]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
 type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput;
 /** One vision or audio request (or a tokenization): it runs alone (its own batch), but queues like every other. */
@@ -82,6 +84,7 @@ const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
   'feature-extraction': 'text',
   'text-classification': 'text',
   'text-ranking': 'text',
+  'zero-shot-classification': 'text',
   tokenize: 'media',
   'text-generation': 'generation',
   'text2text-generation': 'generation',
@@ -267,8 +270,8 @@ export class Executor {
         const key =
           params.task === 'feature-extraction'
             ? `${ids ? 'ids|' : ''}${params.pooling}|${params.normalize}`
-            : params.task === 'text-ranking'
-              ? 'rank'
+            : params.task === 'text-ranking' || params.task === 'zero-shot-classification'
+              ? params.task
               : `${params.topK}`;
         const pairs = params.task === 'feature-extraction' ? undefined : params.pairs;
         const units = ids
@@ -280,6 +283,8 @@ export class Executor {
         if (params.task === 'feature-extraction')
           return { out: { vectors: results.map((r) => r.vector!), tokens } satisfies EmbedOutput, used };
         if (params.task === 'text-ranking') return { out: { scores: results.map((r) => r.score!), tokens } satisfies RankOutput, used };
+        if (params.task === 'zero-shot-classification')
+          return { out: { logits: results.map((r) => r.nli!), tokens } satisfies NliOutput, used };
         return { out: { labels: results.map((r) => r.labels!), tokens } satisfies ClassifyOutput, used };
       }
       case 'generation': {
@@ -320,6 +325,11 @@ async function runTextBatch(units: TextUnit[], model: string, m: RuntimeMetrics 
     const out = await handle.run({ ...params, texts, ids });
     if (out.timings) m?.observePhases(model, out.timings);
     return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i]! }));
+  }
+  if (params.task === 'zero-shot-classification') {
+    const out = await handle.run({ task: 'zero-shot-classification', texts, pairs: units.map((u) => u.pair ?? '') });
+    if (out.timings) m?.observePhases(model, out.timings);
+    return out.logits.map((nli, i) => ({ nli, tokens: out.tokens[i]! }));
   }
   if (params.task === 'text-ranking') {
     const out = await handle.run({ task: 'text-ranking', texts, pairs: units.map((u) => u.pair ?? '') });

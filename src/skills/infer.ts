@@ -172,6 +172,10 @@ export function inferFrom(model: ModelListing, o: { name?: string | undefined; t
   const labels = typeof config.id2label === 'object' && config.id2label !== null ? Object.keys(config.id2label).length : 0;
   if (o.task === undefined && rule.tasks.includes('text-classification') && (labels === 1 || config.num_labels === 1))
     rule = { ...rule, tasks: ['text-ranking'], note: 'a one-logit sequence classifier: a cross-encoder reranker' };
+  // Labels that include entailment: natural language inference, which zero-shot classification reads.
+  const nliLabels = Object.values((config.id2label ?? {}) as Record<string, unknown>).map((l) => String(l).toLowerCase());
+  if (o.task === undefined && rule.tasks.includes('text-classification') && nliLabels.includes('entailment'))
+    rule = { ...rule, tasks: ['zero-shot-classification'], note: 'an NLI classifier: zero-shot text classification' };
   if (rule.tasks.includes('text-classification') && labels === 0)
     throw new InferenceError(`${arch} has no id2label in config.json, so its labels are unknown; add id2label or pass --task`);
   const tokenizerConfig = model.json('tokenizer_config.json');

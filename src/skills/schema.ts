@@ -11,6 +11,7 @@ export const TASKS = [
   'feature-extraction',
   'text-classification',
   'text-ranking',
+  'zero-shot-classification',
   'text-generation',
   'text2text-generation',
   'image-classification',

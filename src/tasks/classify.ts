@@ -1,14 +1,16 @@
 /**
  * @module tasks/classify
  * `classify`: text classification (sentiment and other label sets from the model's id2label),
- * for one text or many, and image classification: a fixed label set (ViT-style models) or
- * zero-shot with candidate labels (CLIP-style models).
+ * for one text or many, zero-shot for text with candidate labels (NLI models: each label becomes a
+ * hypothesis read with the text, scored as transformers.js's zero-shot pipeline scores it), and
+ * image classification: a fixed label set (ViT-style models) or zero-shot (CLIP-style models).
  */
 import { z } from 'zod';
 import { ServerError } from '../errors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import type { RunOptions } from '../runtime/executor.js';
 import { defineTask, type AnyTask } from './task.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 
@@ -19,11 +21,13 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
   const textModels = modelsFor(deps.registry, ['text-classification']);
   const imageModels = modelsFor(deps.registry, ['image-classification']);
   const zeroShotModels = modelsFor(deps.registry, ['zero-shot-image-classification']);
-  const models = [...new Set([...textModels, ...imageModels, ...zeroShotModels])];
+  const nliModels = modelsFor(deps.registry, ['zero-shot-classification']);
+  const models = [...new Set([...textModels, ...nliModels, ...imageModels, ...zeroShotModels])];
   if (models.length === 0) return undefined;
   const defaults = [
     textModels[0] && `${textModels[0]} for text`,
     imageModels[0] && `${imageModels[0]} for images`,
+    nliModels[0] && `${nliModels[0]} for text with candidate_labels`,
     zeroShotModels[0] && `${zeroShotModels[0]} for images with candidate_labels`,
   ].filter(Boolean);
   const LabelScore = z.object({ label: z.string().describe('Label name.'), score: z.number().describe('Probability, 0..1.') });
@@ -46,11 +50,12 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
         .min(1)
         .max(MAX_LABELS)
         .optional()
-        .describe('Image only: labels to choose from (zero-shot, CLIP-style models), e.g. ["a receipt", "a cat"].'),
+        .describe('Zero-shot: labels to choose from, for text or an image, e.g. ["billing", "bug report"].'),
       hypothesis_template: z
         .string()
-        .default('This is a photo of {}.')
-        .describe('Zero-shot prompt; {} is replaced by each label. Default "This is a photo of {}.".'),
+        .optional()
+        .describe('Zero-shot prompt; {} is each label. Default "This example is {}." (text), "This is a photo of {}." (image).'),
+      multi_label: z.boolean().default(false).describe('Text zero-shot: score each label on its own instead of one distribution.'),
       top_k: z
         .number()
         .int()
@@ -87,9 +92,22 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
         skillFor(deps.registry, model, [task]);
         return { ...args, model };
       }
-      const model = args.model ?? textModels[0];
-      if (!model) throw new ServerError('unsupported_task', 'no text-classification model is installed');
-      skillFor(deps.registry, model, ['text-classification']);
+      const zeroShot = args.candidate_labels !== undefined;
+      const model = args.model ?? (zeroShot ? nliModels : textModels)[0];
+      if (!model)
+        throw new ServerError(
+          'unsupported_task',
+          zeroShot ? 'no zero-shot-classification (NLI) model is installed' : 'no text-classification model is installed',
+        );
+      skillFor(deps.registry, model, [zeroShot ? 'zero-shot-classification' : 'text-classification']);
+      if (zeroShot && args.text_pairs) throw new ServerError('invalid_input', 'text_pairs and candidate_labels do not go together');
+      // Each text is read once per label: the pairs are what the model runs.
+      const n = (args.texts?.length ?? 1) * (args.candidate_labels?.length ?? 1);
+      if (n > deps.config.limits.maxTexts)
+        throw new ServerError(
+          'input_too_large',
+          `texts x candidate_labels is ${n} pairs; the limit is ${deps.config.limits.maxTexts} per call`,
+        );
       if ((args.text === undefined) === (args.texts === undefined))
         throw new ServerError('invalid_input', 'give exactly one of `text` or `texts`');
       const texts = args.texts ?? [args.text!];
@@ -121,7 +139,7 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
                   task: 'zero-shot-image-classification',
                   image,
                   labels: args.candidate_labels!,
-                  hypothesisTemplate: args.hypothesis_template,
+                  hypothesisTemplate: args.hypothesis_template ?? 'This is a photo of {}.',
                 },
                 run,
               )
@@ -129,6 +147,7 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
           return { model, results: [{ labels: zeroShot && args.top_k === 1 ? out.labels : out.labels.slice(0, args.top_k) }] };
         });
       }
+      if (args.candidate_labels) return zeroShotText(deps, model, args.texts ?? [args.text!], args, run);
       const out = await deps.executor.run(
         model,
         { task: 'text-classification', texts: args.texts ?? [args.text!], pairs: args.text_pairs, topK: args.top_k },
@@ -138,4 +157,41 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
       return { model, results: out.labels.map((labels) => ({ labels })), usage: { prompt_tokens: tokens, total_tokens: tokens } };
     },
   });
+}
+
+/**
+ * Zero-shot text classification through NLI, as transformers.js's pipeline does it: each label
+ * becomes a hypothesis read with the text; one distribution over the labels' entailment logits,
+ * or with `multi_label` (or a single label) entailment against contradiction per label.
+ */
+async function zeroShotText(
+  deps: TaskDeps,
+  model: string,
+  texts: string[],
+  args: { candidate_labels?: string[] | undefined; hypothesis_template?: string | undefined; multi_label: boolean; top_k: number },
+  run: RunOptions,
+) {
+  const labels = args.candidate_labels!;
+  const hypotheses = labels.map((l) => (args.hypothesis_template ?? 'This example is {}.').replace('{}', l));
+  const out = await deps.executor.run(
+    model,
+    { task: 'zero-shot-classification', texts: texts.flatMap((t) => hypotheses.map(() => t)), pairs: texts.flatMap(() => hypotheses) },
+    run,
+  );
+  const each = args.multi_label || labels.length === 1;
+  const softmax = (xs: number[]) => {
+    const m = Math.max(...xs);
+    const e = xs.map((x) => Math.exp(x - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / s);
+  };
+  const results = texts.map((_, t) => {
+    const rows = out.logits.slice(t * labels.length, (t + 1) * labels.length);
+    const scores = each ? rows.map((r) => softmax(r)[1]!) : softmax(rows.map((r) => r[1]));
+    const ranked = labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
+    // Like images: every candidate by default, fewer when top_k asks.
+    return { labels: args.top_k === 1 ? ranked : ranked.slice(0, args.top_k) };
+  });
+  const tokens = out.tokens.reduce((a, b) => a + b, 0);
+  return { model, results, usage: { prompt_tokens: tokens, total_tokens: tokens } };
 }

@@ -811,3 +811,45 @@ describe('rerank with a cross-encoder', () => {
     expect(JSON.parse(readFileSync(join(skills, 'my-reranker.json'), 'utf8')).tasks).toEqual(['text-ranking']);
   });
 });
+
+describe('zero-shot text classification through NLI', () => {
+  it('classify with candidate_labels for text matches transformers.js’s zero-shot pipeline, single and multi-label; add infers an NLI model', async () => {
+    const s = await serve([]);
+    const text = 'The invoice total does not match what we agreed on';
+    const candidate_labels = ['billing', 'bug report', 'praise'];
+    const { pipeline } = await import('@huggingface/transformers');
+    const zs = await pipeline('zero-shot-classification', fixture('nli'), { device: 'cpu' });
+    const client = new Client({ name: 'zs', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
+    for (const multi_label of [false, true]) {
+      const ref = (await zs(text, candidate_labels, { multi_label, hypothesis_template: 'This text is about {}.' })) as {
+        labels: string[];
+        scores: number[];
+      };
+      const got = (
+        (
+          await client.callTool({
+            name: 'classify',
+            arguments: { text, candidate_labels, multi_label, hypothesis_template: 'This text is about {}.' },
+          })
+        ).structuredContent as { model: string; results: Array<{ labels: Array<{ label: string; score: number }> }> }
+      ).results[0]!.labels;
+      expect(got.map((l) => l.label)).toEqual(ref.labels);
+      got.forEach((l, i) => expect(l.score).toBeCloseTo(ref.scores[i]!, 5));
+    }
+    await zs.dispose();
+    // The default template, and several texts at once.
+    const two = (await client.callTool({ name: 'classify', arguments: { texts: [text, 'Great app!'], candidate_labels } }))
+      .structuredContent as {
+      model: string;
+      results: unknown[];
+    };
+    expect(two.model).toBe('mobilebert-mnli');
+    expect(two.results).toHaveLength(2);
+    await client.close();
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-add-nli-'));
+    const added = await runCli(['add', fixture('nli'), '--name', 'my-nli', '--skills-dir', skills]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(skills, 'my-nli.json'), 'utf8')).tasks).toEqual(['zero-shot-classification']);
+  });
+});

@@ -7,6 +7,7 @@ export const FIXTURES = {
   bert: { arch: 'bert' },
   classifier: { arch: 'bert-classifier' },
   crossEncoder: { arch: 'bert-cross-encoder' },
+  nli: { arch: 'bert-nli' },
   gpt2: { arch: 'gpt2' },
   gpt2chat: { arch: 'gpt2', chat: true },
   vit: { arch: 'vit' },

@@ -72,12 +72,15 @@ describe('tiny bert', () => {
   });
 });
 
-describe('tiny bert cross-encoder (one logit)', () => {
-  it('ORT logits of query-document pairs (segment ids 0 then 1) equal the reference within 1e-4', async () => {
-    const made = makeModel(FIXTURES.crossEncoder);
+describe.each([
+  ['cross-encoder (one logit)', 'crossEncoder', 1],
+  ['NLI (three labels)', 'nli', 3],
+] as const)('tiny bert %s', (_name, key, labels) => {
+  it('ORT logits of text pairs (segment ids 0 then 1) equal the reference within 1e-4', async () => {
+    const made = makeModel(FIXTURES[key]);
     const dims = made.dims as BertDims;
     const weights = made.weights.model!;
-    const s = await ort.InferenceSession.create(join(fixture('crossEncoder'), 'onnx/model.onnx'));
+    const s = await ort.InferenceSession.create(join(fixture(key), 'onnx/model.onnx'));
     // [CLS] query [SEP] document [SEP], the second row padded.
     const ids = [
       [101, 500, 731, 102, 299, 640, 102],
@@ -89,11 +92,11 @@ describe('tiny bert cross-encoder (one logit)', () => {
     ];
     const mask = ids.map((r, b) => r.map((_, i) => (b === 1 && i >= 5 ? 0 : 1)));
     const out = await s.run({ input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64(types) });
-    expect(out.logits!.dims).toEqual([2, 1]);
+    expect(out.logits!.dims).toEqual([2, labels]);
     const logits = out.logits!.data as Float32Array;
     for (let b = 0; b < 2; b++) {
-      const ref = bertClassifierReference(weights, dims, ids[b]!, mask[b]!, types[b]!, 1);
-      expect(Math.abs(logits[b]! - ref[0]!)).toBeLessThan(1e-4);
+      const ref = bertClassifierReference(weights, dims, ids[b]!, mask[b]!, types[b]!, labels);
+      expect(maxAbsDiff(logits.subarray(b * labels, (b + 1) * labels), ref)).toBeLessThan(1e-4);
     }
     await s.release();
   });

@@ -137,6 +137,8 @@ export const ARCHS = {
   'bert-classifier': bertArch(SENTIMENT),
   // A cross-encoder (reranker): one relevance logit over a query-document pair.
   'bert-cross-encoder': bertArch(['LABEL_0']),
+  // An NLI classifier (premise, hypothesis), as zero-shot text classification uses.
+  'bert-nli': bertArch(['contradiction', 'neutral', 'entailment']),
   gpt2: {
     sizes: {
       tiny: { vocab: 600, hidden: 32, layers: 2, heads: 4, maxPos: 128 },
