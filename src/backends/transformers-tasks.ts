@@ -19,6 +19,7 @@ export const TRANSFORMERS_TASKS: readonly Task[] = [
   'text-classification',
   'text-ranking',
   'zero-shot-classification',
+  'token-classification',
   'text-generation',
   'text2text-generation',
   ...MEDIA_PIPELINE_TASKS,

@@ -87,22 +87,23 @@ export function tokenizeTexts(tok: TokenizerLike, input: TokenizeInput, vocabSiz
       }),
     };
   }
+  return { tokens: input.texts.map((text) => alignTokens(tok, text, tok.encode(text, { add_special_tokens: input.addSpecialTokens }))) };
+}
+
+/** Each token of `ids` (the encoding of `text`) with its span in the text, where it can be aligned. */
+export function alignTokens(tok: TokenizerLike, text: string, ids: number[]): Token[] {
   const special = new Set(tok.all_special_ids);
-  return {
-    tokens: input.texts.map((text) => {
-      const ids = tok.encode(text, { add_special_tokens: input.addSpecialTokens });
-      const lower = text.toLowerCase();
-      let cursor = 0;
-      return ids.map((id): Token => {
-        const piece = tok.decode([id], { skip_special_tokens: false });
-        if (special.has(id)) return { id, text: piece, special: true, start: null, stop: null };
-        const want = piece.trim().toLowerCase();
-        const at = want ? lower.indexOf(want, cursor) : -1;
-        // Only whitespace may lie between the last token and this one; anything else is not a match.
-        if (at < 0 || lower.slice(cursor, at).trim() !== '') return { id, text: piece, special: false, start: null, stop: null };
-        cursor = at + want.length;
-        return { id, text: text.slice(at, cursor), special: false, start: at, stop: cursor };
-      });
-    }),
-  };
+  const lower = text.toLowerCase();
+  let cursor = 0;
+  return ids.map((id): Token => {
+    const piece = tok.decode([id], { skip_special_tokens: false });
+    if (special.has(id)) return { id, text: piece, special: true, start: null, stop: null };
+    // WordPiece marks a word's continuation with ##; the text has no such characters.
+    const want = piece.replace(/^##/, '').trim().toLowerCase();
+    const at = want ? lower.indexOf(want, cursor) : -1;
+    // Only whitespace may lie between the last token and this one; anything else is not a match.
+    if (at < 0 || lower.slice(cursor, at).trim() !== '') return { id, text: piece, special: false, start: null, stop: null };
+    cursor = at + want.length;
+    return { id, text: text.slice(at, cursor), special: false, start: at, stop: cursor };
+  });
 }

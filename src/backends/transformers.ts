@@ -10,7 +10,19 @@ import { probeDevice, type DeviceProbe } from './device-probe.js';
 import { env, pipeline, type Tensor } from '@huggingface/transformers';
 import { ServerError } from '../errors.js';
 import type { Dtype, Task } from '../skills/schema.js';
-import type { Backend, ClassifyOutput, EmbedOutput, InputOf, LoadRequest, ModelHandle, NliOutput, RankOutput, TaskInput } from './types.js';
+import type {
+  Backend,
+  ClassifyOutput,
+  EmbedOutput,
+  InputOf,
+  LoadRequest,
+  ModelHandle,
+  NliOutput,
+  RankOutput,
+  TaskInput,
+  TokenClassOutput,
+  ClassifiedToken,
+} from './types.js';
 import { generate } from './transformers-generate.js';
 import { makeHandle, type TaskHandlers } from './handle.js';
 import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
@@ -19,7 +31,16 @@ import { LazyFileCache } from './transformers-cache.js';
 import { resumableFetch } from '../hub/download.js';
 import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
-import { encodeRow, idsToRows, padRows, rowLength, tokenizeTexts, type TokenRow, type TokenizerLike } from './transformers-tokens.js';
+import {
+  alignTokens,
+  encodeRow,
+  idsToRows,
+  padRows,
+  rowLength,
+  tokenizeTexts,
+  type TokenRow,
+  type TokenizerLike,
+} from './transformers-tokens.js';
 import { lengthGroups } from './length-groups.js';
 import { sessionOptions } from './session-options.js';
 
@@ -229,6 +250,51 @@ async function nli(p: AnyPipeline, input: Extract<TaskInput, { task: 'zero-shot-
   return { logits, ...done };
 }
 
+/** Every token's label probabilities (softmax over the model's id2label), with its span in the text. */
+async function tokenClasses(p: AnyPipeline, input: Extract<TaskInput, { task: 'token-classification' }>): Promise<TokenClassOutput> {
+  const tok = p.tokenizer as unknown as TokenizerLike;
+  const id2label = (p.model.config.id2label ?? {}) as Record<string, string>;
+  const aligned = input.texts.map((t) => alignTokens(tok, t, tok.encode(t, { add_special_tokens: true })));
+  // WordPiece marks a word's continuation with ##; other tokenizers by the absence of a space.
+  const wordPiece = tok.all_special_ids.some((id) => tok.decode([id], { skip_special_tokens: false }) === '[CLS]');
+  const results = new Array<ClassifiedToken[]>(input.texts.length);
+  let labels: string[] = [];
+  const done = await forward(
+    p,
+    input.texts,
+    aligned.map((a) => a.map((t) => t.id)),
+    (out, enc, rows) => {
+      const logits = out.logits;
+      if (!logits || logits.dims.length !== 3)
+        throw new ServerError('inference_failed', 'model did not return logits [batch, tokens, labels]');
+      const [B, S, L] = logits.dims as [number, number, number];
+      labels = Array.from({ length: L }, (_, i) => id2label[String(i)] ?? `LABEL_${i}`);
+      const data = logits.data as Float32Array;
+      const mask = enc.attention_mask!.data as BigInt64Array;
+      for (let b = 0; b < B; b++) {
+        const toks = aligned[rows[b]!]!;
+        const list: ClassifiedToken[] = [];
+        for (let s = 0; s < S && s < toks.length; s++) {
+          if (mask[b * S + s] === 0n) continue;
+          const row = Array.from(data.subarray((b * S + s) * L, (b * S + s + 1) * L));
+          const m = Math.max(...row);
+          const e = row.map((x) => Math.exp(x - m));
+          const z = e.reduce((x, y) => x + y, 0);
+          const t = toks[s]!;
+          const piece = tok.decode([t.id], { skip_special_tokens: false });
+          const text = input.texts[rows[b]!]!;
+          const subword = wordPiece
+            ? piece.startsWith('##')
+            : t.start !== null && t.start > 0 && !/^\s/.test(piece) && !/\s/.test(text[t.start - 1]!);
+          list.push({ word: t.text, start: t.start, end: t.stop, special: t.special, subword, probs: e.map((x) => x / z) });
+        }
+        results[rows[b]!] = list;
+      }
+    },
+  );
+  return { results, labels, ...done };
+}
+
 /** Network failures (fetch and socket errors), as opposed to a model that is missing or broken. */
 const NETWORK_FAILURE =
   /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|socket hang up|network/i;
@@ -320,6 +386,7 @@ export class TransformersBackend implements Backend {
     else if (req.task === 'text-classification') handlers[req.task] = (input) => classify(pipe, input);
     else if (req.task === 'text-ranking') handlers[req.task] = (input) => rank(pipe, input);
     else if (req.task === 'zero-shot-classification') handlers[req.task] = (input) => nli(pipe, input);
+    else if (req.task === 'token-classification') handlers[req.task] = (input) => tokenClasses(pipe, input);
     else if (isGen(req.task)) {
       // A generation model serves both generation tasks; seq2seq is what it was loaded as.
       const seq2seq = req.task === 'text2text-generation';

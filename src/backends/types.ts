@@ -83,6 +83,8 @@ export type TaskInput =
    * and entailment logits come back (found from the model's label2id, as transformers.js does).
    */
   | { task: 'zero-shot-classification'; texts: string[]; pairs: string[] }
+  /** Per-token labels (named entities): every token's probabilities over the model's labels. */
+  | { task: 'token-classification'; texts: string[] }
   | {
       task: 'text-classification';
       texts: string[];
@@ -257,6 +259,25 @@ export interface LabelScore {
 }
 
 /** Output of text classification: top labels per text, best first. */
+/** One token of a token classification: its text, span in the input, and label probabilities. */
+export interface ClassifiedToken {
+  word: string;
+  start: number | null;
+  end: number | null;
+  special: boolean;
+  /** Whether it continues the previous token's word (WordPiece ##, or no space before it). */
+  subword: boolean;
+  probs: number[];
+}
+
+/** Per input text, its tokens with label probabilities; `labels` names the probabilities' order. */
+export interface TokenClassOutput {
+  results: ClassifiedToken[][];
+  labels: string[];
+  tokens: number[];
+  timings?: PhaseTimings;
+}
+
 /** [contradiction, entailment] logits per premise-hypothesis pair, in input order. */
 export interface NliOutput {
   logits: Array<[number, number]>;
@@ -314,6 +335,7 @@ export interface TaskOutputs {
   'text-classification': ClassifyOutput;
   'text-ranking': RankOutput;
   'zero-shot-classification': NliOutput;
+  'token-classification': TokenClassOutput;
   'text-generation': GenerateOutput;
   'text2text-generation': GenerateOutput;
   'image-classification': ImageClassifyOutput;
@@ -342,6 +364,7 @@ export type EmbedInput = InputOf<'feature-extraction'>;
 export type ClassifyInput = InputOf<'text-classification'>;
 export type RankInput = InputOf<'text-ranking'>;
 export type NliInput = InputOf<'zero-shot-classification'>;
+export type TokenClassInput = InputOf<'token-classification'>;
 export type TokenizeInput = InputOf<'tokenize'>;
 export type GenerateInput = InputOf<'text-generation'>;
 export type ImageClassifyInput = InputOf<'image-classification'>;

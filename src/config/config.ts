@@ -37,6 +37,7 @@ export const TOOL_NAMES = [
   'similarity',
   'rerank',
   'classify',
+  'extract_entities',
   'generate',
   'tokenize',
   'detect',

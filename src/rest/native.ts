@@ -23,6 +23,7 @@ const TASK_ROUTE: Record<Task, ToolName> = {
   'text-classification': 'classify',
   'text-ranking': 'rerank',
   'zero-shot-classification': 'classify',
+  'token-classification': 'extract_entities',
   'image-classification': 'classify',
   'zero-shot-image-classification': 'classify',
   'text-generation': 'generate',

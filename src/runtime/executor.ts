@@ -25,6 +25,7 @@ import type {
   ModelHandle,
   TaskInput,
   TaskOutput,
+  TokenClassInput,
   TokenizeInput,
   TokenizeOutput,
 } from '../backends/types.js';
@@ -71,7 +72,7 @@ type TextUnit = { text: string; pair?: string | undefined; ids?: number[] | unde
 type TextInput = EmbedInput | ClassifyInput | RankInput | NliInput;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; score?: number; nli?: [number, number]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
-type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput;
+type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput | TokenClassInput;
 /** One vision or audio request (or a tokenization): it runs alone (its own batch), but queues like every other. */
 type MediaUnit = { input: MediaInput; handle: ModelHandle };
 
@@ -85,6 +86,8 @@ const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
   'text-classification': 'text',
   'text-ranking': 'text',
   'zero-shot-classification': 'text',
+  // Whole texts with per-token results: each request runs as its own batch.
+  'token-classification': 'media',
   tokenize: 'media',
   'text-generation': 'generation',
   'text2text-generation': 'generation',

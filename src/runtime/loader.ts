@@ -44,7 +44,13 @@ export interface LoaderDeps {
 }
 
 /** Tasks of text encoders, which may run as several replicas. */
-export const ENCODER_TASKS: readonly Task[] = ['feature-extraction', 'text-classification', 'text-ranking', 'zero-shot-classification'];
+export const ENCODER_TASKS: readonly Task[] = [
+  'feature-extraction',
+  'text-classification',
+  'text-ranking',
+  'zero-shot-classification',
+  'token-classification',
+];
 
 /** Status of a skill's model. */
 export type ModelStatus = 'available' | 'loading' | 'loaded' | 'failed';

@@ -27,6 +27,12 @@ export const ARCH_TASKS: ReadonlyArray<{ pattern: RegExp; kind: Kind; tasks: Tas
     note: 'Whisper speech recognition',
   },
   {
+    pattern: /ForTokenClassification$/,
+    kind: 'encoder-only',
+    tasks: ['token-classification'],
+    note: 'a label per token: named entities',
+  },
+  {
     pattern: /ForSequenceClassification$/,
     kind: 'encoder-only',
     tasks: ['text-classification'],

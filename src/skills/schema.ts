@@ -12,6 +12,7 @@ export const TASKS = [
   'text-classification',
   'text-ranking',
   'zero-shot-classification',
+  'token-classification',
   'text-generation',
   'text2text-generation',
   'image-classification',

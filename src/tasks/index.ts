@@ -10,6 +10,7 @@ import type { TaskDeps } from './deps.js';
 import { detectTask } from './detect.js';
 import { detectSpeechTask } from './detect-speech.js';
 import { embedTask } from './embed.js';
+import { extractEntitiesTask } from './extract-entities.js';
 import { generateTask } from './generate.js';
 import { loadModelTask } from './load-model.js';
 import { ocrTask } from './ocr.js';
@@ -26,6 +27,7 @@ const BUILDERS: Record<ToolName, (deps: TaskDeps) => AnyTask | undefined> = {
   similarity: similarityTask,
   rerank: rerankTask,
   classify: classifyTask,
+  extract_entities: extractEntitiesTask,
   generate: generateTask,
   tokenize: tokenizeTask,
   detect: detectTask,

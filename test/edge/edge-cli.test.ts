@@ -853,3 +853,56 @@ describe('zero-shot text classification through NLI', () => {
     expect(JSON.parse(readFileSync(join(skills, 'my-nli.json'), 'utf8')).tasks).toEqual(['zero-shot-classification']);
   });
 });
+
+describe('entity extraction', () => {
+  it('aggregation none matches transformers.js’s token-classification pipeline; simple and first group with offsets into the text; add infers token classifiers', async () => {
+    const s = await serve([]);
+    const text = 'Alice Wong moved to Paris with Globex Corporation';
+    const { pipeline } = await import('@huggingface/transformers');
+    const ner = await pipeline('token-classification', fixture('ner'), { device: 'cpu' });
+    // transformers.js leaves out O tokens too; compare every other token's label and score.
+    const ref = (await ner(text, { ignore_labels: [] })) as Array<{ entity: string; score: number }>;
+    await ner.dispose();
+    const client = new Client({ name: 'ner', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
+    const call = async (args: Record<string, unknown>) =>
+      (
+        (await client.callTool({ name: 'extract_entities', arguments: { text, ...args } })).structuredContent as {
+          model: string;
+          results: Array<Array<{ entity?: string; entity_group?: string; score: number; word: string; start: number; end: number }>>;
+        }
+      ).results[0]!;
+    const none = await call({ aggregation: 'none', ignore_labels: [] });
+    expect(none.map((e) => e.entity)).toEqual(ref.map((r) => r.entity));
+    none.forEach((e, i) => expect(e.score).toBeCloseTo(ref[i]!.score, 5));
+    for (const e of none) expect(text.slice(e.start, e.end).toLowerCase()).toBe(e.word.toLowerCase());
+
+    // simple: consecutive tokens of one type form a group (a B- tag starts a new one), score the mean.
+    const simple = await call({ aggregation: 'simple', ignore_labels: [] });
+    const type = (l: string) => l.replace(/^[BI]-/, '');
+    const expected: Array<{ group: string; n: number; sum: number; start: number; end: number }> = [];
+    for (const t of none) {
+      const last = expected[expected.length - 1];
+      if (last && last.group === type(t.entity!) && !t.entity!.startsWith('B-')) {
+        last.n++;
+        last.sum += t.score;
+        last.end = t.end;
+      } else expected.push({ group: type(t.entity!), n: 1, sum: t.score, start: t.start, end: t.end });
+    }
+    expect(simple.map((g) => [g.entity_group, g.start, g.end])).toEqual(expected.map((g) => [g.group, g.start, g.end]));
+    simple.forEach((g, i) => expect(g.score).toBeCloseTo(expected[i]!.sum / expected[i]!.n, 6));
+    for (const g of simple) expect(g.word).toBe(text.slice(g.start, g.end));
+    // The default leaves O out; first merges subwords, so no group starts inside a word.
+    const first = await call({ aggregation: 'first' });
+    for (const g of first) {
+      expect(g.entity_group).not.toBe('O');
+      expect(g.start === 0 || /\s/.test(text[g.start - 1]!)).toBe(true);
+    }
+    await client.close();
+
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-add-ner-'));
+    const added = await runCli(['add', fixture('ner'), '--name', 'my-ner', '--skills-dir', skills]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(skills, 'my-ner.json'), 'utf8')).tasks).toEqual(['token-classification']);
+  });
+});

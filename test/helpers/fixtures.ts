@@ -8,6 +8,7 @@ export const FIXTURES = {
   classifier: { arch: 'bert-classifier' },
   crossEncoder: { arch: 'bert-cross-encoder' },
   nli: { arch: 'bert-nli' },
+  ner: { arch: 'bert-ner' },
   gpt2: { arch: 'gpt2' },
   gpt2chat: { arch: 'gpt2', chat: true },
   vit: { arch: 'vit' },

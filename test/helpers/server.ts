@@ -21,6 +21,7 @@ export const MIRROR = {
   'Xenova/distilbert-base-uncased-finetuned-sst-2-english': { arch: 'bert-classifier' },
   'Xenova/ms-marco-MiniLM-L-6-v2': { arch: 'bert-cross-encoder' },
   'Xenova/mobilebert-uncased-mnli': { arch: 'bert-nli' },
+  'Xenova/bert-base-NER': { arch: 'bert-ner' },
   'Xenova/distilgpt2': { arch: 'gpt2' },
   'onnx-community/Qwen2.5-0.5B-Instruct': { arch: 'qwen2' },
   'Xenova/TinyLlama-1.1B-Chat-v1.0': { arch: 'llama' },

@@ -24,6 +24,7 @@ const CALLS: Record<string, { args: Record<string, unknown>; scope: string }> = 
   embed: { args: { texts: ['hello world'] }, scope: INFER_SCOPE },
   similarity: { args: { query: 'hello', documents: ['hello', 'goodbye'] }, scope: INFER_SCOPE },
   rerank: { args: { query: 'hello', documents: ['hello', 'goodbye'] }, scope: INFER_SCOPE },
+  extract_entities: { args: { text: 'Alice lives in Paris' }, scope: INFER_SCOPE },
   classify: { args: { text: 'a fine day' }, scope: INFER_SCOPE },
   generate: { args: { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 3 }, scope: INFER_SCOPE },
   tokenize: { args: { text: 'hello world' }, scope: INFER_SCOPE },

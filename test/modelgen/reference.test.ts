@@ -102,6 +102,31 @@ describe.each([
   });
 });
 
+describe('tiny bert NER (a label per token)', () => {
+  it('ORT per-token logits equal the reference classifier over each token state within 1e-4', async () => {
+    const made = makeModel(FIXTURES.ner);
+    const dims = made.dims as BertDims;
+    const weights = made.weights.model!;
+    const s = await ort.InferenceSession.create(join(fixture('ner'), 'onnx/model.onnx'));
+    const ids = [[101, 500, 731, 299, 102]];
+    const mask = [[1, 1, 1, 1, 1]];
+    const out = await s.run({ input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64([[0, 0, 0, 0, 0]]) });
+    const L = 9;
+    expect(out.logits!.dims).toEqual([1, 5, L]);
+    const states = bertReference(weights, dims, ids[0]!, mask[0]!);
+    const W = weights.get('classifier.weight')!.data;
+    const bias = weights.get('classifier.bias')!.data;
+    const logits = out.logits!.data as Float32Array;
+    for (let t = 0; t < 5; t++)
+      for (let l = 0; l < L; l++) {
+        let ref = bias[l]!;
+        for (let h = 0; h < dims.hidden; h++) ref += states[t * dims.hidden + h]! * W[h * L + l]!;
+        expect(Math.abs(logits[t * L + l]! - ref)).toBeLessThan(1e-4);
+      }
+    await s.release();
+  });
+});
+
 describe('tiny gpt2', () => {
   const made = makeModel(FIXTURES.gpt2);
   const dims = made.dims as Gpt2Dims;

@@ -19,8 +19,11 @@ export interface BertDims {
 /** LayerNorm epsilon used by BERT. */
 export const BERT_EPS = 1e-12;
 
-/** Builds the graph; with `labels`, adds the pooler and classification head. */
-export function buildBert(g: GraphBuilder, d: BertDims, labels?: string[]): void {
+/**
+ * Builds the graph; with `labels`, adds the pooler and classification head, or with `perToken`
+ * a classifier over every token's state (token classification, e.g. named entities).
+ */
+export function buildBert(g: GraphBuilder, d: BertDims, labels?: string[], perToken = false): void {
   const ids = g.input('input_ids', DType.int64, ['batch_size', 'sequence_length']);
   const mask = g.input('attention_mask', DType.int64, ['batch_size', 'sequence_length']);
   const tt = g.input('token_type_ids', DType.int64, ['batch_size', 'sequence_length']);
@@ -39,6 +42,11 @@ export function buildBert(g: GraphBuilder, d: BertDims, labels?: string[]): void
     g.output('last_hidden_state', h, DType.float, ['batch_size', 'sequence_length', d.hidden]);
     return;
   }
+  if (perToken) {
+    const tokenLogits = linear(g, h, d.hidden, labels.length, 'classifier');
+    g.output('logits', tokenLogits, DType.float, ['batch_size', 'sequence_length', labels.length]);
+    return;
+  }
   const cls = g.op('Gather', [h, g.constI([0], [])], { axis: 1 });
   const pooled = g.op('Tanh', [linear(g, cls, d.hidden, d.hidden, 'pooler')]);
   const logits = linear(g, pooled, d.hidden, labels.length, 'classifier');
@@ -46,10 +54,10 @@ export function buildBert(g: GraphBuilder, d: BertDims, labels?: string[]): void
 }
 
 /** config.json for BertModel / BertForSequenceClassification. */
-export function bertConfig(d: BertDims, labels?: string[]): Record<string, unknown> {
+export function bertConfig(d: BertDims, labels?: string[], perToken = false): Record<string, unknown> {
   return {
     model_type: 'bert',
-    architectures: [labels ? 'BertForSequenceClassification' : 'BertModel'],
+    architectures: [labels ? (perToken ? 'BertForTokenClassification' : 'BertForSequenceClassification') : 'BertModel'],
     vocab_size: d.vocab,
     hidden_size: d.hidden,
     num_hidden_layers: d.layers,
@@ -64,7 +72,7 @@ export function bertConfig(d: BertDims, labels?: string[]): Record<string, unkno
       ? {
           id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
           label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
-          problem_type: 'single_label_classification',
+          ...(perToken ? {} : { problem_type: 'single_label_classification' }),
         }
       : {}),
   };

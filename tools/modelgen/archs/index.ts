@@ -62,15 +62,15 @@ const bertSizes: Record<string, BertDims> = {
   'minilm-l6': { vocab: 30522, hidden: 384, layers: 6, heads: 12, inter: 1536, maxPos: 512 },
 };
 
-function bertArch(labels?: string[]): ArchSpec<BertDims> {
+function bertArch(labels?: string[], perToken = false): ArchSpec<BertDims> {
   return {
     sizes: bertSizes,
     validate: (d) => heads(d.hidden, d.heads),
     build: (d, seed) => {
       const tok = bertTokenizer(d.vocab, d.maxPos);
       return {
-        json: { 'config.json': bertConfig(d, labels), 'tokenizer.json': tok.tokenizer, 'tokenizer_config.json': tok.config },
-        onnx: { model: graph(seed, 'bert', (g) => buildBert(g, d, labels)) },
+        json: { 'config.json': bertConfig(d, labels, perToken), 'tokenizer.json': tok.tokenizer, 'tokenizer_config.json': tok.config },
+        onnx: { model: graph(seed, 'bert', (g) => buildBert(g, d, labels, perToken)) },
       };
     },
   };
@@ -139,6 +139,8 @@ export const ARCHS = {
   'bert-cross-encoder': bertArch(['LABEL_0']),
   // An NLI classifier (premise, hypothesis), as zero-shot text classification uses.
   'bert-nli': bertArch(['contradiction', 'neutral', 'entailment']),
+  // Named entities, CoNLL-style BIO tags over every token.
+  'bert-ner': bertArch(['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'], true),
   gpt2: {
     sizes: {
       tiny: { vocab: 600, hidden: 32, layers: 2, heads: 4, maxPos: 128 },
