@@ -19,28 +19,26 @@ export function benchmarkModelTask(deps: TaskDeps): AnyTask | undefined {
     description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",
     inputSchema: {
       model: modelField(names, 'Skill to benchmark.', false),
-      iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device. Default 10.'),
-      batch_size: z.number().int().min(1).max(256).default(1).describe('Texts per run (embedding/classification). Default 1.'),
+      iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device.'),
+      batch_size: z.number().int().min(1).max(256).default(1).describe('Texts per run (embedding/classification).'),
       devices: z.array(z.enum(DEVICES)).min(1).optional().describe('Devices to try. Default: every usable device.'),
     },
     outputSchema: {
-      model: z.string().describe('Skill name.'),
-      results: z
-        .array(
-          z.object({
-            device: z.string(),
-            dtype: z.string(),
-            ok: z.boolean(),
-            error: z.string().optional(),
-            loadMs: z.number().optional(),
-            iterations: z.number().optional(),
-            batchSize: z.number().optional(),
-            latencyMs: z.object({ p50: z.number(), p95: z.number(), mean: z.number() }).optional(),
-            throughput: z.number().optional(),
-            unit: z.enum(['items/s', 'tokens/s']).optional(),
-          }),
-        )
-        .describe('One entry per device.'),
+      model: z.string(),
+      results: z.array(
+        z.object({
+          device: z.string(),
+          dtype: z.string(),
+          ok: z.boolean(),
+          error: z.string().optional(),
+          loadMs: z.number().optional(),
+          iterations: z.number().optional(),
+          batchSize: z.number().optional(),
+          latencyMs: z.object({ p50: z.number(), p95: z.number(), mean: z.number() }).optional(),
+          throughput: z.number().optional(),
+          unit: z.enum(['items/s', 'tokens/s']).optional(),
+        }),
+      ),
     },
     annotations: { title: 'Benchmark model', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     scope: ADMIN_SCOPE,

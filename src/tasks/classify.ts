@@ -56,20 +56,12 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
         .optional()
         .describe('Zero-shot prompt; {} is each label. Default "This example is {}." (text), "This is a photo of {}." (image).'),
       multi_label: z.boolean().default(false).describe('Text zero-shot: score each label on its own instead of one distribution.'),
-      top_k: z
-        .number()
-        .int()
-        .min(1)
-        .max(1000)
-        .default(1)
-        .describe('Labels to return per input, best first. Default 1 (zero-shot: all candidates).'),
+      top_k: z.number().int().min(1).max(1000).default(1).describe('Labels to return per input, best first (zero-shot: all unless set).'),
       model: modelField(models, `Classification model. Default: ${defaults.join('; ')}.`, false).optional(),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      results: z
-        .array(z.object({ labels: z.array(LabelScore).describe('Best first.') }))
-        .describe('One entry per input text (or one for the image), in order.'),
+      model: z.string(),
+      results: z.array(z.object({ labels: z.array(LabelScore) })),
       usage: UsageSchema.optional(),
     },
     annotations: { title: 'Classify text or images', ...READ_ONLY },

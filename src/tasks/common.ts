@@ -25,7 +25,8 @@ export function modelsFor(registry: Registry, tasks: readonly Task[]): string[] 
  */
 export function modelField(names: string[], what: string, withDefault = true) {
   const field = z.string().meta({ enum: names });
-  return (withDefault ? field.default(names[0]!) : field).describe(withDefault ? `${what} Default: ${names[0]}.` : what);
+  // The default is in the schema itself; saying it again in words costs every agent tokens.
+  return (withDefault ? field.default(names[0]!) : field).describe(what);
 }
 
 /** The skill named `name`, checked to serve one of `tasks`; throws unknown_model / unsupported_task. */
@@ -64,7 +65,10 @@ export const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempoten
  */
 export const nullableNumber = (description: string) => z.union([z.number().describe(description), z.null()]).describe(description);
 
-export const UsageSchema = z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).describe('Tokens processed.');
+/** Largest token id accepted (vocabularies stay far below it; the model checks its own size). */
+export const MAX_TOKEN_ID = 2 ** 31 - 1;
+
+export const UsageSchema = z.object({ prompt_tokens: z.number(), total_tokens: z.number() });
 
 /**
  * Serves a deterministic call from the response cache, or computes and stores it. `cacheable`

@@ -28,37 +28,29 @@ export function detectSpeechTask(deps: TaskDeps): AnyTask | undefined {
         .min(0.05)
         .max(0.95)
         .default(VAD_DEFAULTS.threshold)
-        .describe('Speech probability that starts a span. Default 0.5; lower finds quieter speech.'),
+        .describe('Speech probability that starts a span; lower finds quieter speech.'),
       min_silence_ms: z
         .number()
         .int()
         .min(0)
         .max(10_000)
         .default(VAD_DEFAULTS.minSilenceMs)
-        .describe('Pauses shorter than this do not split a span (ms). Default 100.'),
+        .describe('Pauses shorter than this do not split a span (ms).'),
       min_speech_ms: z
         .number()
         .int()
         .min(0)
         .max(10_000)
         .default(VAD_DEFAULTS.minSpeechMs)
-        .describe('Spans shorter than this are dropped (ms). Default 250.'),
-      pad_ms: z
-        .number()
-        .int()
-        .min(0)
-        .max(2000)
-        .default(VAD_DEFAULTS.padMs)
-        .describe('Padding added to both ends of each span (ms). Default 30.'),
+        .describe('Spans shorter than this are dropped (ms).'),
+      pad_ms: z.number().int().min(0).max(2000).default(VAD_DEFAULTS.padMs).describe('Padding added to both ends of each span (ms).'),
       model: modelField(models, 'Speech detection model.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      duration: z.number().describe('Audio length, seconds.'),
-      speech_seconds: z.number().describe('Total length of the spans, seconds.'),
-      segments: z
-        .array(z.object({ start: z.number().describe('Seconds.'), end: z.number().describe('Seconds.') }))
-        .describe('Spoken spans in time order.'),
+      model: z.string(),
+      duration: z.number(),
+      speech_seconds: z.number(),
+      segments: z.array(z.object({ start: z.number(), end: z.number() })),
     },
     annotations: { title: 'Find speech in audio', ...READ_ONLY },
     scope: INFER_SCOPE,

@@ -42,33 +42,28 @@ export function detectTask(deps: TaskDeps): AnyTask | undefined {
         .min(0)
         .max(1)
         .default(DET_DEFAULTS.boxThreshold)
-        .describe('Text mode: minimum mean text probability inside a box. Default 0.6.'),
+        .describe('Text mode: minimum mean text probability inside a box.'),
       unclip_ratio: z
         .number()
         .min(0.5)
         .max(4)
         .default(DET_DEFAULTS.unclipRatio)
-        .describe('Text mode: how far boxes are grown around the detected text kernel. Default 1.5.'),
+        .describe('Text mode: how far boxes are grown around the detected text kernel.'),
       model: modelField(models, 'Detection model (object or text detection).', false).optional(),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      mode: z.enum(['objects', 'text']).describe('What was detected.'),
-      width: z.number().int().describe('Image width in pixels.'),
-      height: z.number().int().describe('Image height in pixels.'),
-      detections: z
-        .array(
-          z.object({
-            label: z.string().describe('Class name; "text" in text mode.'),
-            score: z.number().describe('Confidence, 0..1.'),
-            box: Box,
-            polygon: z
-              .array(z.tuple([z.number(), z.number()]))
-              .optional()
-              .describe('Text mode: the four corners [x, y], clockwise from top-left.'),
-          }),
-        )
-        .describe('Best first for objects; reading order for text.'),
+      model: z.string(),
+      mode: z.enum(['objects', 'text']),
+      width: z.number(),
+      height: z.number(),
+      detections: z.array(
+        z.object({
+          label: z.string(),
+          score: z.number(),
+          box: Box,
+          polygon: z.array(z.tuple([z.number(), z.number()])).optional(),
+        }),
+      ),
     },
     annotations: { title: 'Detect objects or text', ...READ_ONLY },
     scope: INFER_SCOPE,

@@ -8,7 +8,7 @@ import { ServerError } from '../errors.js';
 import { normalizeInPlace, toJsonFloats } from '../vectors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor, MAX_TOKEN_ID } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 
 /** float32 little-endian bytes, base64 (the OpenAI `encoding_format: base64` layout). */
@@ -39,29 +39,33 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
         .optional()
         .describe(`Texts to embed (1 to ${deps.config.limits.maxTexts}, each up to ${deps.config.limits.maxTextChars} characters).`),
       token_ids: z
-        .array(z.array(z.number().int().min(0)).min(1))
+        .array(z.array(z.number().int().min(0).max(MAX_TOKEN_ID)).min(1))
         .min(1)
         .optional()
         .describe("Instead of texts: lists of the model's own token ids (from `tokenize`), run as given."),
       model: modelField(models, 'Embedding model.'),
-      normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product). Default true.'),
+      normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product).'),
       pooling: z
         .enum(['mean', 'cls', 'none'])
         .default('mean')
-        .describe("mean over tokens, the first ([CLS]) token, or none: every token's vector. Default mean."),
-      dimensions: z.number().int().min(1).optional().describe('Keep only the first N dimensions (renormalised when normalize is true).'),
+        .describe("mean over tokens, the first ([CLS]) token, or none: every token's vector."),
+      dimensions: z
+        .number()
+        .int()
+        .min(1)
+        .max(65536)
+        .optional()
+        .describe('Keep only the first N dimensions (renormalised when normalize is true).'),
       encoding: z
         .enum(['float', 'base64'])
         .default('float')
-        .describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded. Default float.'),
+        .describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      dims: z.number().int().describe('Vector length.'),
-      encoding: z.enum(['float', 'base64']).describe('Encoding of `embeddings`.'),
-      embeddings: z
-        .array(z.union([z.array(z.number()), z.string(), z.array(z.array(z.number()))]))
-        .describe('One vector per input text, in order (pooling none: one per token).'),
+      model: z.string(),
+      dims: z.number(),
+      encoding: z.enum(['float', 'base64']),
+      embeddings: z.array(z.union([z.array(z.number()), z.string(), z.array(z.array(z.number()))])),
       usage: UsageSchema,
     },
     annotations: { title: 'Embed texts', ...READ_ONLY },

@@ -124,20 +124,18 @@ export function extractEntitiesTask(deps: TaskDeps): AnyTask | undefined {
     },
     outputSchema: {
       model: z.string(),
-      results: z
-        .array(
-          z.array(
-            z.object({
-              entity: z.string().optional(),
-              entity_group: z.string().optional(),
-              score: z.number(),
-              word: z.string(),
-              start: z.union([z.number(), z.null()]),
-              end: z.union([z.number(), z.null()]),
-            }),
-          ),
-        )
-        .describe('Per text: its entities in order; start/end are character offsets.'),
+      results: z.array(
+        z.array(
+          z.object({
+            entity: z.string().optional(),
+            entity_group: z.string().optional(),
+            score: z.number(),
+            word: z.string(),
+            start: z.union([z.number(), z.null()]),
+            end: z.union([z.number(), z.null()]),
+          }),
+        ),
+      ),
       usage: UsageSchema,
     },
     annotations: { title: 'Extract entities', ...READ_ONLY },

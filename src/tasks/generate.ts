@@ -40,11 +40,11 @@ export function generateTask(deps: TaskDeps): AnyTask | undefined {
         .max(lim.maxNewTokens)
         .optional()
         .describe(`Tokens to generate at most. Default: the skill's default (often 256); limit ${lim.maxNewTokens}.`),
-      do_sample: z.boolean().default(false).describe('Sample instead of greedy decoding. Default false.'),
-      temperature: z.number().min(0).max(5).default(1).describe('Sampling temperature (with do_sample). Default 1.'),
-      top_k: z.number().int().min(0).default(0).describe('Sample from the K most likely tokens; 0 = no limit. Default 0.'),
-      top_p: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass. Default 1.'),
-      seed: z.number().int().min(0).optional().describe('Sampling seed: same seed and inputs give the same text.'),
+      do_sample: z.boolean().default(false).describe('Sample instead of greedy decoding.'),
+      temperature: z.number().min(0).max(5).default(1).describe('Sampling temperature (with do_sample).'),
+      top_k: z.number().int().min(0).max(1_000_000).default(0).describe('Sample from the K most likely tokens; 0 = no limit.'),
+      top_p: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass.'),
+      seed: z.number().int().min(0).max(4294967295).optional().describe('Sampling seed: same seed and inputs give the same text.'),
       stop: z
         .array(z.string().min(1))
         .max(16)
@@ -56,18 +56,14 @@ export function generateTask(deps: TaskDeps): AnyTask | undefined {
         .max(600)
         .optional()
         .describe('Stop after this many seconds and return what was generated (finish_reason max_time).'),
-      return_token_ids: z.boolean().default(false).describe('Also return the generated token ids. Default false.'),
+      return_token_ids: z.boolean().default(false).describe('Also return the generated token ids.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      text: z.string().describe('Generated text (without the prompt).'),
-      finish_reason: z
-        .enum(['stop', 'length', 'stop_sequence', 'max_time', 'cancelled'])
-        .describe('stop: end of sequence; length: max_new_tokens; stop_sequence: a stop string; max_time: the time limit.'),
-      usage: z
-        .object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() })
-        .describe('Token counts.'),
-      token_ids: z.array(z.number().int()).optional().describe('Generated token ids (with return_token_ids).'),
+      model: z.string(),
+      text: z.string(),
+      finish_reason: z.enum(['stop', 'length', 'stop_sequence', 'max_time', 'cancelled']),
+      usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() }),
+      token_ids: z.array(z.number()).optional(),
     },
     annotations: { title: 'Generate text', readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     scope: INFER_SCOPE,

@@ -14,22 +14,18 @@ import type { MediaBudget } from '../media/budget.js';
 import { DECODE_BYTES_PER_PIXEL, probeImage } from '../media/image.js';
 import { decodeBase64, loadMedia } from '../media/source.js';
 
-const SOURCES =
-  'a local file path (inside the --allow-dir folders), an http(s) URL (when the server runs with --allow-urls), or a data: URI';
+const SOURCES = 'a file path in the allowed folders, an http(s) URL (if --allow-urls) or a data: URI';
 
 /** The image argument pair. */
 export const imageFields = {
-  image: z.string().optional().describe(`Image to read: ${SOURCES}. Formats: PNG, JPEG, WebP, GIF, TIFF, AVIF.`),
-  image_base64: z.string().optional().describe('Image file bytes as base64, instead of `image`.'),
+  image: z.string().optional().describe(`Image (PNG, JPEG, WebP, GIF, TIFF, AVIF): ${SOURCES}.`),
+  image_base64: z.string().optional().describe('Instead of `image`: the file as base64.'),
 };
 
 /** The audio argument pair. */
 export const audioFields = {
-  audio: z
-    .string()
-    .optional()
-    .describe(`Audio to read: ${SOURCES}. Formats: WAV, MP3, Ogg Vorbis, FLAC; any rate and channels (converted to 16 kHz mono).`),
-  audio_base64: z.string().optional().describe('Audio file bytes as base64, instead of `audio`.'),
+  audio: z.string().optional().describe(`Audio (WAV, MP3, Ogg Vorbis, FLAC; any rate): ${SOURCES}.`),
+  audio_base64: z.string().optional().describe('Instead of `audio`: the file as base64.'),
 };
 
 async function bytesOf(

@@ -21,13 +21,13 @@ export function ocrTask(deps: TaskDeps): AnyTask | undefined {
       'Read the printed text in an image (screenshots, scans, photos of documents or signs). Returns the full text and each line with its confidence and pixel box, in reading order.',
     inputSchema: {
       ...imageFields,
-      orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading. Default true.'),
+      orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading.'),
       box_threshold: z
         .number()
         .min(0)
         .max(1)
         .default(DET_DEFAULTS.boxThreshold)
-        .describe('Minimum mean text probability of a detected line. Default 0.6.'),
+        .describe('Minimum mean text probability of a detected line.'),
       unclip_ratio: z
         .number()
         .min(0.5)
@@ -36,32 +36,23 @@ export function ocrTask(deps: TaskDeps): AnyTask | undefined {
         .describe(
           "How far line boxes are grown before reading. Default 2.0: the recognizer reads best with some margin (detect uses PaddleOCR's 1.5).",
         ),
-      min_confidence: z
-        .number()
-        .min(0)
-        .max(1)
-        .default(0.5)
-        .describe('Drop lines read with a lower mean character confidence. Default 0.5.'),
+      min_confidence: z.number().min(0).max(1).default(0.5).describe('Drop lines read with a lower mean character confidence.'),
       model: modelField(models, 'OCR model.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      width: z.number().int().describe('Image width in pixels.'),
-      height: z.number().int().describe('Image height in pixels.'),
-      text: z.string().describe('All lines joined with newlines, in reading order.'),
-      lines: z
-        .array(
-          z.object({
-            text: z.string().describe('The line as read.'),
-            confidence: z.number().describe('Mean character confidence, 0..1.'),
-            box: z
-              .object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() })
-              .describe('Axis-aligned box in pixels.'),
-            polygon: z.array(z.tuple([z.number(), z.number()])).describe('The four corners [x, y], clockwise from top-left.'),
-            rotated: z.boolean().describe('Whether the line was upside down and turned before reading.'),
-          }),
-        )
-        .describe('Lines in reading order.'),
+      model: z.string(),
+      width: z.number(),
+      height: z.number(),
+      text: z.string(),
+      lines: z.array(
+        z.object({
+          text: z.string(),
+          confidence: z.number(),
+          box: z.object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() }),
+          polygon: z.array(z.tuple([z.number(), z.number()])),
+          rotated: z.boolean(),
+        }),
+      ),
     },
     annotations: { title: 'Read text in an image', ...READ_ONLY },
     scope: INFER_SCOPE,

@@ -25,16 +25,14 @@ export function rerankTask(deps: TaskDeps): AnyTask | undefined {
     inputSchema: {
       query: z.string().min(1).describe('The query.'),
       documents: z.array(z.string()).min(1).describe('Documents to order.'),
-      top_k: z.number().int().min(1).optional().describe('Return only the best K (default all).'),
+      top_k: z.number().int().min(1).max(1_000_000).optional().describe('Return only the best K (default all).'),
       return_documents: z.boolean().default(false).describe('Include each document text.'),
       raw_scores: z.boolean().default(false).describe('Return the logit instead of its sigmoid (0..1).'),
       model: modelField(models, 'Cross-encoder model.'),
     },
     outputSchema: {
       model: z.string(),
-      results: z
-        .array(z.object({ index: z.number(), score: z.number(), document: z.string().optional() }))
-        .describe('Best first; index into documents.'),
+      results: z.array(z.object({ index: z.number(), score: z.number(), document: z.string().optional() })),
       usage: UsageSchema,
     },
     annotations: { title: 'Rerank documents', ...READ_ONLY },

@@ -27,22 +27,20 @@ export function similarityTask(deps: TaskDeps): AnyTask | undefined {
         .min(1)
         .optional()
         .describe('Instead of query/documents: [a, b] pairs to score.'),
-      top_k: z.number().int().min(1).optional().describe('Return only the best K results. Default: all.'),
-      return_documents: z.boolean().default(true).describe('Include each document text in the results. Default true.'),
+      top_k: z.number().int().min(1).max(1_000_000).optional().describe('Return only the best K results. Default: all.'),
+      return_documents: z.boolean().default(true).describe('Include each document text in the results.'),
       model: modelField(models, 'Embedding model.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      results: z
-        .array(
-          z.object({
-            index: z.number().int().describe('Index in `documents` (or `pairs`).'),
-            score: z.number().describe('Cosine similarity, -1..1.'),
-            document: z.string().optional().describe('The document text (query mode).'),
-            pair: z.tuple([z.string(), z.string()]).optional().describe('The pair (pairs mode).'),
-          }),
-        )
-        .describe('Sorted by score, best first.'),
+      model: z.string(),
+      results: z.array(
+        z.object({
+          index: z.number(),
+          score: z.number(),
+          document: z.string().optional(),
+          pair: z.tuple([z.string(), z.string()]).optional(),
+        }),
+      ),
       usage: UsageSchema,
     },
     annotations: { title: 'Rank by similarity', ...READ_ONLY },

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ServerError } from '../errors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
-import { READ_ONLY, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, checkTexts, modelField, modelsFor, skillFor, MAX_TOKEN_ID } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 
 const TEXT_TASKS = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'] as const;
@@ -24,34 +24,29 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
       text: z.string().optional().describe('One text.'),
       texts: z.array(z.string()).min(1).optional().describe('Several texts (instead of `text`).'),
       ids: z
-        .array(z.array(z.number().int().min(0)))
+        .array(z.array(z.number().int().min(0).max(MAX_TOKEN_ID)))
         .min(1)
         .optional()
         .describe('Instead of text: lists of token ids to decode into `texts`.'),
-      skip_special_tokens: z.boolean().default(true).describe('Decoding: leave out special tokens. Default true.'),
-      add_special_tokens: z
-        .boolean()
-        .default(true)
-        .describe('Include the special tokens the model adds (e.g. [CLS], [SEP]). Default true.'),
+      skip_special_tokens: z.boolean().default(true).describe('Decoding: leave out special tokens.'),
+      add_special_tokens: z.boolean().default(true).describe('Include the special tokens the model adds (e.g. [CLS], [SEP]).'),
       model: modelField(models, 'Model whose tokenizer to use.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      tokens: z
-        .array(
-          z.array(
-            z.object({
-              id: z.number().int(),
-              text: z.string().describe('The token as it appears in the input (or the special token).'),
-              special: z.boolean(),
-              start: z.number().int().nullable().describe('Offset of the token in the input; null for special or unaligned tokens.'),
-              stop: z.number().int().nullable(),
-            }),
-          ),
-        )
-        .describe('The tokens of each text, in order.'),
-      counts: z.array(z.number().int()).describe('Tokens per text.'),
-      texts: z.array(z.string()).optional().describe('Decoded texts (with `ids`).'),
+      model: z.string(),
+      tokens: z.array(
+        z.array(
+          z.object({
+            id: z.number(),
+            text: z.string(),
+            special: z.boolean(),
+            start: z.number().nullable(),
+            stop: z.number().nullable(),
+          }),
+        ),
+      ),
+      counts: z.array(z.number()),
+      texts: z.array(z.string()).optional(),
     },
     annotations: { title: 'Tokenize texts', ...READ_ONLY },
     scope: INFER_SCOPE,

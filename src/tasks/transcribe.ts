@@ -48,41 +48,36 @@ export function transcribeTask(deps: TaskDeps): AnyTask | undefined {
       task: z
         .enum(['transcribe', 'translate'])
         .default('transcribe')
-        .describe('transcribe in the spoken language, or translate to English. Default transcribe.'),
-      timestamps: z.boolean().default(true).describe('Return timestamped segments. Default true.'),
+        .describe('transcribe in the spoken language, or translate to English.'),
+      timestamps: z.boolean().default(true).describe('Return timestamped segments.'),
       chunk_length_s: z
         .number()
         .min(1)
         .max(30)
         .default(30)
         .describe("Window length for long audio, seconds. Default 30 (Whisper's window)."),
-      stride_length_s: z.number().min(0).max(10).default(5).describe('Overlap between windows on each side, seconds. Default 5.'),
+      stride_length_s: z.number().min(0).max(10).default(5).describe('Overlap between windows on each side, seconds.'),
       vad: z
         .boolean()
         .default(false)
         .describe(
-          `Detect speech first and transcribe only the spoken spans${vadModels.length ? '' : ' (needs a speech-detection skill; none is installed)'}. Default false.`,
+          `Detect speech first and transcribe only the spoken spans${vadModels.length ? '' : ' (needs a speech-detection skill; none is installed)'}.`,
         ),
       max_new_tokens: z.number().int().min(1).max(448).optional().describe("Token limit per window. Default: the model's."),
       model: modelField(models, 'Speech recognition model.'),
     },
     outputSchema: {
-      model: z.string().describe('Model used.'),
-      text: z.string().describe('The whole transcript.'),
-      duration: z.number().describe('Audio length, seconds.'),
-      segments: z
-        .array(
-          z.object({
-            text: z.string(),
-            start: nullableNumber('Seconds from the start.'),
-            end: nullableNumber('Seconds; null if the model did not close it.'),
-          }),
-        )
-        .describe('Timestamped pieces (empty when timestamps is false).'),
-      speech: z
-        .array(z.object({ start: z.number(), end: z.number() }))
-        .optional()
-        .describe('With vad: the spoken spans that were transcribed, seconds.'),
+      model: z.string(),
+      text: z.string(),
+      duration: z.number(),
+      segments: z.array(
+        z.object({
+          text: z.string(),
+          start: nullableNumber('Seconds from the start.'),
+          end: nullableNumber('Seconds; null if the model did not close it.'),
+        }),
+      ),
+      speech: z.array(z.object({ start: z.number(), end: z.number() })).optional(),
     },
     annotations: { title: 'Transcribe speech', ...READ_ONLY },
     scope: INFER_SCOPE,

@@ -19,8 +19,8 @@ export function unloadModelTask(deps: TaskDeps): AnyTask | undefined {
     description: 'Unload a model to free memory. Work in flight finishes first. For operators.',
     inputSchema: { model: modelField(names, 'Skill to unload.', false) },
     outputSchema: {
-      model: z.string().describe('Skill name.'),
-      result: z.enum(['unloaded', 'deferred', 'not_loaded']).describe('deferred: unloads when its requests in flight finish.'),
+      model: z.string(),
+      result: z.enum(['unloaded', 'deferred', 'not_loaded']),
     },
     annotations: { title: 'Unload model', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     scope: ADMIN_SCOPE,

@@ -36,7 +36,9 @@ export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyT
     return deps.results.ok(out);
   };
   const register = server.registerTool.bind(server) as (...a: unknown[]) => RegisteredTool;
-  return register(name, { title, description, inputSchema, outputSchema, annotations }, guarded(deps.logger, name, run));
+  // The title is the tool's own; repeating it among the annotations only costs context.
+  const { title: _title, ...hints } = annotations;
+  return register(name, { title, description, inputSchema, outputSchema, annotations: hints }, guarded(deps.logger, name, run));
 }
 
 /**
