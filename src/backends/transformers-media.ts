@@ -26,6 +26,49 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 
 type LS = Array<{ label: string; score: number }>;
 
+/** What the CLIP embedding runs need of a zero-shot image pipeline: its model, processor and tokenizer. */
+type ClipPipeline = {
+  model: (inputs: Record<string, unknown>) => Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+  processor: (images: RawImage[]) => Promise<{ pixel_values: { dims: number[] } & Record<string, unknown> }>;
+  tokenizer: (texts: string[], o: Record<string, unknown>) => Record<string, unknown>;
+};
+
+/**
+ * Embeddings in a CLIP model's shared image-text space. The ONNX graph takes both towers' inputs
+ * at once, so the tower not asked for gets a minimal input (one empty text, one blank image), and
+ * its output is ignored.
+ */
+export async function clipEmbeddings(
+  p: CallablePipeline,
+  input: { task: 'image-embedding'; image: ImagePixels } | { task: 'clip-text-embedding'; texts: string[] },
+): Promise<{ vectors: Float32Array[]; tokens: number[] }> {
+  const clip = p as unknown as ClipPipeline;
+  const blank: ImagePixels = { data: new Uint8Array(32 * 32 * 3).fill(255), width: 32, height: 32, channels: 3 };
+  const image = input.task === 'image-embedding' ? input.image : blank;
+  const { pixel_values } = await clip.processor([raw(image)]);
+  const texts = input.task === 'clip-text-embedding' ? input.texts : [''];
+  const text = clip.tokenizer(texts, { padding: 'max_length', truncation: true });
+  const out = await clip.model({ ...text, pixel_values });
+  const which = input.task === 'image-embedding' ? out.image_embeds : out.text_embeds;
+  if (!which || which.dims.length !== 2) throw new ServerError('inference_failed', 'the model did not return image and text embeddings');
+  const [n, d] = which.dims as [number, number];
+  const vectors = Array.from({ length: n }, (_, i) => {
+    const v = Float32Array.from(which.data.subarray(i * d, (i + 1) * d));
+    let s = 0;
+    for (const x of v) s += x * x;
+    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+    for (let k = 0; k < d; k++) v[k]! *= inv;
+    return v;
+  });
+  const mask = (text as { attention_mask?: { data: BigInt64Array } }).attention_mask?.data;
+  const L = texts.length > 0 && mask ? mask.length / texts.length : 0;
+  const tokens =
+    input.task === 'clip-text-embedding' && mask
+      ? texts.map((_, i) => mask.subarray(i * L, (i + 1) * L).reduce((a, b) => a + Number(b), 0))
+      : [0];
+  return { vectors, tokens };
+}
+
 /** Runs a vision or audio input on its pipeline. */
 export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskInput, MediaTaskInput>): Promise<unknown> {
   switch (input.task) {

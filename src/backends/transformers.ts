@@ -29,7 +29,7 @@ import { ortTensor, singleSession, type OrtSession } from './transformers-intern
 import { normalizeInPlace } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
 import { resumableFetch } from '../hub/download.js';
-import { isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
+import { clipEmbeddings, isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
 import { TRANSFORMERS_TASKS, platformDevices } from './transformers-tasks.js';
 import {
   alignTokens,
@@ -397,6 +397,11 @@ export class TransformersBackend implements Backend {
       Object.assign(handlers, {
         [req.task]: (input: InputOf<typeof req.task>) => runMediaPipeline(pipe as unknown as CallablePipeline, input as never),
       });
+      // A CLIP-style model also embeds images and texts in its shared space.
+      if (req.task === 'zero-shot-image-classification') {
+        handlers['image-embedding'] = (input) => clipEmbeddings(pipe as unknown as CallablePipeline, input);
+        handlers['clip-text-embedding'] = (input) => clipEmbeddings(pipe as unknown as CallablePipeline, input);
+      }
     }
     return makeHandle({
       source: req.source,

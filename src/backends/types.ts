@@ -126,6 +126,12 @@ export interface AudioSamples {
 /** Inputs of the vision and audio tasks. */
 export type MediaTaskInput =
   | { task: 'image-classification'; image: ImagePixels; topK: number }
+  /**
+   * Image-text embeddings of a CLIP-style model, in one shared space: an image's vector, or
+   * texts' vectors from the same model (L2-normalised, so cosine = dot product).
+   */
+  | { task: 'image-embedding'; image: ImagePixels }
+  | { task: 'clip-text-embedding'; texts: string[] }
   | { task: 'zero-shot-image-classification'; image: ImagePixels; labels: string[]; hypothesisTemplate: string }
   | { task: 'object-detection'; image: ImagePixels; threshold: number }
   | { task: 'text-detection'; image: ImagePixels; threshold: number; boxThreshold: number; unclipRatio: number }
@@ -340,6 +346,8 @@ export interface TaskOutputs {
   'text2text-generation': GenerateOutput;
   'image-classification': ImageClassifyOutput;
   'zero-shot-image-classification': ImageClassifyOutput;
+  'image-embedding': EmbedOutput;
+  'clip-text-embedding': EmbedOutput;
   'object-detection': DetectOutput;
   'text-detection': TextDetectOutput;
   ocr: OcrOutput;

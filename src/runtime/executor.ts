@@ -72,7 +72,8 @@ type TextUnit = { text: string; pair?: string | undefined; ids?: number[] | unde
 type TextInput = EmbedInput | ClassifyInput | RankInput | NliInput;
 type TextResult = { vector?: Float32Array; labels?: LabelScore[]; score?: number; nli?: [number, number]; tokens: number };
 type GenUnit = { input: GenInput; handle: ModelHandle };
-type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput | TokenClassInput;
+type MediaInput = Extract<TaskInput, MediaTaskInput> | TokenizeInput | TokenClassInput | ClipInput;
+type ClipInput = Extract<TaskInput, { task: 'image-embedding' | 'clip-text-embedding' }>;
 /** One vision or audio request (or a tokenization): it runs alone (its own batch), but queues like every other. */
 type MediaUnit = { input: MediaInput; handle: ModelHandle };
 
@@ -88,6 +89,8 @@ const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
   'zero-shot-classification': 'text',
   // Whole texts with per-token results: each request runs as its own batch.
   'token-classification': 'media',
+  'image-embedding': 'media',
+  'clip-text-embedding': 'media',
   tokenize: 'media',
   'text-generation': 'generation',
   'text2text-generation': 'generation',
@@ -243,8 +246,14 @@ export class Executor {
   }
 
   private async runInner<I extends TaskInput>(model: string, input: I, opts: RunOptions): Promise<TaskOutput<I>> {
-    // Tokenizing is served by the model as loaded for its skill's own task.
-    const task = input.task === 'tokenize' ? (this.registry.get(model)?.skill.tasks[0] ?? 'feature-extraction') : input.task;
+    // Tokenizing is served by the model as loaded for its skill's own task, and CLIP embeddings by
+    // the model as loaded for zero-shot image classification.
+    const task =
+      input.task === 'tokenize'
+        ? (this.registry.get(model)?.skill.tasks[0] ?? 'feature-extraction')
+        : input.task === 'image-embedding' || input.task === 'clip-text-embedding'
+          ? 'zero-shot-image-classification'
+          : input.task;
     const lease = await this.loader.acquire(model, task, opts.onLoadProgress, opts.signal);
     try {
       const { out, used } = await this.dispatch(model, input, lease.handle, opts);

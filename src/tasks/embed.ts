@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ServerError } from '../errors.js';
 import { normalizeInPlace, toJsonFloats } from '../vectors.js';
 import type { TaskDeps } from './deps.js';
+import { imageFields, inlineMedia, withImage } from './media.js';
 import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor, MAX_TOKEN_ID } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
@@ -25,13 +26,17 @@ export function truncate(v: Float32Array, dims: number, normalize: boolean): Flo
 }
 
 export function embedTask(deps: TaskDeps): AnyTask | undefined {
-  const models = modelsFor(deps.registry, ['feature-extraction']);
-  if (models.length === 0) return undefined;
+  const textModels = modelsFor(deps.registry, ['feature-extraction']);
+  // CLIP-style models embed images and texts into one space (text-to-image search).
+  const clipModels = modelsFor(deps.registry, ['zero-shot-image-classification']);
+  const models = [...new Set([...textModels, ...clipModels])];
+  if (textModels.length === 0) return undefined;
+  const isClip = (name: string) => clipModels.includes(name) && !textModels.includes(name);
   return defineTask({
     name: 'embed',
     title: 'Embed texts',
     description:
-      'Turn texts into embedding vectors. For ranking or comparing texts, prefer `similarity`, which returns scores instead of vectors.',
+      'Turn texts (or, with a CLIP-style model, images) into embedding vectors; a CLIP model puts both in one space for text-to-image search. For ranking texts, prefer `similarity`.',
     inputSchema: {
       texts: z
         .array(z.string())
@@ -43,7 +48,8 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
         .min(1)
         .optional()
         .describe("Instead of texts: lists of the model's own token ids (from `tokenize`), run as given."),
-      model: modelField(models, 'Embedding model.'),
+      ...imageFields,
+      model: modelField(models, 'Embedding model (a CLIP-style one for images).'),
       normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product).'),
       pooling: z
         .enum(['mean', 'cls', 'none'])
@@ -71,9 +77,21 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
     annotations: { title: 'Embed texts', ...READ_ONLY },
     scope: INFER_SCOPE,
     prepare: (args) => {
-      skillFor(deps.registry, args.model, ['feature-extraction']);
-      if ((args.texts === undefined) === (args.token_ids === undefined))
-        throw new ServerError('invalid_input', 'give exactly one of `texts` or `token_ids`');
+      const image = args.image !== undefined || args.image_base64 !== undefined;
+      if ([args.texts, args.token_ids].filter((x) => x !== undefined).length + (image ? 1 : 0) !== 1)
+        throw new ServerError('invalid_input', 'give exactly one of `texts`, `token_ids` or an image (`image` or `image_base64`)');
+      if (isClip(args.model)) {
+        skillFor(deps.registry, args.model, ['zero-shot-image-classification']);
+        if (args.token_ids) throw new ServerError('invalid_input', 'token_ids go with text embedding models, not CLIP-style ones');
+        if (args.pooling !== 'mean') throw new ServerError('invalid_input', 'a CLIP-style model gives one vector per input: leave pooling');
+      } else {
+        skillFor(deps.registry, args.model, ['feature-extraction']);
+        if (image)
+          throw new ServerError(
+            'unsupported_task',
+            `model "${args.model}" embeds text only; for images use a CLIP-style model${clipModels.length ? ` (${clipModels.join(', ')})` : ''}`,
+          );
+      }
       if (args.texts) checkTexts(args.texts, 'texts', deps.config.limits);
       if (args.pooling === 'none' && args.encoding === 'base64')
         throw new ServerError('invalid_input', 'pooling none gives a vector per token: use encoding float', {
@@ -89,13 +107,24 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
       }
       return args;
     },
-    cacheable: () => true,
+    cacheable: (args) => (args.image !== undefined || args.image_base64 !== undefined ? inlineMedia(args.image, args.image_base64) : true),
     handler: async (args, ctx) => {
-      const out = await deps.executor.run(
-        args.model,
-        { task: 'feature-extraction', texts: args.texts ?? [], ids: args.token_ids, pooling: args.pooling, normalize: args.normalize },
-        ctx.run,
-      );
+      const image = args.image !== undefined || args.image_base64 !== undefined;
+      const out = image
+        ? await withImage(args, deps, ctx, (pixels) => deps.executor.run(args.model, { task: 'image-embedding', image: pixels }, ctx.run))
+        : isClip(args.model)
+          ? await deps.executor.run(args.model, { task: 'clip-text-embedding', texts: args.texts! }, ctx.run)
+          : await deps.executor.run(
+              args.model,
+              {
+                task: 'feature-extraction',
+                texts: args.texts ?? [],
+                ids: args.token_ids,
+                pooling: args.pooling,
+                normalize: args.normalize,
+              },
+              ctx.run,
+            );
       const tokens = out.tokens.reduce((a, b) => a + b, 0);
       const usage = { prompt_tokens: tokens, total_tokens: tokens };
       // Per-token vectors arrive flat ([tokens x hidden]); split them into rows.

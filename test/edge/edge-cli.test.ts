@@ -906,3 +906,41 @@ describe('entity extraction', () => {
     expect(JSON.parse(readFileSync(join(skills, 'my-ner.json'), 'utf8')).tasks).toEqual(['token-classification']);
   });
 });
+
+describe('image embeddings', () => {
+  it('embed takes an image with a CLIP-style model, in the same space as that model’s text vectors, as transformers.js computes them', async () => {
+    const s = await serve(['--allow-dir', process.cwd()]);
+    const image = join(process.cwd(), 'examples', 'ocr-page.png');
+    const client = new Client({ name: 'clip', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
+    const call = async (args: Record<string, unknown>) => await client.callTool({ name: 'embed', arguments: args });
+    const img = (await call({ image, model: 'clip-vit-base-patch32' })).structuredContent as { dims: number; embeddings: number[][] };
+    const txt = (await call({ texts: ['a page of text', 'a cat'], model: 'clip-vit-base-patch32' })).structuredContent as {
+      dims: number;
+      embeddings: number[][];
+    };
+    expect(img.dims).toBe(txt.dims);
+    // The reference: transformers.js's own CLIP model, processor and tokenizer on the same folder.
+    const { AutoProcessor, AutoTokenizer, CLIPModel, RawImage } = await import('@huggingface/transformers');
+    const processor = await AutoProcessor.from_pretrained(fixture('clip'));
+    const tokenizer = await AutoTokenizer.from_pretrained(fixture('clip'));
+    const model = await CLIPModel.from_pretrained(fixture('clip'), { device: 'cpu' });
+    const { pixel_values } = await processor(await RawImage.read(image));
+    const out = await model({ ...tokenizer(['a page of text', 'a cat'], { padding: 'max_length', truncation: true }), pixel_values });
+    const unit = (xs: number[]) => {
+      const n = Math.hypot(...xs);
+      return xs.map((x) => x / n);
+    };
+    const d = img.dims;
+    const refImage = unit(Array.from((out.image_embeds.data as Float32Array).subarray(0, d)));
+    const refText = unit(Array.from((out.text_embeds.data as Float32Array).subarray(d, 2 * d)));
+    img.embeddings[0]!.forEach((x, i) => expect(x).toBeCloseTo(refImage[i]!, 3));
+    txt.embeddings[1]!.forEach((x, i) => expect(x).toBeCloseTo(refText[i]!, 4));
+    await model.dispose();
+    // A text-only embedding model says which models take images.
+    const refused = await call({ image, model: 'all-minilm-l6-v2' });
+    expect(refused.isError).toBe(true);
+    expect(JSON.stringify(refused.content)).toMatch(/unsupported_task.*clip-vit-base-patch32/);
+    await client.close();
+  });
+});
