@@ -490,7 +490,6 @@ Usage:
   hf-model-server add <folder|org/name> [--name N] [--task T]   infer a skill for a model folder or Hub id and save it
   hf-model-server list                      skills: tasks, source, on disk, size
   hf-model-server rm <name> [--purge]       remove an added skill (--purge: its downloaded files too)
-
   hf-model-server help [command]            this help, or one command's
 
 Options (each also an ${ENV_PREFIX}* environment variable, named in brackets):
