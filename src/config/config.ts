@@ -19,6 +19,7 @@ import {
   helpLines,
   int,
   keyFile,
+  leaves,
   list,
   opt,
   parseArgsOptions,
@@ -706,4 +707,33 @@ function deepFreeze<T>(o: T): T {
     Object.freeze(o);
   }
   return o;
+}
+
+/**
+ * A config from the CLI's options written in camelCase (`modelsDir`, `offline`, `cacheSize`,
+ * `device`...), for the library API: each flag's camelCase name sets what the flag sets, and takes
+ * what the flag takes (`cacheSize: '64MB'` or a number of bytes). Environment variables are not
+ * read. An unknown name is a ConfigError that suggests the nearest.
+ */
+export function configFromOptions(options: Record<string, unknown>): Config {
+  const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const byName = new Map<string, { path: string[]; read?: (text: string, name: string) => unknown; list?: boolean }>();
+  for (const { path: at, opt: o } of leaves(OPTIONS))
+    for (const s of o.sources)
+      if (s.flag) byName.set(camel(s.flag), { path: at, ...(s.read ? { read: s.read } : {}), list: s.list === true });
+  const raw: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const o = byName.get(name);
+    if (!o) {
+      const near = nearest(name, byName.keys());
+      throw new ConfigError(`unknown option ${name}${near ? `; did you mean ${near}?` : ''}`);
+    }
+    const read = (v: unknown) => (typeof v === 'string' && o.read ? o.read(v, name) : v);
+    const v = Array.isArray(value) ? value.flatMap((x) => [read(x)].flat()) : o.list ? [read(value)].flat() : read(value);
+    let at = raw;
+    for (const k of o.path.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    at[o.path.at(-1)!] = v;
+  }
+  return makeConfig(raw as Partial<z.input<typeof ConfigSchema>>);
 }

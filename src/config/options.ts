@@ -70,7 +70,7 @@ export function schemaOf<T extends OptTree>(tree: T): z.ZodObject<ShapeOf<T>> {
 }
 
 /** Every option with a source, with its path in the config. */
-function leaves(tree: OptTree, path: string[] = []): Array<{ path: string[]; opt: Opt }> {
+export function leaves(tree: OptTree, path: string[] = []): Array<{ path: string[]; opt: Opt }> {
   return Object.entries(tree).flatMap(([k, v]) => (isOpt(v) ? [{ path: [...path, k], opt: v }] : leaves(v, [...path, k])));
 }
 

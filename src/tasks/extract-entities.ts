@@ -12,7 +12,7 @@ import type { ClassifiedToken } from '../backends/types.js';
 import { ServerError } from '../errors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor, nullableNumber } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 
 const AGGREGATIONS = ['none', 'simple', 'first', 'average', 'max'] as const;
@@ -131,8 +131,8 @@ export function extractEntitiesTask(deps: TaskDeps): AnyTask | undefined {
             entity_group: z.string().optional(),
             score: z.number(),
             word: z.string(),
-            start: z.union([z.number(), z.null()]),
-            end: z.union([z.number(), z.null()]),
+            start: nullableNumber('Character offset in the input.'),
+            end: nullableNumber('End offset.'),
           }),
         ),
       ),

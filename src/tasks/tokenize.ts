@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ServerError } from '../errors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
-import { READ_ONLY, checkTexts, modelField, modelsFor, skillFor, MAX_TOKEN_ID } from './common.js';
+import { READ_ONLY, checkTexts, modelField, modelsFor, skillFor, MAX_TOKEN_ID, nullableNumber } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 
 const TEXT_TASKS = ['feature-extraction', 'text-classification', 'text-generation', 'text2text-generation'] as const;
@@ -40,8 +40,8 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
             id: z.number(),
             text: z.string(),
             special: z.boolean(),
-            start: z.number().nullable(),
-            stop: z.number().nullable(),
+            start: nullableNumber('Character offset in the input; null for special or unaligned tokens.'),
+            stop: nullableNumber('End offset.'),
           }),
         ),
       ),
