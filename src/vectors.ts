@@ -1,7 +1,7 @@
 /**
  * @module vectors
  * Small float-vector helpers shared by the backends (pooling) and the tools (truncation,
- * similarity): L2 normalisation, cosine similarity, float32 rounding for JSON.
+ * similarity): L2 normalisation, cosine similarity, softmax, float32 rounding for JSON.
  */
 
 /** L2-normalises a vector in place (a zero vector stays zero) and returns it. */
@@ -55,4 +55,12 @@ export function cosine(a: Float32Array, b: Float32Array): number {
     nb += b[i]! * b[i]!;
   }
   return dot / Math.max(Math.sqrt(na * nb), 1e-12);
+}
+
+/** Softmax of logits (shifted by their maximum, so large logits do not overflow). */
+export function softmax(xs: readonly number[]): number[] {
+  const m = Math.max(...xs);
+  const e = xs.map((x) => Math.exp(x - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
 }

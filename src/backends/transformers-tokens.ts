@@ -87,16 +87,22 @@ export function tokenizeTexts(tok: TokenizerLike, input: TokenizeInput, vocabSiz
       }),
     };
   }
-  return { tokens: input.texts.map((text) => alignTokens(tok, text, tok.encode(text, { add_special_tokens: input.addSpecialTokens }))) };
+  return {
+    tokens: input.texts.map((text) => alignTokens(tok, text, tok.encode(text, { add_special_tokens: input.addSpecialTokens })).tokens),
+  };
 }
 
-/** Each token of `ids` (the encoding of `text`) with its span in the text, where it can be aligned. */
-export function alignTokens(tok: TokenizerLike, text: string, ids: number[]): Token[] {
+/**
+ * Each token of `ids` (the encoding of `text`) with its span in the text, where it can be
+ * aligned, and each token's own decoded piece (WordPiece's `##` kept).
+ */
+export function alignTokens(tok: TokenizerLike, text: string, ids: number[]): { tokens: Token[]; pieces: string[] } {
   const special = new Set(tok.all_special_ids);
   const lower = text.toLowerCase();
   let cursor = 0;
-  return ids.map((id): Token => {
-    const piece = tok.decode([id], { skip_special_tokens: false });
+  const pieces = ids.map((id) => tok.decode([id], { skip_special_tokens: false }));
+  const tokens = ids.map((id, i): Token => {
+    const piece = pieces[i]!;
     if (special.has(id)) return { id, text: piece, special: true, start: null, stop: null };
     // WordPiece marks a word's continuation with ##; the text has no such characters.
     const want = piece.replace(/^##/, '').trim().toLowerCase();
@@ -106,4 +112,5 @@ export function alignTokens(tok: TokenizerLike, text: string, ids: number[]): To
     cursor = at + want.length;
     return { id, text: text.slice(at, cursor), special: false, start: at, stop: cursor };
   });
+  return { tokens, pieces };
 }

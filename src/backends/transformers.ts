@@ -26,7 +26,7 @@ import type {
 import { generate } from './transformers-generate.js';
 import { makeHandle, type TaskHandlers } from './handle.js';
 import { ortTensor, singleSession, type OrtSession } from './transformers-internals.js';
-import { normalizeInPlace } from '../vectors.js';
+import { normalizeInPlace, softmax } from '../vectors.js';
 import { LazyFileCache } from './transformers-cache.js';
 import { resumableFetch } from '../hub/download.js';
 import { clipEmbeddings, isMediaPipelineTask, runMediaPipeline, type CallablePipeline } from './transformers-media.js';
@@ -172,57 +172,45 @@ async function embed(p: AnyPipeline, input: Extract<TaskInput, { task: 'feature-
   return { vectors, ...done };
 }
 
-async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {
-  const id2label = (p.model.config.id2label ?? {}) as Record<string, string>;
-  const multi = p.model.config.problem_type === 'multi_label_classification';
-  const labels = new Array<ClassifyOutput['labels'][number]>(input.texts.length);
+/**
+ * The logits of a sequence classifier for each input (a text, or a text with its pair): one
+ * row of label logits per input, in input order.
+ */
+async function logitRows(p: AnyPipeline, texts: string[], pairs: Array<string | undefined> | undefined) {
+  const rows = new Array<number[]>(texts.length);
   const done = await forward(
     p,
-    input.texts,
+    texts,
     undefined,
-    (out, _enc, rows) => {
+    (out, _enc, at) => {
       const logits = out.logits;
       if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
       const [B, L] = logits.dims as [number, number];
       const data = logits.data as Float32Array;
-      for (let b = 0; b < B; b++) {
-        const row = Array.from(data.subarray(b * L, (b + 1) * L));
-        let probs: number[];
-        if (multi) probs = row.map((x) => 1 / (1 + Math.exp(-x)));
-        else {
-          const m = Math.max(...row);
-          const e = row.map((x) => Math.exp(x - m));
-          const s = e.reduce((a, x) => a + x, 0);
-          probs = e.map((x) => x / s);
-        }
-        labels[rows[b]!] = probs
-          .map((score, i) => ({ label: id2label[String(i)] ?? `LABEL_${i}`, score }))
-          .sort((a, b) => b.score - a.score)
-          .slice(0, input.topK);
-      }
+      for (let b = 0; b < B; b++) rows[at[b]!] = Array.from(data.subarray(b * L, (b + 1) * L));
     },
-    input.pairs,
+    pairs,
+  );
+  return { rows, ...done };
+}
+
+async function classify(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-classification' }>): Promise<ClassifyOutput> {
+  const id2label = (p.model.config.id2label ?? {}) as Record<string, string>;
+  const multi = p.model.config.problem_type === 'multi_label_classification';
+  const { rows, ...done } = await logitRows(p, input.texts, input.pairs);
+  const labels = rows.map((row) =>
+    (multi ? row.map((x) => 1 / (1 + Math.exp(-x))) : softmax(row))
+      .map((score, i) => ({ label: id2label[String(i)] ?? `LABEL_${i}`, score }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, input.topK),
   );
   return { labels, ...done };
 }
 
 /** A cross-encoder's relevance logit for each (text, pair): the first logit of each row. */
 async function rank(p: AnyPipeline, input: Extract<TaskInput, { task: 'text-ranking' }>): Promise<RankOutput> {
-  const scores = new Array<number>(input.texts.length);
-  const done = await forward(
-    p,
-    input.texts,
-    undefined,
-    (out, _enc, rows) => {
-      const logits = out.logits;
-      if (!logits || logits.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
-      const [B, L] = logits.dims as [number, number];
-      const data = logits.data as Float32Array;
-      for (let b = 0; b < B; b++) scores[rows[b]!] = data[b * L]!;
-    },
-    input.pairs,
-  );
-  return { scores, ...done };
+  const { rows, ...done } = await logitRows(p, input.texts, input.pairs);
+  return { scores: rows.map((r) => r[0]!), ...done };
 }
 
 /** The [contradiction, entailment] logits of each premise-hypothesis pair, labels found as transformers.js finds them. */
@@ -232,22 +220,10 @@ async function nli(p: AnyPipeline, input: Extract<TaskInput, { task: 'zero-shot-
   );
   const entail = label2id.entailment ?? 2;
   const contra = label2id.contradiction ?? label2id.not_entailment ?? 0;
-  const logits = new Array<[number, number]>(input.texts.length);
-  const done = await forward(
-    p,
-    input.texts,
-    undefined,
-    (out, _enc, rows) => {
-      const l = out.logits;
-      if (!l || l.dims.length !== 2) throw new ServerError('inference_failed', 'model did not return logits [batch, labels]');
-      const [B, L] = l.dims as [number, number];
-      if (entail >= L || contra >= L) throw new ServerError('inference_failed', `the model has ${L} labels, not NLI's`);
-      const data = l.data as Float32Array;
-      for (let b = 0; b < B; b++) logits[rows[b]!] = [data[b * L + contra]!, data[b * L + entail]!];
-    },
-    input.pairs,
-  );
-  return { logits, ...done };
+  const { rows, ...done } = await logitRows(p, input.texts, input.pairs);
+  if (rows.some((r) => entail >= r.length || contra >= r.length))
+    throw new ServerError('inference_failed', `the model has ${rows[0]?.length ?? 0} labels, not NLI's`);
+  return { logits: rows.map((r) => [r[contra]!, r[entail]!] as [number, number]), ...done };
 }
 
 /** Every token's label probabilities (softmax over the model's id2label), with its span in the text. */
@@ -262,7 +238,7 @@ async function tokenClasses(p: AnyPipeline, input: Extract<TaskInput, { task: 't
   const done = await forward(
     p,
     input.texts,
-    aligned.map((a) => a.map((t) => t.id)),
+    aligned.map((a) => a.tokens.map((t) => t.id)),
     (out, enc, rows) => {
       const logits = out.logits;
       if (!logits || logits.dims.length !== 3)
@@ -272,21 +248,18 @@ async function tokenClasses(p: AnyPipeline, input: Extract<TaskInput, { task: 't
       const data = logits.data as Float32Array;
       const mask = enc.attention_mask!.data as BigInt64Array;
       for (let b = 0; b < B; b++) {
-        const toks = aligned[rows[b]!]!;
+        const { tokens: toks, pieces } = aligned[rows[b]!]!;
         const list: ClassifiedToken[] = [];
         for (let s = 0; s < S && s < toks.length; s++) {
           if (mask[b * S + s] === 0n) continue;
-          const row = Array.from(data.subarray((b * S + s) * L, (b * S + s + 1) * L));
-          const m = Math.max(...row);
-          const e = row.map((x) => Math.exp(x - m));
-          const z = e.reduce((x, y) => x + y, 0);
+          const probs = softmax(Array.from(data.subarray((b * S + s) * L, (b * S + s + 1) * L)));
           const t = toks[s]!;
-          const piece = tok.decode([t.id], { skip_special_tokens: false });
+          const piece = pieces[s]!;
           const text = input.texts[rows[b]!]!;
           const subword = wordPiece
             ? piece.startsWith('##')
             : t.start !== null && t.start > 0 && !/^\s/.test(piece) && !/\s/.test(text[t.start - 1]!);
-          list.push({ word: t.text, start: t.start, end: t.stop, special: t.special, subword, probs: e.map((x) => x / z) });
+          list.push({ word: t.text, start: t.start, end: t.stop, special: t.special, subword, probs });
         }
         results[rows[b]!] = list;
       }

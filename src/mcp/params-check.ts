@@ -24,22 +24,45 @@ const BY_METHOD: ReadonlyMap<string, Schema> = new Map(
   ]),
 );
 
+/** The tools there are now. */
+export interface ToolNames {
+  has(name: string): boolean;
+  keys(): Iterable<string>;
+}
+
+const isObject = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/**
+ * Whether a tools/call is well-formed by its common shape (an object `params` with a string
+ * `name` and object `arguments` and `_meta` when present): the hot path, where a full schema
+ * parse here would only repeat the SDK's own; anything else gets the full schema.
+ */
+function plainToolCall(m: { params?: unknown }): boolean {
+  const p = m.params as { name?: unknown; arguments?: unknown; _meta?: unknown } | undefined;
+  return (
+    isObject(p) &&
+    typeof p!.name === 'string' &&
+    (p!.arguments === undefined || isObject(p!.arguments)) &&
+    (p!._meta === undefined || isObject(p!._meta))
+  );
+}
+
 /**
  * The one-line reason a request's params do not fit its method, or undefined when they do (or the
  * method is not a known request). With `tools`, a `tools/call` must name one of them.
  */
-export function invalidParams(message: unknown, tools?: () => Iterable<string>): string | undefined {
-  const m = message as { id?: unknown; method?: unknown } | null;
+export function invalidParams(message: unknown, tools?: ToolNames): string | undefined {
+  const m = message as { id?: unknown; method?: unknown; params?: unknown } | null;
   if (!m || typeof m !== 'object' || m.id === undefined || typeof m.method !== 'string') return undefined;
   const schema = BY_METHOD.get(m.method);
   if (!schema) return undefined;
-  const r = schema.safeParse(message);
+  const plain = m.method === 'tools/call' && plainToolCall(m);
+  const r = plain ? ({ success: true } as const) : schema.safeParse(message);
   if (r.success) {
     if (m.method !== 'tools/call' || !tools) return undefined;
-    const name = (message as { params: { name: string } }).params.name;
-    const known = [...tools()];
-    if (known.includes(name)) return undefined;
-    return `Unknown tool ${JSON.stringify(name.slice(0, 80))}; the tools are: ${known.join(', ')}`;
+    const name = (m.params as { name: string }).name;
+    if (tools.has(name)) return undefined;
+    return `Unknown tool ${JSON.stringify(name.slice(0, 80))}; the tools are: ${[...tools.keys()].join(', ')}`;
   }
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || 'params';

@@ -11,6 +11,7 @@ import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
 import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
 import type { RunOptions } from '../runtime/executor.js';
+import { softmax } from '../vectors.js';
 import { defineTask, type AnyTask } from './task.js';
 import { withImage, imageFields, inlineMedia } from './media.js';
 
@@ -171,12 +172,6 @@ async function zeroShotText(
     run,
   );
   const each = args.multi_label || labels.length === 1;
-  const softmax = (xs: number[]) => {
-    const m = Math.max(...xs);
-    const e = xs.map((x) => Math.exp(x - m));
-    const s = e.reduce((a, b) => a + b, 0);
-    return e.map((x) => x / s);
-  };
   const results = texts.map((_, t) => {
     const rows = out.logits.slice(t * labels.length, (t + 1) * labels.length);
     const scores = each ? rows.map((r) => softmax(r)[1]!) : softmax(rows.map((r) => r[1]));

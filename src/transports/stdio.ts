@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import type { App } from '../app.js';
 import type { ToolResults } from '../mcp/results.js';
 import { createServer } from '../mcp/server.js';
-import { INVALID_PARAMS, invalidParams } from '../mcp/params-check.js';
+import { INVALID_PARAMS, invalidParams, type ToolNames } from '../mcp/params-check.js';
 
 const PLACEHOLDER = '\u0000structuredContent\u0000';
 const MARKER = `"structuredContent":${JSON.stringify(PLACEHOLDER)}`;
@@ -82,7 +82,7 @@ export class StdioTransport implements Transport {
     private readonly input: Readable = process.stdin,
     private readonly protocolOut: Writable = process.stdout,
     /** The tools there are now (a call to any other is refused as a protocol error). */
-    private readonly tools?: () => Iterable<string>,
+    private readonly tools?: ToolNames,
   ) {}
 
   private readonly ondata = (chunk: Buffer) => {
@@ -215,9 +215,7 @@ export async function runStdio(app: App, onEnd: () => void): Promise<{ close(): 
   const { server, close } = createServer(app.deps);
   process.stdin.on('end', onEnd);
   await server.connect(
-    new StdioTransport(app.deps.results, app.deps.config.maxBodyBytes, app.deps.logger, process.stdin, process.stdout, () =>
-      app.deps.tasks.keys(),
-    ),
+    new StdioTransport(app.deps.results, app.deps.config.maxBodyBytes, app.deps.logger, process.stdin, process.stdout, app.deps.tasks),
   );
   app.deps.logger.info({ transport: 'stdio' }, 'MCP server ready');
   return { close };
