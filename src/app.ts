@@ -17,7 +17,6 @@ import { ToolResults } from './mcp/results.js';
 import { CpuUtilization, GpuUtilization } from './hardware/utilization.js';
 import { buildTasks } from './tasks/index.js';
 import type { TaskDeps } from './tasks/deps.js';
-import { checkSdkInternals } from './mcp/sdk-internals.js';
 import { MediaBudget } from './media/budget.js';
 import { MediaDecoders } from './media/decode-pool.js';
 import { Benchmarker } from './runtime/benchmark.js';
@@ -56,8 +55,6 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
   const registry = new LiveRegistry({ builtinDir: o.builtinSkillsDir, userDirs, logger });
   const hardware = o.hardware ?? probeHardware();
   for (const note of hardware.runtime.notes) logger.warn({ note }, 'hardware');
-  const sdkMissing = checkSdkInternals();
-  if (sdkMissing.length > 0) logger.warn({ missing: sdkMissing }, 'MCP SDK internals changed; using the public behaviour for these');
   const backendOptions = {
     offline: config.offline,
     cacheDir: config.cacheDir,

@@ -52,10 +52,11 @@ describe('architecture', () => {
     }
   });
 
-  it('nothing below the front doors imports the MCP SDK', () => {
+  it('nothing below the front doors imports the MCP SDK, and nothing ships the v1 package or the client', () => {
     for (const f of src) {
-      if (['mcp', 'transports', 'cli', 'app'].includes(layer(f))) continue;
-      for (const i of imports(f)) expect(i, f).not.toMatch(/^@modelcontextprotocol\/sdk/);
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^@modelcontextprotocol\/(sdk|client)/);
+      if (['mcp', 'transports'].includes(layer(f))) continue;
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^@modelcontextprotocol\//);
     }
   });
 

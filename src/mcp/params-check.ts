@@ -1,14 +1,12 @@
 /**
  * @module mcp/params-check
- * Checks a request's params against its method's schema before the SDK sees it. The SDK (1.32)
- * answers params that fail its schema (`tools/call` with `arguments: "x"`) with -32603 Internal
- * error and a multi-line zod dump; JSON-RPC says -32602 Invalid params, and a client should get
- * one short line naming the field. An SDK option to map its own schema failures would replace this.
- * It also answers a call to a tool that does not exist: the SDK (1.32) returns that as an
- * `isError` result, which agents read as the tool having failed; it is a protocol error (-32602),
- * and its message lists the tools there are.
+ * Checks a request's params against its method's schema before the SDK sees it, so a client gets
+ * JSON-RPC's -32602 Invalid params with one short line naming the field, whichever protocol era
+ * it speaks, instead of a multi-line schema dump. It also answers a call to a tool that does not
+ * exist with -32602 (as the SDK's v2 line does) but lists the tools there are, so an agent can
+ * correct itself. An SDK option to word its own schema failures would replace this.
  */
-import { ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ClientRequestSchema } from '@modelcontextprotocol/core';
 import type { z } from 'zod';
 
 /** JSON-RPC's code for params that do not fit the method. */

@@ -2,15 +2,15 @@
  * @module mcp/results
  * The MCP edge of the error catalog: successes become `structuredContent` plus a JSON text
  * block; every failure becomes an `isError` result carrying its stable code, whether it is
- * retryable, and a retry hint. SDK-generated failures (argument validation, unknown tool) are
- * mapped to the same shape.
+ * retryable, and a retry hint. Arguments are validated by the task layer, so a malformed call
+ * gets the same shape (`invalid_input`); an unknown tool is a protocol error (mcp/params-check.ts).
  *
  * Successes are made by a {@link ToolResults} (one per app, in the server deps), which remembers
  * the JSON text it made for each structured result, so the stdio transport can write that text
  * once more as `structuredContent` instead of formatting every number a second time.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ERROR_CATALOG, ServerError, toServerError, type ErrorCode } from '../errors.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { ERROR_CATALOG, toServerError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** The first value of `o` that is an object (the key a result's JSON is filed under). */
@@ -35,7 +35,7 @@ export class ToolResults {
   }
 
   /**
-   * The JSON text ok() made for `structured`, or undefined. The SDK re-parses tool results into
+   * The JSON text ok() made for `structured`, or undefined. The SDK may hand tool results on as
    * shallow copies with the same values, so a copy matches when it has the same keys in the same
    * order and every value is the very same (===) value; anything else is not vouched for.
    */
@@ -66,15 +66,6 @@ export function fail(e: unknown): CallToolResult {
   if (err.retryAfterMs !== undefined) body.retry_after_ms = err.retryAfterMs;
   // No structuredContent: clients validate it against the tool's output schema, even on errors.
   return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: body }) }] };
-}
-
-/** Maps an SDK-produced error message (validation, unknown tool) to a catalogued error. */
-export function fromSdkMessage(message: string): ServerError {
-  if (/Input validation error|Invalid arguments/i.test(message)) {
-    return new ServerError('invalid_input', message.replace(/^MCP error -?\d+: /, ''));
-  }
-  if (/Tool .* (not found|disabled)/i.test(message)) return new ServerError('unknown_tool', message.replace(/^MCP error -?\d+: /, ''));
-  return new ServerError('internal', message);
 }
 
 /** Wraps a tool handler so any throw becomes an error result (logged as an error for model and server faults). */

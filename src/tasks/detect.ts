@@ -61,7 +61,7 @@ export function detectTask(deps: TaskDeps): AnyTask | undefined {
           label: z.string(),
           score: z.number(),
           box: Box,
-          polygon: z.array(z.tuple([z.number(), z.number()])).optional(),
+          polygon: z.array(z.array(z.number()).length(2)).optional(),
         }),
       ),
     },

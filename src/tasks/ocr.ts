@@ -49,7 +49,7 @@ export function ocrTask(deps: TaskDeps): AnyTask | undefined {
           text: z.string(),
           confidence: z.number(),
           box: z.object({ xmin: z.number(), ymin: z.number(), xmax: z.number(), ymax: z.number() }),
-          polygon: z.array(z.tuple([z.number(), z.number()])),
+          polygon: z.array(z.array(z.number()).length(2)),
           rotated: z.boolean(),
         }),
       ),

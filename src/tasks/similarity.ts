@@ -38,7 +38,7 @@ export function similarityTask(deps: TaskDeps): AnyTask | undefined {
           index: z.number(),
           score: z.number(),
           document: z.string().optional(),
-          pair: z.tuple([z.string(), z.string()]).optional(),
+          pair: z.array(z.string()).length(2).optional(),
         }),
       ),
       usage: UsageSchema,

@@ -1,14 +1,16 @@
 /**
  * @module transports/stdio
- * MCP over stdio: a thin entry around createServer, with its own line transport (below) so that
- * oversized and invalid messages are answered instead of ending the server. stdout carries only
- * protocol messages.
+ * MCP over stdio through the SDK's era-aware entry (`serveStdio`: the opening exchange picks
+ * the 2026-07-28 or the 2025 protocol, and one server from createServer serves the connection),
+ * over a line transport of our own (below) so that oversized and invalid messages are answered
+ * instead of ending the server. stdout carries only protocol messages.
  * Tool results are written with the JSON text ToolResults.ok() already made for their structured
  * content (see {@link serializeLine}), so an embedding's numbers are formatted once, not twice.
  */
 import type { Readable, Writable } from 'node:stream';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../logger.js';
 import type { App } from '../app.js';
 import type { ToolResults } from '../mcp/results.js';
@@ -52,8 +54,8 @@ export function sniffId(head: string, tail: string): string | number | null {
 
 /**
  * MCP over stdin/stdout, one JSON-RPC message per line. The SDK's stdio transport closes the
- * server, silently, on any line over 10 MiB, and drops messages it cannot parse without a reply;
- * this one keeps serving:
+ * connection on any line over its buffer limit, and drops lines it cannot parse without a reply;
+ * this one keeps serving (an SDK option to answer instead of closing would replace it):
  * - a line over the body limit (`--max-body-size`, the same limit HTTP applies, sized so one
  *   media input at the media limit fits as base64) is skipped as it streams in, and answered with
  *   an Invalid Request error carrying its id when the id can be seen;
@@ -212,11 +214,13 @@ export class StdioTransport implements Transport {
 
 /** Serves MCP on stdin/stdout; `onEnd` runs when the client closes stdin. */
 export async function runStdio(app: App, onEnd: () => void): Promise<{ close(): Promise<void> }> {
-  const { server, close } = createServer(app.deps);
+  const { deps } = app;
   process.stdin.on('end', onEnd);
-  await server.connect(
-    new StdioTransport(app.deps.results, app.deps.config.maxBodyBytes, app.deps.logger, process.stdin, process.stdout, app.deps.tasks),
-  );
-  app.deps.logger.info({ transport: 'stdio' }, 'MCP server ready');
-  return { close };
+  const transport = new StdioTransport(deps.results, deps.config.maxBodyBytes, deps.logger, process.stdin, process.stdout, deps.tasks);
+  const handle = serveStdio(() => createServer(deps).server, {
+    transport,
+    onerror: (err) => deps.logger.debug({ err, transport: 'stdio' }, 'stdio connection error'),
+  });
+  deps.logger.info({ transport: 'stdio' }, 'MCP server ready');
+  return { close: () => handle.close() };
 }

@@ -10,10 +10,25 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { makeConfig } from '../../src/config/config.js';
-import { connectInMemory } from '../../src/transports/call.js';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import { createServer } from '../../src/mcp/server.js';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 
-export { connectInMemory };
+/** A real MCP client (a 2025-era one, as most clients still are) connected to a new server in memory. */
+export async function connectInMemory(app: App, clientName = 'in-memory'): Promise<{ client: Client; close(): Promise<void> }> {
+  const { server, close } = createServer(app.deps);
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: clientName, version: '1' });
+  await server.connect(a);
+  await client.connect(b);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await close();
+    },
+  };
+}
 
 /** Hub ids of built-in skills, mapped to the generated model standing in for them. */
 export const MIRROR = {

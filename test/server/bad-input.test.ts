@@ -63,7 +63,6 @@ const cases: Array<[string, string, Record<string, unknown>, string, RegExp?]> =
     'input_too_large',
   ],
   ['a bad role', 'generate', { model: 'tiny-chat', messages: [{ role: 'robot', content: 'hi' }] }, 'invalid_input'],
-  ['an unknown tool', 'transcribe_everything', {}, 'unknown_tool'],
 ];
 
 describe('bad input', () => {
@@ -73,6 +72,16 @@ describe('bad input', () => {
     expect(err.code).toBe(code);
     expect(err.retryable).toBe(false);
     if (msg) expect(err.message).toMatch(msg);
+    await expectStillServes();
+  });
+
+  it('an unknown tool is a protocol error (-32602), not a tool result', async () => {
+    const e = await h.call('transcribe_everything', {}).then(
+      () => undefined,
+      (err: unknown) => err as { code: number; message: string },
+    );
+    expect(e?.code).toBe(-32602);
+    expect(e?.message).toMatch(/transcribe_everything/);
     await expectStillServes();
   });
 

@@ -107,7 +107,7 @@ describe('built CLI over stdio: every tool', () => {
     expect((await call('ocr', { image_base64: b64(file) })).text).toBe(o.text);
     expect((await call('detect', { image: file, model: 'paddleocr-v4' })).detections).toHaveLength(TRUTH[name].length);
     expect(((await call('classify', { image: file, model: 'vit-base-patch16-224' })).results as unknown[]).length).toBe(1);
-    expect(((await call('classify', { image: file, labels: ['text', 'a cat'] })).results as unknown[]).length).toBe(1);
+    expect(((await call('classify', { image: file })).results as unknown[]).length).toBe(1);
     expect((await call('detect', { image: file, model: 'detr-resnet-50', threshold: 0 })).mode).toBe('objects');
   });
 

@@ -8,8 +8,7 @@
  * `notifications/resources/updated` when a model loads, fails, unloads or is evicted, or its
  * skill changes; a skills change also sends `notifications/resources/list_changed`.
  */
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { ServerError, echo } from '../../errors.js';
 import type { ServerDeps } from '../deps.js';
 import { READ_SCOPE, requireScope } from '../../tasks/scopes.js';
@@ -31,19 +30,19 @@ function subscribable(uri: string, deps: ServerDeps): boolean {
  */
 function serveSubscriptions(server: McpServer, deps: ServerDeps): () => void {
   const subscribed = new Set<string>();
-  server.server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
-    requireScope(extra.authInfo, READ_SCOPE);
+  server.server.setRequestHandler('resources/subscribe', async (req, ctx) => {
+    requireScope(ctx.http?.authInfo, READ_SCOPE);
     const uri = req.params.uri;
     if (!subscribable(uri, deps))
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `cannot subscribe to ${echo(uri)}: use hf://models, hf://models/loaded or hf://models/{name} of a registered model`,
         { code: 'invalid_input' },
       );
     subscribed.add(uri);
     return {};
   });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+  server.server.setRequestHandler('resources/unsubscribe', async (req) => {
     subscribed.delete(req.params.uri);
     return {};
   });
@@ -56,7 +55,7 @@ function serveSubscriptions(server: McpServer, deps: ServerDeps): () => void {
     updated('hf://models/loaded');
   });
   const offSkills = deps.onSkillsChanged((c) => {
-    if (c.added.length + c.removed.length > 0) server.sendResourceListChanged();
+    if (c.added.length + c.removed.length > 0) void server.sendResourceListChanged();
     for (const name of [...c.added, ...c.removed, ...c.changed]) updated(`hf://models/${name}`);
     updated('hf://models');
   });
@@ -71,8 +70,8 @@ export function registerResources(server: McpServer, deps: ServerDeps): () => vo
     'hardware',
     'hf://hardware',
     { title: 'Hardware', description: 'CPU, memory, GPUs, and the devices onnxruntime can use here.', mimeType: 'application/json' },
-    async (uri, extra) => {
-      requireScope(extra.authInfo, READ_SCOPE);
+    async (uri, ctx) => {
+      requireScope(ctx.http?.authInfo, READ_SCOPE);
       return json(uri.href, await hardwareView(deps));
     },
   );
@@ -80,8 +79,8 @@ export function registerResources(server: McpServer, deps: ServerDeps): () => vo
     'models',
     'hf://models',
     { title: 'Model registry', description: 'Every skill with its status, plus rejected manifests and why.', mimeType: 'application/json' },
-    async (uri, extra) => {
-      requireScope(extra.authInfo, READ_SCOPE);
+    async (uri, ctx) => {
+      requireScope(ctx.http?.authInfo, READ_SCOPE);
       return json(uri.href, { skills: deps.registry.skills.map((s) => skillView(deps, s.skill.name)), invalid: deps.registry.invalid });
     },
   );
@@ -93,8 +92,8 @@ export function registerResources(server: McpServer, deps: ServerDeps): () => vo
       description: 'Models in memory: device, dtype, load time, requests in flight.',
       mimeType: 'application/json',
     },
-    async (uri, extra) => {
-      requireScope(extra.authInfo, READ_SCOPE);
+    async (uri, ctx) => {
+      requireScope(ctx.http?.authInfo, READ_SCOPE);
       return json(uri.href, { models: deps.loader.list() });
     },
   );
@@ -112,8 +111,8 @@ export function registerResources(server: McpServer, deps: ServerDeps): () => vo
       complete: { name: (prefix) => deps.registry.skills.map((s) => s.skill.name).filter((n) => n.startsWith(prefix)) },
     }),
     { title: 'Model', description: 'One skill: manifest, status and load details.', mimeType: 'application/json' },
-    async (uri, vars, extra) => {
-      requireScope(extra.authInfo, READ_SCOPE);
+    async (uri, vars, ctx) => {
+      requireScope(ctx.http?.authInfo, READ_SCOPE);
       const name = String(vars.name);
       const view = skillView(deps, name);
       if (!view) throw new ServerError('unknown_model', `unknown model ${echo(name)}`);

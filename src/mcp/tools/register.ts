@@ -1,15 +1,17 @@
 /**
  * @module mcp/tools/register
  * Tasks as MCP tools. Each tool is a thin adapter over the task layer's one call path
- * (tasks/task.ts): the task's schemas become the tool's, the request's `extra` becomes the
- * call options (credentials, cancellation, `_meta`, progress), and the result or the catalogued
- * error becomes a tool result. No tool has a path of its own, so none can skip a check.
+ * (tasks/task.ts): the task's schemas become the tool's, its arguments are validated by the
+ * task layer, the handler context becomes the call options (credentials, cancellation, `_meta`,
+ * progress), and the result or the catalogued error becomes a tool result. No tool has a path
+ * of its own, so none can skip a check.
  */
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool, ServerContext } from '@modelcontextprotocol/server';
 import type { ServerDeps } from '../deps.js';
 import { guarded } from '../results.js';
-import { runTask, type AnyTask } from '../../tasks/task.js';
-import { loadProgress, metaOptions, progressSender, type ToolExtra } from './progress.js';
+import { sdkSchema } from '../schemas.js';
+import { parseArgs, runTask, type AnyTask } from '../../tasks/task.js';
+import { loadProgress, metaOptions, progressSender } from './progress.js';
 
 /**
  * The header through which the HTTP edge names the client of a request made without
@@ -21,24 +23,28 @@ export const CLIENT_HEADER = 'x-hf-model-server-client';
 /** Registers one task as a tool. */
 export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyTask): RegisteredTool {
   const { name, title, description, inputSchema, outputSchema, annotations } = task;
-  const run = async (args: Record<string, unknown>, extra: ToolExtra) => {
-    const progress = progressSender(extra);
-    const named = extra.requestInfo?.headers?.[CLIENT_HEADER];
+  const run = async (raw: Record<string, unknown>, ctx: ServerContext) => {
+    const args = parseArgs(task, raw);
+    const progress = progressSender(ctx);
+    const named = ctx.http?.req?.headers.get(CLIENT_HEADER);
     const out = await runTask(deps, task, args, {
-      auth: extra.authInfo,
-      client: typeof named === 'string' ? named : undefined,
-      signal: extra.signal,
-      ...metaOptions(extra),
+      auth: ctx.http?.authInfo,
+      client: named ?? undefined,
+      signal: ctx.mcpReq.signal,
+      ...metaOptions(ctx),
       progress,
       stream: progress ? (piece) => progress(piece) : undefined,
-      onLoadProgress: loadProgress(server, extra, progress),
+      onLoadProgress: loadProgress(ctx, progress),
     });
     return deps.results.ok(out);
   };
-  const register = server.registerTool.bind(server) as (...a: unknown[]) => RegisteredTool;
   // The title is the tool's own; repeating it among the annotations only costs context.
   const { title: _title, ...hints } = annotations;
-  return register(name, { title, description, inputSchema, outputSchema, annotations: hints }, guarded(deps.logger, name, run));
+  return server.registerTool(
+    name,
+    { title, description, inputSchema: sdkSchema(inputSchema), outputSchema: sdkSchema(outputSchema), annotations: hints },
+    guarded(deps.logger, name, run),
+  );
 }
 
 /**

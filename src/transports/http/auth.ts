@@ -14,7 +14,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Config } from '../../config/config.js';
 import { ADMIN_SCOPE, INFER_SCOPE, METRICS_SCOPE, READ_SCOPE } from '../../tasks/scopes.js';
 

@@ -1,7 +1,8 @@
 /**
  * @module transports/http/server
- * MCP over streamable HTTP at `/mcp` (stateful sessions by default, `--stateless` for replicas
- * behind a load balancer), the REST routes of rest/ (OpenAI, TEI, task routes, `/openapi.json`,
+ * MCP over streamable HTTP at `/mcp`: 2026-07-28 requests (stateless by the revision) through the
+ * SDK's per-request handler (modern.ts), 2025-era clients on sessions (stateful by default,
+ * `--stateless` for replicas behind a load balancer) beside it; the REST routes of rest/ (OpenAI, TEI, task routes, `/openapi.json`,
  * `/docs`), plus `/health` (liveness), `/ready` (readiness) and `/metrics` (Prometheus). Every request passes the edge checks of checks.ts in order: Host, Origin/CORS,
  * failed-auth throttle, authentication, body limit, per-message rate limit, method scopes; then
  * the route table hands it on. All sessions share the process's one registry, loader and executor.
@@ -16,16 +17,13 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { isInitializeRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { isInitializeRequest, type AuthInfo, type JSONRPCMessage, type TransportSendOptions } from '@modelcontextprotocol/server';
 import type { App } from '../../app.js';
 import { ServerError, toServerError } from '../../errors.js';
 import { fail } from '../../mcp/results.js';
 import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
-import { cancelRequest } from '../../mcp/sdk-internals.js';
 import { INVALID_PARAMS, invalidParams } from '../../mcp/params-check.js';
 import { CLIENT_HEADER } from '../../mcp/tools/register.js';
 import { AuthError, Authenticator } from './auth.js';
@@ -33,6 +31,7 @@ import { BodyBudget } from './body-budget.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, messagesIn, readBody } from './checks.js';
 import { ClientAddress } from './client-address.js';
 import { LocalPeers } from './local-peer.js';
+import { modernLeg } from './modern.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
 import { RestRoutes, errorReply, sendJson, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
 
@@ -61,7 +60,7 @@ const METHOD_SCOPES: Record<string, string> = { 'logging/setLevel': READ_SCOPE }
  * A streamable HTTP transport that knows which of its requests are still unanswered, so the
  * server can answer them itself when it gives up on them.
  */
-class TrackedTransport extends StreamableHTTPServerTransport {
+class TrackedTransport extends NodeStreamableHTTPServerTransport {
   private readonly pending = new Map<string | number, string>();
 
   /**
@@ -94,7 +93,7 @@ class TrackedTransport extends StreamableHTTPServerTransport {
   cancel(ids: Array<string | number>, reason: string): void {
     for (const id of ids) {
       if (!this.pending.delete(id)) continue;
-      cancelRequest(this, id, reason);
+      this.cancelWork(id, reason);
     }
   }
 
@@ -113,8 +112,17 @@ class TrackedTransport extends StreamableHTTPServerTransport {
           ? { jsonrpc: '2.0', id, result: fail(err) }
           : { jsonrpc: '2.0', id, error: { code: -32000, message: err.message, data } };
       await this.send(answer, { relatedRequestId: id }).catch(() => undefined);
-      cancelRequest(this, id, err.code);
+      this.cancelWork(id, err.code);
     }
+  }
+
+  /**
+   * Cancels a request's work through the protocol's own path, as if its client had sent
+   * `notifications/cancelled` (public members only; an SDK call to cancel a request's handler
+   * would replace it).
+   */
+  private cancelWork(requestId: string | number, reason: string): void {
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } });
   }
 }
 
@@ -209,6 +217,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
   };
 
   const rest = new RestRoutes(app.deps, auth.enabled);
+  const modern = modernLeg(app.deps);
 
   const ready = (): boolean => config.preload.every((m) => loader.status(m).status === 'loaded');
 
@@ -376,6 +385,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
     if (authInfo) (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
     // The client's name for fair queuing, set here and only here (mcp/tools/register.ts).
     req.headers[CLIENT_HEADER] = client;
+    if (await modern.isModern(req, body)) return modern.serve(req, res, body);
 
     if (config.stateless) {
       if (req.method !== 'POST')
@@ -686,6 +696,7 @@ export async function startHttp(app: App): Promise<HttpServer> {
       for (const s of streams) eventStreams.end(s);
       await new Promise((r) => setTimeout(r, 100));
       await sessions.closeAll();
+      await modern.close();
       http.closeAllConnections();
       await stopped;
     },
