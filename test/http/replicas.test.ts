@@ -1,7 +1,9 @@
 /**
  * Replicas as a Kubernetes Service runs them: three built servers with --stateless behind a
  * round-robin proxy written here (a connection to a dead replica is reset, and a replica that
- * refuses connections leaves the rotation, as with a Service). A bounded mixed load (OpenAI embeddings, greedy completions, TEI rerank) runs through it
+ * refuses connections leaves the rotation, as with a Service). A bounded mixed load (OpenAI
+ * embeddings, greedy completions, TEI rerank, and stateless 2026-07-28 MCP tool calls, each a
+ * POST with the revision in its `_meta` and no session) runs through it
  * while one replica gets SIGTERM and, later, another gets SIGKILL. Clients follow the retry
  * policy the README documents: idempotent calls are retried on 503 and on connection errors,
  * after Retry-After when given. No request may be lost or answered wrongly.
@@ -73,34 +75,74 @@ afterAll(() => {
   for (const r of replicas) r.child.kill('SIGKILL');
 });
 
+const REVISION = '2026-07-28';
+const MCP_HEADERS = { accept: 'application/json, text/event-stream', 'mcp-protocol-version': REVISION, 'mcp-method': 'tools/call' };
+/** A 2026-07-28 tools/call: no initialize and no session, so any replica can answer it. */
+const mcpCall = (name: string, args: Record<string, unknown>) => ({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: {
+    name,
+    arguments: args,
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': REVISION,
+      'io.modelcontextprotocol/clientInfo': { name: 'replicas', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+
+/** A JSON-RPC answer from a JSON body or the last message of an event stream. */
+async function rpcBody(r: Response): Promise<Record<string, unknown>> {
+  const text = await r.text();
+  if (!(r.headers.get('content-type') ?? '').includes('text/event-stream')) return JSON.parse(text) as Record<string, unknown>;
+  const data = text.split('\n').filter((l) => l.startsWith('data: '));
+  return JSON.parse(data.at(-1)!.slice(6)) as Record<string, unknown>;
+}
+
 describe('three stateless replicas behind a round-robin proxy', () => {
   it('lose no request and answer none wrongly while one gets SIGTERM and another SIGKILL', async () => {
     const env = childEnv();
     replicas.push(...(await Promise.all([startReplica(env), startReplica(env), startReplica(env)])));
     const proxy = await roundRobin(replicas.map((r) => r.port));
+    const headers = (path: string, body: unknown) => ({
+      'content-type': 'application/json',
+      ...(path === '/mcp' ? { ...MCP_HEADERS, 'mcp-name': (body as { params: { name: string } }).params.name } : {}),
+    });
     const post = (path: string, body: unknown) =>
-      fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${proxy.url}${path}`, { method: 'POST', headers: headers(path, body), body: JSON.stringify(body) });
 
     // Expected answers, from one replica directly before the load.
     const direct = (path: string, body: unknown) =>
       fetch(`http://127.0.0.1:${replicas[0]!.port}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: headers(path, body),
         body: JSON.stringify(body),
-      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+      }).then(rpcBody);
     const texts = Array.from({ length: 8 }, (_, i) => `sentence number ${i} about models and tools`);
     const jobs = [
       ...texts.map((t) => ({ path: '/v1/embeddings', body: { model: 'all-minilm-l6-v2', input: t, encoding_format: 'float' } })),
       { path: '/v1/completions', body: { model: 'distilgpt2', prompt: 'Hello', max_tokens: 6, temperature: 0 } },
       { path: '/rerank', body: { query: 'models', texts } },
+      ...texts.slice(0, 4).map((t) => ({ path: '/mcp', body: mcpCall('embed', { texts: [t] }) })),
+      { path: '/mcp', body: mcpCall('generate', { model: 'distilgpt2', prompt: 'Hello', max_new_tokens: 6 }) },
     ];
+    const mcpKey = (r: Record<string, unknown>) => {
+      const sc = (r.result as { structuredContent?: { embeddings?: number[][]; text?: string } } | undefined)?.structuredContent;
+      return sc?.embeddings ? JSON.stringify(sc.embeddings[0]!.slice(0, 8)) : String(sc?.text);
+    };
     const key = (path: string, r: Record<string, unknown>) =>
-      path === '/v1/embeddings'
-        ? JSON.stringify((r.data as Array<{ embedding: number[] }>)[0]!.embedding.slice(0, 8))
-        : path === '/v1/completions'
-          ? (r.choices as Array<{ text: string }>)[0]!.text
-          : JSON.stringify((r as unknown as Array<{ index: number }>).map((x) => x.index));
+      path === '/mcp'
+        ? mcpKey(r)
+        : path === '/v1/embeddings'
+          ? JSON.stringify((r.data as Array<{ embedding: number[] }>)[0]!.embedding.slice(0, 8))
+          : path === '/v1/completions'
+            ? (r.choices as Array<{ text: string }>)[0]!.text
+            : JSON.stringify((r as unknown as Array<{ index: number }>).map((x) => x.index));
     const expected = await Promise.all(jobs.map(async (j) => key(j.path, await direct(j.path, j.body))));
+    // Every job has a real answer to compare with (a refused call would key as "undefined").
+    expect(expected.filter((e) => e === undefined || e === 'undefined')).toEqual([]);
 
     const total = 240;
     const counts = { ok: 0, wrong: 0, failed: 0, retries: 0 };
@@ -114,7 +156,7 @@ describe('three stateless replicas behind a round-robin proxy', () => {
           const j = jobs[i % jobs.length]!;
           try {
             const r = await withRetry(() => post(j.path, j.body), counts);
-            const body = (await r.json()) as Record<string, unknown>;
+            const body = await rpcBody(r);
             if (r.status === 200 && key(j.path, body) === expected[i % jobs.length]) counts.ok++;
             else counts.wrong++;
           } catch {
