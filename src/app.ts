@@ -13,7 +13,6 @@ import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { threadPlan } from './hardware/threads.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
-import { ToolResults } from './mcp/results.js';
 import { CpuUtilization, GpuUtilization } from './hardware/utilization.js';
 import { buildTasks } from './tasks/index.js';
 import type { TaskDeps } from './tasks/deps.js';
@@ -194,7 +193,6 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     deps: {
       ...taskDeps,
       tasks,
-      results: new ToolResults(),
       onSkillsChanged: (fn) => {
         skillListeners.add(fn);
         return () => skillListeners.delete(fn);

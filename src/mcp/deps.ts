@@ -1,12 +1,10 @@
 /**
  * @module mcp/deps
- * What the MCP layer needs: the task layer's dependencies and task set, plus the tool-result
- * maker (which remembers result JSON for the stdio transport), and the skill-change feed that
- * keeps each server's tool list current. Built once per process by app.ts.
+ * What the MCP layer needs: the task layer's dependencies and task set, and the skill-change
+ * feed that keeps each server's tool list current. Built once per process by app.ts.
  */
 import type { TaskDeps } from '../tasks/deps.js';
 import type { TaskSet } from '../tasks/index.js';
-import type { ToolResults } from './results.js';
 import type { SkillChange } from '../skills/live.js';
 
 export interface ServerDeps extends TaskDeps {
@@ -14,6 +12,4 @@ export interface ServerDeps extends TaskDeps {
   tasks: TaskSet;
   /** Calls `fn` after the skills changed and the tasks were rebuilt; returns the unsubscribe. */
   onSkillsChanged(fn: (c: SkillChange) => void): () => void;
-  /** Makes tool results; remembers their JSON for the stdio transport. */
-  results: ToolResults;
 }

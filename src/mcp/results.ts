@@ -4,51 +4,14 @@
  * block; every failure becomes an `isError` result carrying its stable code, whether it is
  * retryable, and a retry hint. Arguments are validated by the task layer, so a malformed call
  * gets the same shape (`invalid_input`); an unknown tool is a protocol error (mcp/params-check.ts).
- *
- * Successes are made by a {@link ToolResults} (one per app, in the server deps), which remembers
- * the JSON text it made for each structured result, so the stdio transport can write that text
- * once more as `structuredContent` instead of formatting every number a second time.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { ERROR_CATALOG, toServerError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** The first value of `o` that is an object (the key a result's JSON is filed under). */
-function anchorOf(o: Record<string, unknown>): object | undefined {
-  for (const k in o) {
-    const v = o[k];
-    if (typeof v === 'object' && v !== null) return v;
-  }
-  return undefined;
-}
-
-/** Makes successful tool results and remembers their JSON text (entries go away with the results). */
-export class ToolResults {
-  private readonly texts = new WeakMap<object, { structured: Record<string, unknown>; text: string }>();
-
-  /** A successful tool result: `structuredContent` plus the same JSON as text. */
-  ok(structured: Record<string, unknown>): CallToolResult {
-    const text = JSON.stringify(structured);
-    const anchor = anchorOf(structured);
-    if (anchor) this.texts.set(anchor, { structured, text });
-    return { content: [{ type: 'text', text }], structuredContent: structured };
-  }
-
-  /**
-   * The JSON text ok() made for `structured`, or undefined. The SDK may hand tool results on as
-   * shallow copies with the same values, so a copy matches when it has the same keys in the same
-   * order and every value is the very same (===) value; anything else is not vouched for.
-   */
-  jsonOf(structured: Record<string, unknown>): string | undefined {
-    const anchor = anchorOf(structured);
-    const hit = anchor && this.texts.get(anchor);
-    if (!hit) return undefined;
-    const a = Object.keys(structured);
-    const b = Object.keys(hit.structured);
-    if (a.length !== b.length) return undefined;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i] || structured[a[i]!] !== hit.structured[b[i]!]) return undefined;
-    return hit.text;
-  }
+/** A successful tool result: `structuredContent` plus the same JSON as text. */
+export function ok(structured: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
 }
 
 /** The JSON body of an error result. */

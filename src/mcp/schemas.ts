@@ -6,12 +6,31 @@
  * parseArgs, which gives the catalogue's `invalid_input` with the field named; outputs are made
  * by the tasks from typed values and checked by the tests' clients, not re-parsed per call.
  * Both through the Standard Schema interface the SDK's registerTool takes.
+ *
+ * The advertised JSON leaves out what only costs an agent's context: `$schema` (2020-12 is the
+ * protocol's default dialect), and in outputs `additionalProperties: false`, which would also
+ * make every older client reject a result the day a field is added.
  */
 import { z } from 'zod';
 import type { StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 
 type Shape = z.ZodRawShape;
 type JsonOptions = { target: string; libraryOptions?: Record<string, unknown> };
+
+/** `schema` without `$schema`, and for outputs without closed objects (see the module note). */
+function lean(schema: Record<string, unknown>, open: boolean): Record<string, unknown> {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (k === '$schema' || (open && k === 'additionalProperties' && x === false)) continue;
+      out[k] = walk(x);
+    }
+    return out;
+  };
+  return walk(schema) as Record<string, unknown>;
+}
 
 const made = new WeakMap<Shape, StandardSchemaWithJSON<Record<string, unknown>>>();
 
@@ -24,7 +43,7 @@ export function sdkSchema(shape: Shape): StandardSchemaWithJSON<Record<string, u
   const json = (io: 'input' | 'output') => (o: JsonOptions) => {
     const key = `${io}:${o.target}`;
     let s = cache.get(key);
-    if (!s) cache.set(key, (s = std.jsonSchema[io](o as Parameters<typeof std.jsonSchema.input>[0])));
+    if (!s) cache.set(key, (s = lean(std.jsonSchema[io](o as Parameters<typeof std.jsonSchema.input>[0]), io === 'output')));
     return s;
   };
   const schema: StandardSchemaWithJSON<Record<string, unknown>> = {

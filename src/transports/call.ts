@@ -9,6 +9,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { App } from '../app.js';
 import { ServerError, echo } from '../errors.js';
 import { parseArgs, runTask } from '../tasks/task.js';
+import { ok } from '../mcp/results.js';
 import type { ToolName } from '../config/config.js';
 
 /** Calls `tool` with JSON `args`; throws ServerError('invalid_input') if args is not a JSON object. */
@@ -33,5 +34,5 @@ export async function callOnce(app: App, tool: string, args: string): Promise<Ca
     );
   }
   const out = await runTask(app.deps, task, parseArgs(task, parsed), { signal: new AbortController().signal });
-  return app.deps.results.ok(out);
+  return ok(out);
 }

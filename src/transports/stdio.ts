@@ -4,8 +4,6 @@
  * the 2026-07-28 or the 2025 protocol, and one server from createServer serves the connection),
  * over a line transport of our own (below) so that oversized and invalid messages are answered
  * instead of ending the server. stdout carries only protocol messages.
- * Tool results are written with the JSON text ToolResults.ok() already made for their structured
- * content (see {@link serializeLine}), so an embedding's numbers are formatted once, not twice.
  */
 import type { Readable, Writable } from 'node:stream';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
@@ -13,29 +11,8 @@ import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../logger.js';
 import type { App } from '../app.js';
-import type { ToolResults } from '../mcp/results.js';
 import { createServer } from '../mcp/server.js';
 import { INVALID_PARAMS, invalidParams, type ToolNames } from '../mcp/params-check.js';
-
-const PLACEHOLDER = '\u0000structuredContent\u0000';
-const MARKER = `"structuredContent":${JSON.stringify(PLACEHOLDER)}`;
-
-/**
- * One protocol line, byte for byte what `JSON.stringify(message) + '\n'` gives. When the message
- * is a tool result whose structured content ok() already serialized, that text is spliced in
- * where the content goes (found by a marker that can only appear as a real key: inside JSON
- * strings every quote is escaped).
- */
-export function serializeLine(message: JSONRPCMessage, results: ToolResults): string {
-  const result = (message as { result?: Record<string, unknown> }).result;
-  const sc = result?.structuredContent;
-  const text = sc !== null && typeof sc === 'object' ? results.jsonOf(sc as Record<string, unknown>) : undefined;
-  if (text === undefined) return `${JSON.stringify(message)}\n`;
-  const head = JSON.stringify({ ...message, result: { ...result, structuredContent: PLACEHOLDER } });
-  const at = head.lastIndexOf(MARKER);
-  if (at < 0) return `${JSON.stringify(message)}\n`;
-  return `${head.slice(0, at)}"structuredContent":${text}${head.slice(at + MARKER.length)}\n`;
-}
 
 /** What a JSON-RPC id looks like at the end (the SDK client writes it last) or start of a line. */
 const TAIL_ID = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*$/;
@@ -63,7 +40,7 @@ export function sniffId(head: string, tail: string): string | number | null {
  * - a JSON value that is not a valid JSON-RPC message is answered with Invalid Request (with its
  *   id, when it has one), and a request whose params do not fit its method with Invalid params
  *   (mcp/params-check.ts); the SDK then answers well-formed requests it cannot handle itself.
- * Every refusal is logged to stderr with its reason. Results are written by {@link serializeLine}.
+ * Every refusal is logged to stderr with its reason.
  */
 export class StdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -78,7 +55,6 @@ export class StdioTransport implements Transport {
   private started = false;
 
   constructor(
-    private readonly results: ToolResults,
     private readonly maxLineBytes: number,
     private readonly logger: Logger,
     private readonly input: Readable = process.stdin,
@@ -200,7 +176,7 @@ export class StdioTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    return this.write(serializeLine(message, this.results));
+    return this.write(`${JSON.stringify(message)}\n`);
   }
 
   async close(): Promise<void> {
@@ -216,7 +192,7 @@ export class StdioTransport implements Transport {
 export async function runStdio(app: App, onEnd: () => void): Promise<{ close(): Promise<void> }> {
   const { deps } = app;
   process.stdin.on('end', onEnd);
-  const transport = new StdioTransport(deps.results, deps.config.maxBodyBytes, deps.logger, process.stdin, process.stdout, deps.tasks);
+  const transport = new StdioTransport(deps.config.maxBodyBytes, deps.logger, process.stdin, process.stdout, deps.tasks);
   const handle = serveStdio(() => createServer(deps).server, {
     transport,
     onerror: (err) => deps.logger.debug({ err, transport: 'stdio' }, 'stdio connection error'),

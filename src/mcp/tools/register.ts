@@ -6,11 +6,11 @@
  * progress), and the result or the catalogued error becomes a tool result. No tool has a path
  * of its own, so none can skip a check.
  */
-import type { McpServer, RegisteredTool, ServerContext } from '@modelcontextprotocol/server';
+import type { McpServer, RegisteredTool, ServerContext, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { ServerDeps } from '../deps.js';
-import { guarded } from '../results.js';
+import { guarded, ok } from '../results.js';
 import { sdkSchema } from '../schemas.js';
-import { parseArgs, runTask, type AnyTask } from '../../tasks/task.js';
+import { parseArgs, runTask, type AnyTask, type TaskHints } from '../../tasks/task.js';
 import { loadProgress, metaOptions, progressSender } from './progress.js';
 
 /**
@@ -19,6 +19,22 @@ import { loadProgress, metaOptions, progressSender } from './progress.js';
  * request carried, so a client cannot pose as another.
  */
 export const CLIENT_HEADER = 'x-hf-model-server-client';
+
+/**
+ * The behaviour hints that say something: MCP reads a missing hint as its default (not read-only,
+ * destructive, not idempotent, open world), and the destructive and idempotent hints only for
+ * tools that write. The title is the tool's own; repeating it here would only cost context.
+ */
+export function toolHints(h: TaskHints): ToolAnnotations {
+  const out: ToolAnnotations = {};
+  if (h.readOnlyHint) out.readOnlyHint = true;
+  else {
+    if (!h.destructiveHint) out.destructiveHint = false;
+    if (h.idempotentHint) out.idempotentHint = true;
+  }
+  if (!h.openWorldHint) out.openWorldHint = false;
+  return out;
+}
 
 /** Registers one task as a tool. */
 export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyTask): RegisteredTool {
@@ -36,13 +52,11 @@ export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyT
       stream: progress ? (piece) => progress(piece) : undefined,
       onLoadProgress: loadProgress(ctx, progress),
     });
-    return deps.results.ok(out);
+    return ok(out);
   };
-  // The title is the tool's own; repeating it among the annotations only costs context.
-  const { title: _title, ...hints } = annotations;
   return server.registerTool(
     name,
-    { title, description, inputSchema: sdkSchema(inputSchema), outputSchema: sdkSchema(outputSchema), annotations: hints },
+    { title, description, inputSchema: sdkSchema(inputSchema), outputSchema: sdkSchema(outputSchema), annotations: toolHints(annotations) },
     guarded(deps.logger, name, run),
   );
 }
