@@ -1,14 +1,23 @@
 /**
  * @module backends/transformers-media
  * Vision and audio tasks on transformers.js pipelines: image classification (ViT and the like),
- * zero-shot image classification (CLIP), object detection (DETR) and speech recognition (Whisper,
- * with chunking, timestamps, language and task). Inputs arrive decoded (RGB pixels, 16 kHz mono
+ * zero-shot image classification (CLIP), object detection (DETR), image captions (vision
+ * encoder-decoders, streamed) and speech recognition (Whisper, with chunking, timestamps, language
+ * and task). Inputs arrive decoded (RGB pixels, 16 kHz mono
  * samples), so the pipelines never read files or URLs themselves.
  */
-import { RawImage } from '@huggingface/transformers';
+import { InterruptableStoppingCriteria, RawImage, TextStreamer } from '@huggingface/transformers';
 import { ServerError, echo } from '../errors.js';
 import { MEDIA_PIPELINE_TASKS } from './transformers-tasks.js';
-import type { DetectOutput, ImageClassifyOutput, ImagePixels, MediaTaskInput, TaskInput, TranscribeOutput } from './types.js';
+import type {
+  CaptionOutput,
+  DetectOutput,
+  ImageClassifyOutput,
+  ImagePixels,
+  MediaTaskInput,
+  TaskInput,
+  TranscribeOutput,
+} from './types.js';
 
 /** A pipeline called as a function (its signature differs per task). */
 export type CallablePipeline = ((input: unknown, ...args: unknown[]) => Promise<unknown>) & { model: { config: Record<string, unknown> } };
@@ -96,6 +105,31 @@ export async function runMediaPipeline(p: CallablePipeline, input: Extract<TaskI
       return {
         objects: out.map((o) => ({ label: o.label, score: r4(o.score), box: clampBox(o.box) })).sort((a, b) => b.score - a.score),
       } satisfies DetectOutput;
+    }
+    case 'image-to-text': {
+      // Greedy, as the pipeline does by default; a cancelled call stops at the next token.
+      const tokenizer = (p as unknown as { tokenizer: ConstructorParameters<typeof TextStreamer>[0] }).tokenizer;
+      let tokens = 0;
+      const streamer = new TextStreamer(tokenizer, {
+        skip_prompt: true,
+        skip_special_tokens: true,
+        callback_function: (piece: string) => piece && input.onText?.(piece),
+        token_callback_function: () => void tokens++,
+      });
+      const stop = new InterruptableStoppingCriteria();
+      const interrupt = () => stop.interrupt();
+      input.signal?.addEventListener('abort', interrupt, { once: true });
+      try {
+        const out = (await p(raw(input.image), {
+          max_new_tokens: input.maxNewTokens,
+          do_sample: false,
+          streamer,
+          stopping_criteria: [stop],
+        })) as Array<{ generated_text: string }>;
+        return { text: out[0]?.generated_text ?? '', tokens } satisfies CaptionOutput;
+      } finally {
+        input.signal?.removeEventListener('abort', interrupt);
+      }
     }
     case 'automatic-speech-recognition': {
       const opts: Record<string, unknown> = {

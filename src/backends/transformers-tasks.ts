@@ -11,6 +11,7 @@ export const MEDIA_PIPELINE_TASKS = [
   'zero-shot-image-classification',
   'object-detection',
   'automatic-speech-recognition',
+  'image-to-text',
 ] as const;
 
 /** Tasks the transformers.js backend serves. */

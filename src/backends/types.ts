@@ -138,6 +138,14 @@ export type MediaTaskInput =
   | { task: 'ocr'; image: ImagePixels; boxThreshold: number; unclipRatio: number; orientation: boolean; minConfidence: number }
   | { task: 'voice-activity-detection'; audio: AudioSamples; vad: VadParams; signal?: AbortSignal | undefined }
   | {
+      /** A caption of the image by a vision encoder-decoder, greedy; each new piece goes to onText. */
+      task: 'image-to-text';
+      image: ImagePixels;
+      maxNewTokens: number;
+      onText?: ((piece: string) => void) | undefined;
+      signal?: AbortSignal | undefined;
+    }
+  | {
       task: 'automatic-speech-recognition';
       audio: AudioSamples;
       language?: string | undefined;
@@ -242,6 +250,13 @@ export interface TranscribeOutput {
   text: string;
   /** Timestamped pieces, when timestamps were asked for. */
   chunks: Array<{ text: string; start: number | null; end: number | null }>;
+}
+
+/** An image's caption. */
+export interface CaptionOutput {
+  text: string;
+  /** Tokens generated (after the decoder's start token). */
+  tokens: number;
 }
 
 /** Time spent per phase of one backend call (ms). */
@@ -353,6 +368,7 @@ export interface TaskOutputs {
   ocr: OcrOutput;
   'voice-activity-detection': VadOutput;
   'automatic-speech-recognition': TranscribeOutput;
+  'image-to-text': CaptionOutput;
 }
 
 /** The output type for a given input. */
@@ -382,6 +398,7 @@ export type TextDetectInput = InputOf<'text-detection'>;
 export type OcrInput = InputOf<'ocr'>;
 export type VadInput = InputOf<'voice-activity-detection'>;
 export type TranscribeInput = InputOf<'automatic-speech-recognition'>;
+export type CaptionInput = InputOf<'image-to-text'>;
 
 /** A loaded model. */
 export interface ModelHandle {

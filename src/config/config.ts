@@ -45,6 +45,7 @@ export const TOOL_NAMES = [
   'ocr',
   'transcribe',
   'detect_speech',
+  'caption',
   'load_model',
   'unload_model',
   'benchmark_model',

@@ -32,6 +32,7 @@ const TASK_ROUTE: Record<Task, ToolName> = {
   'text-detection': 'detect',
   ocr: 'ocr',
   'automatic-speech-recognition': 'transcribe',
+  'image-to-text': 'caption',
   'voice-activity-detection': 'detect_speech',
 };
 

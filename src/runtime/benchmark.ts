@@ -67,6 +67,8 @@ function input(task: Task, batch: number): TaskInput {
       return { task, image, boxThreshold: DET_DEFAULTS.boxThreshold, unclipRatio: OCR_UNCLIP_RATIO, orientation: true, minConfidence: 0.5 };
     case 'voice-activity-detection':
       return { task, audio, vad: VAD_DEFAULTS };
+    case 'image-to-text':
+      return { task, image, maxNewTokens: 16 };
     case 'automatic-speech-recognition':
       return { task, audio, mode: 'transcribe', timestamps: true, chunkLengthS: 30, strideLengthS: 5, maxNewTokens: 16 };
   }

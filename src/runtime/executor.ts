@@ -101,6 +101,7 @@ const QUEUE_OF: Record<TaskInput['task'], 'text' | 'generation' | 'media'> = {
   ocr: 'media',
   'voice-activity-detection': 'media',
   'automatic-speech-recognition': 'media',
+  'image-to-text': 'media',
 };
 
 /** Rough token estimate for batching budgets (about 4 characters per token, plus specials). */

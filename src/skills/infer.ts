@@ -38,6 +38,12 @@ export const ARCH_TASKS: ReadonlyArray<{ pattern: RegExp; kind: Kind; tasks: Tas
     tasks: ['text-classification'],
     note: 'a classification head over id2label',
   },
+  {
+    pattern: /^VisionEncoderDecoderModel$/,
+    kind: 'multimodal',
+    tasks: ['image-to-text'],
+    note: 'an image encoder with a text decoder: captions',
+  },
   { pattern: /ForImageClassification$/, kind: 'vision', tasks: ['image-classification'], note: 'an image classification head' },
   { pattern: /ForObjectDetection$/, kind: 'vision', tasks: ['object-detection'], note: 'an object detection head' },
   {

@@ -19,6 +19,7 @@ export const TASKS = [
   'zero-shot-image-classification',
   'object-detection',
   'automatic-speech-recognition',
+  'image-to-text',
   'ocr',
   'text-detection',
   'voice-activity-detection',

@@ -5,6 +5,7 @@
  */
 import type { ToolName } from '../config/config.js';
 import { benchmarkModelTask } from './benchmark-model.js';
+import { captionTask } from './caption.js';
 import { classifyTask } from './classify.js';
 import type { TaskDeps } from './deps.js';
 import { detectTask } from './detect.js';
@@ -34,6 +35,7 @@ const BUILDERS: Record<ToolName, (deps: TaskDeps) => AnyTask | undefined> = {
   ocr: ocrTask,
   transcribe: transcribeTask,
   detect_speech: detectSpeechTask,
+  caption: captionTask,
   load_model: loadModelTask,
   unload_model: unloadModelTask,
   benchmark_model: benchmarkModelTask,

@@ -944,3 +944,52 @@ describe('image embeddings', () => {
     await client.close();
   });
 });
+
+describe('image captions', () => {
+  it('caption streams its text as progress and equals transformers.js’s image-to-text pipeline; the task route and add agree', async () => {
+    const s = await serve(['--allow-dir', process.cwd()]);
+    const image = join(process.cwd(), 'examples', 'ocr-page.png');
+    const { pipeline, RawImage } = await import('@huggingface/transformers');
+    const captioner = await pipeline('image-to-text', fixture('caption'), { device: 'cpu' });
+    const ref = ((await captioner(await RawImage.read(image), { max_new_tokens: 12 })) as Array<{ generated_text: string }>)[0]!;
+    await captioner.dispose();
+    expect(ref.generated_text.length).toBeGreaterThan(0);
+
+    const client = new Client({ name: 'caption', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
+    const pieces: string[] = [];
+    const r = await client.callTool({ name: 'caption', arguments: { image, max_new_tokens: 12 } }, undefined, {
+      onprogress: (p) => void pieces.push(p.message ?? ''),
+    });
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    const out = r.structuredContent as { model: string; text: string; width: number; height: number; usage: { completion_tokens: number } };
+    expect(out.model).toBe('vit-gpt2-image-captioning');
+    expect(out.text).toBe(ref.generated_text);
+    expect(out.usage.completion_tokens).toBeGreaterThan(0);
+    expect(out.usage.completion_tokens).toBeLessThanOrEqual(12);
+    // The streamed pieces, after the load phases, spell the caption.
+    const text = pieces.filter((m) => !m.startsWith('loading model')).join('');
+    expect(text.trim()).toBe(out.text);
+    // An image model that does not caption is refused by name.
+    const refused = await client.callTool({ name: 'caption', arguments: { image, model: 'vit-base-patch16-224' } });
+    expect(refused.isError).toBe(true);
+    expect(JSON.stringify(refused.content)).toMatch(/unsupported_task/);
+    await client.close();
+
+    // The task route gives the same answer.
+    const rest = (await (
+      await fetch(`${s.base}/v1/caption`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image, max_new_tokens: 12 }),
+      })
+    ).json()) as { text: string };
+    expect(rest.text).toBe(ref.generated_text);
+
+    // add: a VisionEncoderDecoderModel folder is a captioner.
+    const skills = mkdtempSync(join(tmpdir(), 'hfms-add-cap-'));
+    const added = await runCli(['add', fixture('caption'), '--name', 'my-captioner', '--skills-dir', skills]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(skills, 'my-captioner.json'), 'utf8')).tasks).toEqual(['image-to-text']);
+  });
+});

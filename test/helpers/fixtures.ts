@@ -15,6 +15,7 @@ export const FIXTURES = {
   detr: { arch: 'detr' },
   clip: { arch: 'clip' },
   whisper: { arch: 'whisper' },
+  caption: { arch: 'vit-gpt2' },
   minilm: { arch: 'bert', size: 'minilm-l6' },
   qwen2: { arch: 'qwen2' },
   llama: { arch: 'llama' },

@@ -45,6 +45,7 @@ export const MIRROR = {
   'Xenova/detr-resnet-50': { arch: 'detr' },
   'Xenova/clip-vit-base-patch32': { arch: 'clip' },
   'Xenova/whisper-tiny': { arch: 'whisper' },
+  'Xenova/vit-gpt2-image-captioning': { arch: 'vit-gpt2' },
 } as const;
 
 /** A temp models dir laid out as org/name/ (symlinks to cached fixtures). */

@@ -32,6 +32,7 @@ const CALLS: Record<string, { args: Record<string, unknown>; scope: string }> = 
   detect: { args: { image: PAGE, model: 'paddleocr-v4' }, scope: INFER_SCOPE },
   transcribe: { args: { audio: SPEECH, max_new_tokens: 4 }, scope: INFER_SCOPE },
   detect_speech: { args: { audio: SPEECH }, scope: INFER_SCOPE },
+  caption: { args: { image: PAGE, max_new_tokens: 4 }, scope: INFER_SCOPE },
   load_model: { args: { model: 'tiny-chat' }, scope: ADMIN_SCOPE }, // a model no other call here loads
   unload_model: { args: { model: 'distilbert-sst2' }, scope: ADMIN_SCOPE },
   benchmark_model: { args: { model: 'all-minilm-l6-v2', iterations: 1 }, scope: ADMIN_SCOPE },

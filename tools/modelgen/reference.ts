@@ -1,7 +1,7 @@
 /**
  * @module reference
  * An independent forward pass in plain TypeScript (float64, no onnxruntime) for the generated
- * BERT, GPT-2, Llama/Qwen2 and T5 graphs. It reads the same weights the generator wrote and follows the model
+ * BERT, GPT-2, Llama/Qwen2, T5 and ViT-GPT-2 captioner graphs. It reads the same weights the generator wrote and follows the model
  * definitions directly, so agreement with onnxruntime shows the graphs compute what they claim.
  */
 import type { Weight } from './onnx-builder.js';
@@ -10,6 +10,7 @@ import { BERT_EPS, type BertDims } from './archs/bert.js';
 import { GPT2_EPS, type Gpt2Dims } from './archs/gpt2.js';
 import type { LlamaDims, LlamaFlavor } from './archs/llama.js';
 import { T5_EPS, relativeBucket, type T5Dims } from './archs/t5.js';
+import { VIT_GPT2_ENC_EPS, type VitGpt2Dims } from './archs/vit-gpt2.js';
 
 type Weights = Map<string, Weight>;
 
@@ -475,4 +476,122 @@ export function t5DecoderReference(ws: Weights, d: T5Dims, enc: Float64Array, en
 export function t5GreedyReference(encWs: Weights, decWs: Weights, d: T5Dims, ids: number[], mask: number[], steps: number): number[] {
   const enc = t5EncoderReference(encWs, d, ids, mask);
   return greedy((seq) => t5DecoderReference(decWs, d, enc, mask, seq), d.vocab, [0], [1], steps, [1]);
+}
+
+/** Pre-LN layers with full attention (ViT) on [S*H]: `${prefix}.layer.{i}` weights. */
+function preLnStack(
+  ws: Weights,
+  x0: Float64Array,
+  S: number,
+  H: number,
+  heads: number,
+  inter: number,
+  layers: number,
+  prefix: string,
+  eps: number,
+) {
+  let x = x0;
+  for (let l = 0; l < layers; l++) {
+    const p = `${prefix}.layer.${l}`;
+    const a = layerNorm(ws, x, S, H, `${p}.ln1`, eps);
+    const ctx = attend(
+      linear(ws, a, S, H, H, `${p}.attn.q`),
+      linear(ws, a, S, H, H, `${p}.attn.k`),
+      linear(ws, a, S, H, H, `${p}.attn.v`),
+      S,
+      S,
+      H,
+      heads,
+      () => true,
+    );
+    x = add(x, linear(ws, ctx, S, H, H, `${p}.attn.o`));
+    const m = layerNorm(ws, x, S, H, `${p}.ln2`, eps);
+    x = add(x, linear(ws, linear(ws, m, S, H, inter, `${p}.mlp.fc1`).map(gelu), S, inter, H, `${p}.mlp.fc2`));
+  }
+  return x;
+}
+
+/** The captioner's encoder states for one image (normalised pixels, [3,S,S]) -> [(1 + patches) * H]. */
+export function captionEncoderReference(ws: Weights, d: VitGpt2Dims, pixels: Float64Array): Float64Array {
+  const H = d.hidden;
+  const n = d.image / d.patch;
+  const T = n * n + 1;
+  const conv = w(ws, 'encoder.embeddings.patch.weight');
+  const convB = w(ws, 'encoder.embeddings.patch.bias');
+  const cls = w(ws, 'encoder.embeddings.cls');
+  const pos = w(ws, 'encoder.embeddings.position');
+  const x = new Float64Array(T * H);
+  for (let i = 0; i < H; i++) x[i] = cls[i]! + pos[i]!;
+  for (let py = 0; py < n; py++) {
+    for (let px = 0; px < n; px++) {
+      const t = 1 + py * n + px;
+      for (let o = 0; o < H; o++) {
+        let s = convB[o]!;
+        for (let c = 0; c < 3; c++) {
+          for (let ky = 0; ky < d.patch; ky++) {
+            for (let kx = 0; kx < d.patch; kx++) {
+              const pix = pixels[c * d.image * d.image + (py * d.patch + ky) * d.image + px * d.patch + kx]!;
+              s += pix * conv[((o * 3 + c) * d.patch + ky) * d.patch + kx]!;
+            }
+          }
+        }
+        x[t * H + o] = s + pos[t * H + o]!;
+      }
+    }
+  }
+  const h = preLnStack(ws, x, T, H, d.heads, d.inter, d.encLayers, 'encoder', VIT_GPT2_ENC_EPS);
+  return layerNorm(ws, h, T, H, 'encoder.ln', VIT_GPT2_ENC_EPS);
+}
+
+/** The captioner's decoder logits for a full sequence over encoder states `enc` ([T*H]) -> [S*V]. */
+export function captionDecoderReference(ws: Weights, d: VitGpt2Dims, enc: Float64Array, ids: number[]): Float64Array {
+  const S = ids.length;
+  const H = d.hidden;
+  const T = enc.length / H;
+  const wte = w(ws, 'decoder.wte');
+  const wpe = w(ws, 'decoder.wpe');
+  let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
+  for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = wte[ids[s]! * H + i]! + wpe[s * H + i]!;
+  const split = (m: Float64Array, rows: number, parts: number, k: number) => {
+    const out = new Float64Array(rows * H);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < H; i++) out[r * H + i] = m[r * parts * H + k * H + i]!;
+    return out;
+  };
+  for (let l = 0; l < d.decLayers; l++) {
+    const p = `decoder.h.${l}`;
+    const qkv = linear(ws, layerNorm(ws, x, S, H, `${p}.ln_1`, GPT2_EPS), S, H, 3 * H, `${p}.attn.c_attn`);
+    const ctx = attend(split(qkv, S, 3, 0), split(qkv, S, 3, 1), split(qkv, S, 3, 2), S, S, H, d.heads, (i, j) => j <= i);
+    x = add(x, linear(ws, ctx, S, H, H, `${p}.attn.c_proj`));
+    const q = linear(ws, layerNorm(ws, x, S, H, `${p}.ln_cross_attn`, GPT2_EPS), S, H, H, `${p}.crossattention.q_attn`);
+    const kv = linear(ws, enc, T, H, 2 * H, `${p}.crossattention.c_attn`);
+    const cross = attend(q, split(kv, T, 2, 0), split(kv, T, 2, 1), S, T, H, d.heads, () => true);
+    x = add(x, linear(ws, cross, S, H, H, `${p}.crossattention.c_proj`));
+    const m = layerNorm(ws, x, S, H, `${p}.ln_2`, GPT2_EPS);
+    x = add(x, linear(ws, linear(ws, m, S, H, 4 * H, `${p}.mlp.fc1`).map(gelu), S, 4 * H, H, `${p}.mlp.fc2`));
+  }
+  x = layerNorm(ws, x, S, H, 'decoder.ln_f', GPT2_EPS);
+  const head = w(ws, 'decoder.lm_head');
+  const logits = new Float64Array(S * d.vocab);
+  for (let s = 0; s < S; s++) {
+    for (let o = 0; o < d.vocab; o++) {
+      let acc = 0;
+      for (let i = 0; i < H; i++) acc += x[s * H + i]! * head[i * d.vocab + o]!;
+      logits[s * d.vocab + o] = acc;
+    }
+  }
+  return logits;
+}
+
+/** Greedy caption token ids (without the start token) by full recomputation. */
+export function captionGreedyReference(
+  encWs: Weights,
+  decWs: Weights,
+  d: VitGpt2Dims,
+  pixels: Float64Array,
+  start: number,
+  steps: number,
+  eos: number,
+): number[] {
+  const enc = captionEncoderReference(encWs, d, pixels);
+  return greedy((seq) => captionDecoderReference(decWs, d, enc, seq), d.vocab, [start], [1], steps, [eos]);
 }

@@ -24,6 +24,7 @@ import { buildVit, vitConfig, vitPreprocessor, type VitDims } from './vit.js';
 import { buildDetr, detrConfig, detrPreprocessor, type DetrDims } from './detr.js';
 import { buildClip, clipConfig, clipPreprocessor, type ClipDims } from './clip.js';
 import { buildWhisperDecoder, buildWhisperEncoder, whisperConfigs, type WhisperDims } from './whisper.js';
+import { buildCaptionDecoder, buildCaptionEncoder, captionConfigs, type VitGpt2Dims } from './vit-gpt2.js';
 
 /** One built model folder, before writing. */
 export interface BuiltModel {
@@ -280,9 +281,27 @@ export const ARCHS = {
       };
     },
   } satisfies ArchSpec<WhisperDims>,
+  // An image captioner: ViT encoder, GPT-2 decoder with cross-attention (vit-gpt2-image-captioning).
+  'vit-gpt2': {
+    sizes: { tiny: { image: 32, patch: 8, hidden: 32, encLayers: 2, heads: 4, inter: 64, vocab: 600, decLayers: 2, maxPos: 64 } },
+    validate: (d) => {
+      heads(d.hidden, d.heads);
+      if (d.image % d.patch !== 0) throw new ModelGenError(`image (${d.image}) must be divisible by patch (${d.patch})`);
+    },
+    build: (d, seed) => {
+      const tok = gpt2Tokenizer(d.vocab, d.maxPos);
+      return {
+        json: { ...captionConfigs(d, d.vocab - 1), 'tokenizer.json': tok.tokenizer, 'tokenizer_config.json': tok.config },
+        onnx: {
+          encoder_model: graph(seed, 'vit_gpt2_encoder', (g) => buildCaptionEncoder(g, d)),
+          decoder_model_merged: graph(seed + 1, 'vit_gpt2_decoder', (g) => buildCaptionDecoder(g, d)),
+        },
+      };
+    },
+  } satisfies ArchSpec<VitGpt2Dims>,
 } as const;
 
 /** A generated architecture's CLI name. */
 export type ArchName = keyof typeof ARCHS;
 /** Resolved dimensions of any architecture. */
-export type Dims = BertDims | Gpt2Dims | LlamaDims | T5Dims | VitDims | DetrDims | ClipDims | WhisperDims;
+export type Dims = BertDims | Gpt2Dims | LlamaDims | T5Dims | VitDims | DetrDims | ClipDims | WhisperDims | VitGpt2Dims;
