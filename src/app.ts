@@ -13,6 +13,7 @@ import { probeHardware, type HardwareInfo } from './hardware/probe.js';
 import { threadPlan } from './hardware/threads.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
+import { ToolTasks } from './mcp/tasks.js';
 import { CpuUtilization, GpuUtilization } from './hardware/utilization.js';
 import { buildTasks } from './tasks/index.js';
 import type { TaskDeps } from './tasks/deps.js';
@@ -187,12 +188,14 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     for (const fn of skillListeners) fn(c);
   });
   taskDeps.reloadSkills = () => registry.reload();
+  const toolTasks = new ToolTasks({ ttlMs: config.taskTtlMs, maxPerClient: config.maxTasksPerClient });
   const stopWatching =
     config.noWatch || userDirs.length === 0 ? () => undefined : watchSkillDirs(userDirs, () => registry.reload(), logger);
   return {
     deps: {
       ...taskDeps,
       tasks,
+      toolTasks,
       onSkillsChanged: (fn) => {
         skillListeners.add(fn);
         return () => skillListeners.delete(fn);
@@ -200,6 +203,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     },
     close: async () => {
       stopWatching();
+      toolTasks.close();
       breakers.shutdown();
       await mediaDecoders.close();
       await loader.close();

@@ -190,6 +190,27 @@ const OPTIONS = {
       .default(30 * 60_000),
     { flag: 'session-idle', arg: 'DURATION', help: 'close a stateful session idle this long (default 30m)', read: duration() },
   ),
+  /** How long a finished task's result is kept (ms), from the task's creation. */
+  taskTtlMs: opt(
+    z
+      .number()
+      .int()
+      .min(1000)
+      .default(15 * 60_000),
+    {
+      flag: 'task-ttl',
+      arg: 'DURATION',
+      help: 'keep a long call run as a task (MCP tasks extension) this long for its client to read (default 15m)',
+      read: duration(),
+    },
+  ),
+  /** Tasks one client may hold, running or finished. */
+  maxTasksPerClient: opt(z.number().int().min(1).default(32), {
+    flag: 'max-tasks-per-client',
+    arg: 'N',
+    help: 'tasks one key, address or process may hold; its oldest finished one makes room (default 32)',
+    read: int,
+  }),
   /** Stateful sessions one client (key, token subject or address) may hold. */
   maxSessionsPerClient: opt(z.number().int().min(1).default(16), {
     flag: 'max-sessions-per-client',

@@ -11,6 +11,7 @@ import type { ServerDeps } from './deps.js';
 import { VERSION } from '../version.js';
 import { registerResources } from './resources/index.js';
 import { registerTools } from './tools/register.js';
+import { TASKS_EXTENSION } from './tasks.js';
 
 /** A server and how to close it. */
 export interface CreatedServer {
@@ -35,7 +36,12 @@ export function createServer(deps: ServerDeps): CreatedServer {
   const server = new McpServer(
     { name: 'hf-model-server', version: VERSION, title: 'HF Model Server' },
     {
-      capabilities: { logging: {}, resources: { subscribe: true, listChanged: true }, tools: { listChanged: true } },
+      capabilities: {
+        logging: {},
+        resources: { subscribe: true, listChanged: true },
+        tools: { listChanged: true },
+        extensions: { [TASKS_EXTENSION]: {} },
+      },
       instructions: INSTRUCTIONS,
       // A skills change re-registers several tools at once: clients get one notification.
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/resources/list_changed'],

@@ -5,12 +5,26 @@
  * task layer, the handler context becomes the call options (credentials, cancellation, `_meta`,
  * progress), and the result or the catalogued error becomes a tool result. No tool has a path
  * of its own, so none can skip a check.
+ *
+ * `tools/call` is served by one handler of ours rather than the SDK's, because a call may be
+ * answered with a task (mcp/tasks.ts), which the SDK's handler cannot return; the SDK still lists
+ * the tools and announces their changes.
  */
-import type { McpServer, RegisteredTool, ServerContext, ToolAnnotations } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type CallToolResult,
+  type McpServer,
+  type RegisteredTool,
+  type ServerContext,
+  type ToolAnnotations,
+} from '@modelcontextprotocol/server';
+import type { ToolName } from '../../config/config.js';
 import type { ServerDeps } from '../deps.js';
-import { guarded, ok } from '../results.js';
+import { fail, guarded, ok } from '../results.js';
 import { sdkSchema } from '../schemas.js';
-import { parseArgs, runTask, type AnyTask, type TaskHints } from '../../tasks/task.js';
+import { TASK_TOOLS, declaresTasks, registerTaskMethods } from '../tasks.js';
+import { parseArgs, runTask, type AnyTask, type CallOptions, type TaskHints } from '../../tasks/task.js';
 import { loadProgress, metaOptions, progressSender } from './progress.js';
 
 /**
@@ -36,29 +50,82 @@ export function toolHints(h: TaskHints): ToolAnnotations {
   return out;
 }
 
-/** Registers one task as a tool. */
+/** Who calls: the credential, else the client the HTTP edge named, else the local user (stdio). */
+function callerOf(ctx: Pick<ServerContext, 'http'>): { auth: CallOptions['auth']; client: string | undefined; owner: string } {
+  const auth = ctx.http?.authInfo;
+  const client = ctx.http?.req?.headers.get(CLIENT_HEADER) ?? undefined;
+  return { auth, client, owner: auth?.clientId ?? client ?? 'local' };
+}
+
+/** Runs one call of `task` with the given call options; any failure becomes an error result. */
+function runner(deps: ServerDeps, task: AnyTask): (raw: Record<string, unknown>, call: CallOptions) => Promise<CallToolResult> {
+  return guarded(deps.logger, task.name, async (raw: Record<string, unknown>, call: CallOptions) =>
+    ok(await runTask(deps, task, parseArgs(task, raw), call)),
+  );
+}
+
+/** The call options of a request answered in place: its signal, progress token and `_meta`. */
+function requestCall(ctx: ServerContext): CallOptions {
+  const progress = progressSender(ctx);
+  const { auth, client } = callerOf(ctx);
+  return {
+    auth,
+    client,
+    signal: ctx.mcpReq.signal,
+    ...metaOptions(ctx),
+    progress,
+    stream: progress ? (piece) => progress(piece) : undefined,
+    onLoadProgress: loadProgress(ctx, progress),
+  };
+}
+
+/** Registers one task as a tool (for the listing; calls go through {@link serveToolCalls}). */
 export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyTask): RegisteredTool {
   const { name, title, description, inputSchema, outputSchema, annotations } = task;
-  const run = async (raw: Record<string, unknown>, ctx: ServerContext) => {
-    const args = parseArgs(task, raw);
-    const progress = progressSender(ctx);
-    const named = ctx.http?.req?.headers.get(CLIENT_HEADER);
-    const out = await runTask(deps, task, args, {
-      auth: ctx.http?.authInfo,
-      client: named ?? undefined,
-      signal: ctx.mcpReq.signal,
-      ...metaOptions(ctx),
-      progress,
-      stream: progress ? (piece) => progress(piece) : undefined,
-      onLoadProgress: loadProgress(ctx, progress),
-    });
-    return ok(out);
-  };
+  const run = runner(deps, task);
   return server.registerTool(
     name,
     { title, description, inputSchema: sdkSchema(inputSchema), outputSchema: sdkSchema(outputSchema), annotations: toolHints(annotations) },
-    guarded(deps.logger, name, run),
+    (args: Record<string, unknown>, ctx: ServerContext) => run(args, requestCall(ctx)),
   );
+}
+
+/**
+ * Answers `tools/call`: an unknown tool is a protocol error listing the tools; a long tool called
+ * by a client that declared the tasks extension returns a task at once; anything else runs in place.
+ */
+function serveToolCalls(server: McpServer, deps: ServerDeps): void {
+  server.server.removeRequestHandler('tools/call');
+  server.server.setRequestHandler('tools/call', async (req, ctx) => {
+    const { name } = req.params;
+    const task = deps.tasks.get(name as ToolName);
+    if (!task)
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Unknown tool ${JSON.stringify(name.slice(0, 80))}; the tools are: ${[...deps.tasks.keys()].join(', ')}`,
+      );
+    const run = runner(deps, task);
+    const args = req.params.arguments ?? {};
+    if (!TASK_TOOLS.has(task.name) || !declaresTasks(ctx.mcpReq.envelope)) return run(args, requestCall(ctx));
+    const { auth, client, owner } = callerOf(ctx);
+    try {
+      const created = deps.toolTasks.start(owner, (signal, status) => {
+        let chars = 0;
+        return run(args, {
+          auth,
+          client,
+          signal,
+          ...metaOptions(ctx),
+          progress: (message) => status(message),
+          stream: (piece) => status(`${(chars += piece.length)} characters so far`),
+          onLoadProgress: (p) => status(`loading model: ${p.phase}${p.progress !== undefined ? ` ${Math.round(p.progress)}%` : ''}`),
+        });
+      });
+      return { resultType: 'task', ...created } as unknown as CallToolResult;
+    } catch (e) {
+      return fail(e);
+    }
+  });
 }
 
 /**
@@ -74,6 +141,8 @@ export function registerTools(server: McpServer, deps: ServerDeps): () => void {
     tools = [...deps.tasks.values()].map((task) => registerTaskTool(server, deps, task));
   };
   sync();
+  serveToolCalls(server, deps);
+  registerTaskMethods(server, deps.toolTasks, (ctx) => callerOf(ctx as Pick<ServerContext, 'http'>).owner);
   // A change that only added or fixed a rejected manifest leaves every tool as it was.
   return deps.onSkillsChanged((c) => {
     if (c.added.length + c.removed.length + c.changed.length > 0) sync();
