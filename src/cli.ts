@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * @module cli
- * The `hf-model-server` command: parses the config once, then serves MCP over stdio (and HTTP),
- * runs one tool (`call`) and prints its JSON result on stdout, or downloads models into the
- * cache (`pull`). Logs go to stderr.
+ * The `hf-model-server` command: parses the config once, then serves MCP over stdio (and HTTP)
+ * through the library API (index.ts: an engine, its HTTP app and its stdio server), runs one tool
+ * (`call`) and prints its JSON result on stdout, downloads models into the cache (`pull`), or
+ * manages skills (`add`, `list`, `rm`). Logs go to stderr.
  */
 import { createApp } from './app.js';
 import { ConfigError, HELP, parseCli } from './config/config.js';
@@ -11,9 +12,8 @@ import { callOnce } from './transports/call.js';
 import { rmSync } from 'node:fs';
 import { prepareHubPulls, pull } from './transports/pull.js';
 import { runSkillsCommand } from './transports/skills-cli.js';
-import { runStdio } from './transports/stdio.js';
 import { bindSafetyError } from './transports/http/auth.js';
-import { startHttp, type HttpServer } from './transports/http/server.js';
+import { createHttpApp, engineFromConfig, serveStdio, type HttpServer } from './index.js';
 import { fail } from './mcp/results.js';
 import { needsAllocatorRelaunch, relaunchWithAllocatorTuning } from './process/allocator.js';
 import { installRejectionGuard } from './process/guards.js';
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     process.exit(result.isError ? 1 : 0);
   }
 
+  const engine = await engineFromConfig(config, { app, ready: false });
   let http: HttpServer | undefined;
   let stdio: { close(): Promise<void> } | undefined;
   let closing = false;
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     app.deps.logger.info({ why, inFlight: http?.inFlight() ?? 0 }, 'shutting down');
     await http?.close(config.shutdownGraceMs).catch(() => undefined);
     await stdio?.close().catch(() => undefined);
-    await app.close();
+    await engine.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -102,16 +103,16 @@ async function main(): Promise<void> {
   });
   if (config.transport !== 'stdio') {
     try {
-      http = await startHttp(app);
+      http = await createHttpApp(engine).listen();
     } catch (e) {
       process.stderr.write(`hf-model-server: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}\n`);
-      await app.close();
+      await engine.close();
       process.exit(1);
     }
   }
   if (config.transport !== 'http') {
     // With stdio only, the client closing stdin ends the server; with both, HTTP keeps serving.
-    stdio = await runStdio(app, () => {
+    stdio = await serveStdio(engine, () => {
       if (config.transport === 'stdio') void shutdown('stdin closed');
     });
   }

@@ -5,11 +5,18 @@
  * takes the CLI's options in camelCase; `engine.run(tool, args)` is exactly a tool call (the same
  * validation, limits, cache, deadline and errors: a ServerError with `code` and `retryable`);
  * the helpers name the common tools, and `generateStream` yields generated text as it comes.
+ * `createMcpServer(engine)` and `createHttpApp(engine)` put the same engine behind MCP (any
+ * transport) and behind the HTTP edge (listen, or mount in an existing server); the CLI is built
+ * on them.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createApp, type App } from './app.js';
-import { configFromOptions, type ToolName } from './config/config.js';
+import { configFromOptions, type Config, type ToolName } from './config/config.js';
 import { ServerError } from './errors.js';
+import { createServer, type CreatedServer } from './mcp/server.js';
 import { parseArgs, runTask } from './tasks/task.js';
+import { createHttpEdge, type HttpServer } from './transports/http/server.js';
+import { runStdio } from './transports/stdio.js';
 
 export { ServerError, ERROR_CATALOG, type ErrorCode } from './errors.js';
 export { TOOL_NAMES, type ToolName } from './config/config.js';
@@ -54,6 +61,8 @@ export interface RankResult {
 }
 
 export interface Engine {
+  /** The engine's runtime, for the server entries below (not part of the stable API). */
+  readonly [RUNTIME]: App;
   /** Runs a tool with its arguments and returns its structured result; throws ServerError. */
   run(tool: ToolName, args: Record<string, unknown>, options?: RunOptions): Promise<Record<string, unknown>>;
   embed(args: { texts?: string[]; image?: string; model?: string } & Record<string, unknown>, options?: RunOptions): Promise<EmbedResult>;
@@ -73,10 +82,21 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** Where an engine keeps its runtime (a symbol, so it stays out of the engine's visible API). */
+const RUNTIME = Symbol('hf-model-server.runtime');
+
 /** Builds the engine and resolves once the models named by `preload` are loaded. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const app: App = createApp(configFromOptions(options));
-  await Promise.all(app.deps.config.preload.map((m) => app.deps.loader.load(m)));
+  return engineFromConfig(configFromOptions(options));
+}
+
+/**
+ * The engine for an already parsed configuration (the CLI's path), over `app` when given; with
+ * `ready: false` it resolves at once and the preloads go on in the background.
+ */
+export async function engineFromConfig(config: Config, o: { app?: App; ready?: boolean } = {}): Promise<Engine> {
+  const app = o.app ?? createApp(config);
+  if (o.ready !== false) await Promise.all(app.deps.config.preload.map((m) => app.deps.loader.load(m)));
   let closed = false;
 
   const run = async (tool: ToolName, args: Record<string, unknown>, o: RunOptions = {}, stream?: (piece: string) => void) => {
@@ -96,6 +116,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   };
 
   return {
+    [RUNTIME]: app,
     run: (tool, args, o) => run(tool, args, o),
     embed: async (args, o) => (await run('embed', args, o)) as unknown as EmbedResult,
     similarity: async (args, o) => (await run('similarity', args, o)) as unknown as RankResult,
@@ -146,3 +167,35 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
   };
 }
+
+/**
+ * An MCP server over the engine, with every tool, resource and notification the CLI serves, to
+ * connect to a transport of the caller's choice. `close()` stops it following skill changes.
+ */
+export function createMcpServer(engine: Engine): CreatedServer {
+  return createServer(engine[RUNTIME].deps);
+}
+
+/** The HTTP edge over the engine (MCP at /mcp, REST, health, metrics, with every check). */
+export interface HttpApp {
+  /** Serves one request: mount it in an existing Node HTTP server. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Listens on the engine's configured host and port (`port`, `host`, TLS options). */
+  listen(): Promise<HttpServer>;
+  /** Requests being handled now. */
+  inFlight(): number;
+  /** Stops taking requests, lets those in flight finish within `graceMs`, answers the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Builds the HTTP edge over the engine; nothing listens until `listen()`. */
+export function createHttpApp(engine: Engine): HttpApp {
+  return createHttpEdge(engine[RUNTIME]);
+}
+
+/** Serves MCP on this process's stdin and stdout; `onEnd` runs when the client closes stdin. */
+export function serveStdio(engine: Engine, onEnd: () => void = () => undefined): Promise<{ close(): Promise<void> }> {
+  return runStdio(engine[RUNTIME], onEnd);
+}
+
+export type { HttpServer } from './transports/http/server.js';

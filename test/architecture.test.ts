@@ -62,8 +62,8 @@ describe('architecture', () => {
 
   it('layers import only downwards', () => {
     const allowed: Record<string, string[]> = {
-      cli: ['app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors', 'version'],
-      index: ['app', 'config', 'errors', 'tasks'],
+      cli: ['index', 'app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors', 'version'],
+      index: ['app', 'config', 'errors', 'tasks', 'mcp', 'transports'],
       app: ['backends', 'config', 'hardware', 'logger', 'mcp', 'tasks', 'media', 'runtime', 'resilience', 'skills', 'errors', 'process'],
       transports: ['app', 'mcp', 'rest', 'tasks', 'skills', 'errors', 'logger', 'config', 'hub'],
       mcp: ['mcp', 'tasks', 'version', 'runtime', 'resilience', 'skills', 'config', 'hardware', 'logger', 'errors'],

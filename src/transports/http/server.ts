@@ -26,7 +26,7 @@ import { METRICS_SCOPE, READ_SCOPE, hasScope } from '../../tasks/scopes.js';
 import { createServer, type CreatedServer } from '../../mcp/server.js';
 import { INVALID_PARAMS, invalidParams } from '../../mcp/params-check.js';
 import { CLIENT_HEADER } from '../../mcp/tools/register.js';
-import { AuthError, Authenticator } from './auth.js';
+import { AuthError, Authenticator, bindSafetyError } from './auth.js';
 import { BodyBudget } from './body-budget.js';
 import { AuthFailureLimit, HttpError, MessageRateLimit, checkHost, checkOrigin, messagesIn, readBody } from './checks.js';
 import { ClientAddress } from './client-address.js';
@@ -34,6 +34,20 @@ import { LocalPeers } from './local-peer.js';
 import { modernLeg } from './modern.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
 import { RestRoutes, errorReply, sendJson, type ErrorStyle, type RouteMatch } from '../../rest/index.js';
+
+/**
+ * The HTTP edge, built but not yet listening: `handle` serves one request (mount it in an
+ * existing Node server, or call `listen` to serve on the configured host and port).
+ */
+export interface HttpEdge {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Listens on the configured host and port (TLS when configured). */
+  listen(): Promise<HttpServer>;
+  /** Requests being handled now. */
+  inFlight(): number;
+  /** Stops accepting, waits up to `graceMs` for requests in flight, answers the rest, then closes sessions. */
+  close(graceMs?: number): Promise<void>;
+}
 
 /** A running HTTP server. */
 export interface HttpServer {
@@ -182,6 +196,11 @@ class EventStreams {
 
 /** Starts the HTTP server on the configured host and port. */
 export async function startHttp(app: App): Promise<HttpServer> {
+  return createHttpEdge(app).listen();
+}
+
+/** Builds the HTTP edge over `app`: every check, MCP at /mcp, REST, operations routes. */
+export function createHttpEdge(app: App): HttpEdge {
   const { config, logger, loader, metrics } = app.deps;
   const auth = new Authenticator(config);
   const rate = new MessageRateLimit(config.rateLimit);
@@ -600,7 +619,8 @@ export async function startHttp(app: App): Promise<HttpServer> {
       timer.unref();
       res.on('close', () => clearTimeout(timer));
     }
-    const port = (http.address() as AddressInfo).port;
+    // The port this connection came in on: the edge's own, or the one of a server it is mounted in.
+    const port = req.socket.localPort ?? config.port;
     handle(req, res, port, flight).catch((e: unknown) => {
       const err = e instanceof HttpError ? e : undefined;
       if (!err) logger.error({ err: (e as Error).message, path: req.url?.slice(0, 200) }, 'HTTP request failed');
@@ -655,50 +675,59 @@ export async function startHttp(app: App): Promise<HttpServer> {
   );
   sweep.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => resolve());
-  });
-  const port = (http.address() as AddressInfo).port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${tls ? 'https' : 'http'}://${host}:${port}/mcp`;
-  logger.info({ url, stateless: config.stateless, auth: auth.enabled, rateLimit: config.rateLimit }, 'HTTP transport listening');
+  let listening = false;
+  const reloadTls = (): boolean => {
+    if (!tls) return false;
+    try {
+      (http as ReturnType<typeof createHttpsServer>).setSecureContext({ ...tlsFiles(), minVersion: 'TLSv1.2' });
+      logger.info({ cert: tls.cert }, 'TLS certificate reloaded');
+      return true;
+    } catch (e) {
+      logger.error({ cert: tls.cert, err: (e as Error).message }, 'TLS certificate reload failed; still serving the previous one');
+      return false;
+    }
+  };
+
+  const close = async (graceMs = config.shutdownGraceMs): Promise<void> => {
+    closing = true;
+    clearInterval(sweep);
+    const stopped = listening ? new Promise<void>((r) => http.close(() => r())) : Promise.resolve();
+    http.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (posts.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const left = [...posts];
+    if (left.length > 0)
+      logger.warn({ requests: left.length }, 'shutdown grace over: answering the requests still running with shutting_down');
+    const gone = new ServerError('shutting_down', `the server is shutting down and stopped this request after the ${graceMs} ms grace`, {
+      retryAfterMs: RETRY_HINT_MS,
+    });
+    await Promise.all(left.map((f) => giveUp(f, gone)));
+    for (const s of streams) eventStreams.end(s);
+    await new Promise((r) => setTimeout(r, 100));
+    await sessions.closeAll();
+    await modern.close();
+    http.closeAllConnections();
+    await stopped;
+  };
 
   return {
-    url,
-    port,
+    handle: onRequest,
     inFlight: () => posts.size,
-    reloadTls: () => {
-      if (!tls) return false;
-      try {
-        (http as ReturnType<typeof createHttpsServer>).setSecureContext({ ...tlsFiles(), minVersion: 'TLSv1.2' });
-        logger.info({ cert: tls.cert }, 'TLS certificate reloaded');
-        return true;
-      } catch (e) {
-        logger.error({ cert: tls.cert, err: (e as Error).message }, 'TLS certificate reload failed; still serving the previous one');
-        return false;
-      }
-    },
-    close: async (graceMs = config.shutdownGraceMs) => {
-      closing = true;
-      clearInterval(sweep);
-      const stopped = new Promise<void>((r) => http.close(() => r()));
-      http.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
-      while (posts.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      const left = [...posts];
-      if (left.length > 0)
-        logger.warn({ requests: left.length }, 'shutdown grace over: answering the requests still running with shutting_down');
-      const gone = new ServerError('shutting_down', `the server is shutting down and stopped this request after the ${graceMs} ms grace`, {
-        retryAfterMs: RETRY_HINT_MS,
+    close,
+    listen: async () => {
+      // The CLI says this before it starts; an application listening through the library gets the same refusal.
+      const unsafe = bindSafetyError(config);
+      if (unsafe) throw new ServerError('invalid_input', unsafe);
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => resolve());
       });
-      await Promise.all(left.map((f) => giveUp(f, gone)));
-      for (const s of streams) eventStreams.end(s);
-      await new Promise((r) => setTimeout(r, 100));
-      await sessions.closeAll();
-      await modern.close();
-      http.closeAllConnections();
-      await stopped;
+      listening = true;
+      const port = (http.address() as AddressInfo).port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      const url = `${tls ? 'https' : 'http'}://${host}:${port}/mcp`;
+      logger.info({ url, stateless: config.stateless, auth: auth.enabled, rateLimit: config.rateLimit }, 'HTTP transport listening');
+      return { url, port, inFlight: () => posts.size, reloadTls, close };
     },
   };
 }
