@@ -11,6 +11,7 @@ import { benchOcr } from './ocr.js';
 import { benchAbuse } from './abuse.js';
 import { benchGpu } from './gpu.js';
 import { benchRest } from './rest.js';
+import { benchRouter } from './router.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   modelgen: benchModelgen,
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   abuse: benchAbuse,
   gpu: benchGpu,
   rest: benchRest,
+  router: benchRouter,
 };
 
 async function main(): Promise<void> {

@@ -23,6 +23,7 @@ import { Benchmarker } from './runtime/benchmark.js';
 import { Executor } from './runtime/executor.js';
 import { ModelLoader } from './runtime/loader.js';
 import { RuntimeMetrics } from './runtime/metrics.js';
+import { Router, parseRoutes } from './runtime/router.js';
 import { Breakers } from './resilience/breaker.js';
 import { ResponseCache } from './resilience/cache.js';
 import { Gauge } from 'prom-client';
@@ -156,7 +157,9 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
     void loader.load(name).catch((e: unknown) => logger.error({ model: name, err: (e as Error).message }, 'preload failed'));
   }
   const benchmark = new Benchmarker({ config, registry, backend, loader });
+  const router = new Router(parseRoutes(config.routes), Math.random);
   const taskDeps: TaskDeps = {
+    router,
     config,
     logger,
     registry,

@@ -33,6 +33,8 @@ export interface RunOptions {
   priority?: 'high' | 'normal' | 'low';
   /** A deadline shorter than --deadline, in ms. */
   timeoutMs?: number;
+  /** With `model: "auto"`, models below the best quality tier may serve the call. */
+  allowLowerQuality?: boolean;
 }
 
 /** What `embed` returns. */
@@ -109,6 +111,7 @@ export async function engineFromConfig(config: Config, o: { app?: App; ready?: b
       signal: o.signal ?? new AbortController().signal,
       priority: o.priority,
       timeoutMs: o.timeoutMs,
+      allowLowerQuality: o.allowLowerQuality,
       progress,
       stream: stream ?? progress,
       client: 'library',

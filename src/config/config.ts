@@ -4,6 +4,7 @@
  * validated with zod, frozen, and passed to everything that needs it. No module reads
  * `process.env` or argv on its own.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +54,23 @@ export const TOOL_NAMES = [
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
+/** `--route` text: each `tool=model:weight,...` of a known tool with positive weights. */
+function routeSpecs(v: string, name: string): string[] {
+  const specs = v
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const spec of specs) {
+    const m = /^([a-z_]+)=((?:[^:,\s]+:\d+(?:\.\d+)?)(?:,[^:,\s]+:\d+(?:\.\d+)?)*)$/.exec(spec);
+    if (!m) throw new ConfigError(`${name}: "${spec}" is not tool=model:weight,model:weight (e.g. embed=a:90,b:10)`);
+    if (!(TOOL_NAMES as readonly string[]).includes(m[1]!))
+      throw new ConfigError(`${name}: unknown tool "${m[1]}"; tools: ${TOOL_NAMES.join(', ')}`);
+    if (m[2]!.split(',').some((arm) => Number(arm.split(':')[1]) <= 0))
+      throw new ConfigError(`${name}: weights must be positive in "${spec}"`);
+  }
+  return specs;
+}
+
 /** Devices a user may force with `--device`. */
 export const DEVICE_NAMES = ['auto', 'cpu', 'cuda', 'webgpu', 'coreml', 'dml'] as const;
 
@@ -62,6 +80,13 @@ export const DEVICE_NAMES = ['auto', 'cpu', 'cuda', 'webgpu', 'coreml', 'dml'] a
  * mapping and `--help` are all generated from this table (config/options.ts).
  */
 const OPTIONS = {
+  /** A JSON file of options, below flags and variables (see {@link optionsFile}). */
+  configFile: opt(z.string().optional(), {
+    flag: 'config',
+    arg: 'FILE',
+    help: 'read options from a JSON object keyed by option name in camelCase, e.g. {"modelsDir": "/models", "route": "embed=a:90,b:10"}; flags and variables win',
+    read: path,
+  }),
   transport: opt(z.enum(['stdio', 'http', 'both']).default('stdio'), {
     flag: 'transport',
     arg: 'T',
@@ -190,6 +215,16 @@ const OPTIONS = {
       .default(30 * 60_000),
     { flag: 'session-idle', arg: 'DURATION', help: 'close a stateful session idle this long (default 30m)', read: duration() },
   ),
+  /**
+   * Pinned A/B splits for `model: "auto"`, per tool: `embed=a:90,b:10`; several tools separated
+   * by `;`. Tools without one learn from latency (runtime/router.ts).
+   */
+  routes: opt(z.array(z.string()).default([]), {
+    flag: 'route',
+    arg: 'TOOL=M:W,...',
+    help: 'pin model "auto" for a tool to a weighted split, e.g. embed=a:90,b:10 (tools separated by ;)',
+    read: routeSpecs,
+  }),
   /** How long a finished task's result is kept (ms), from the task's creation. */
   taskTtlMs: opt(
     z
@@ -649,7 +684,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     if (!pos[1]) throw new ConfigError(`usage: hf-model-server call <tool> '<json args>'`);
     call = { tool: pos[1], args: pos[2] ?? '{}' };
   }
-  const raw = rawConfig(OPTIONS, v, env) as Record<string, unknown> & { media?: Record<string, unknown> };
+  const given = rawConfig(OPTIONS, v, env) as Record<string, unknown> & { media?: Record<string, unknown> };
+  const raw = (typeof given.configFile === 'string' ? merged(optionsFile(given.configFile), given) : given) as typeof given;
   // `serve DIR...` allows those folders too, as MCP filesystem servers take them (and as an MCP
   // bundle passes a list of folders: one argument each).
   if (serveDirs.length > 0) {
@@ -738,6 +774,51 @@ function deepFreeze<T>(o: T): T {
  * read. An unknown name is a ConfigError that suggests the nearest.
  */
 export function configFromOptions(options: Record<string, unknown>): Config {
+  const raw = rawFromOptions(options);
+  const all = typeof raw.configFile === 'string' ? merged(optionsFile(raw.configFile), raw) : raw;
+  return makeConfig(all as Partial<z.input<typeof ConfigSchema>>);
+}
+
+/** An options file's raw config: a JSON object keyed as {@link configFromOptions} takes them. */
+function optionsFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`--config ${file}: ${(e as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    // Where, not what: the file may hold keys.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new ConfigError(`--config ${file}: not valid JSON${at ? ` (at character ${at})` : ''}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`--config ${file}: must be a JSON object of options`);
+  try {
+    return rawFromOptions(value as Record<string, unknown>);
+  } catch (e) {
+    throw new ConfigError(`--config ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** `over` on top of `under`, one level into nested option groups (media, limits). */
+function merged(under: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...under };
+  for (const [k, v] of Object.entries(over)) {
+    const u = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && u && typeof u === 'object' && !Array.isArray(u)
+        ? { ...(u as Record<string, unknown>), ...(v as Record<string, unknown>) }
+        : v;
+  }
+  return out;
+}
+
+/** The raw (unvalidated) config the camelCase options name. */
+function rawFromOptions(options: Record<string, unknown>): Record<string, unknown> {
   const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
   const byName = new Map<string, { path: string[]; read?: (text: string, name: string) => unknown; list?: boolean }>();
   for (const { path: at, opt: o } of leaves(OPTIONS))
@@ -757,5 +838,5 @@ export function configFromOptions(options: Record<string, unknown>): Config {
     for (const k of o.path.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
     at[o.path.at(-1)!] = v;
   }
-  return makeConfig(raw as Partial<z.input<typeof ConfigSchema>>);
+  return raw;
 }

@@ -80,6 +80,12 @@ export class RuntimeMetrics {
     registers: [this.registry],
     collect: () => this.flush(),
   });
+  readonly routeChoices = new Counter({
+    name: 'router_choices_total',
+    help: 'Models chosen for model "auto", per tool and model.',
+    labelNames: ['tool', 'model'] as const,
+    registers: [this.registry],
+  });
   readonly evictions = new Counter({
     name: 'model_evictions_total',
     help: 'Models unloaded to fit the memory budget or after keep-alive.',

@@ -46,6 +46,15 @@ export const SkillSchema = z
     tasks: z.array(z.enum(TASKS)).min(1).describe('Tasks this skill serves.'),
     default_for: z.array(z.enum(TASKS)).default([]).describe('Tasks for which this skill is the default model.'),
     description: z.string().min(1).max(300).describe('One or two sentences that agents see.'),
+    quality: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        'Quality tier for model "auto": a call is routed among the best tier able to serve it, unless the caller allows lower tiers.',
+      ),
     model: z
       .object({
         id: z

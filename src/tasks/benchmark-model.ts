@@ -18,7 +18,7 @@ export function benchmarkModelTask(deps: TaskDeps): AnyTask | undefined {
     title: 'Benchmark model',
     description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",
     inputSchema: {
-      model: modelField(names, 'Skill to benchmark.', false),
+      model: modelField(names, 'Skill to benchmark.', false, false),
       iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device.'),
       batch_size: z.number().int().min(1).max(256).default(1).describe('Texts per run (embedding/classification).'),
       devices: z.array(z.enum(DEVICES)).min(1).optional().describe('Devices to try. Default: every usable device.'),

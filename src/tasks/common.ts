@@ -23,10 +23,22 @@ export function modelsFor(registry: Registry, tasks: readonly Task[]): string[] 
  * the choices), defaulting to the first. Validation is left to {@link skillFor}, so an unknown
  * or wrong-task model gets its own error code and a message listing the valid ones.
  */
-export function modelField(names: string[], what: string, withDefault = true) {
-  const field = z.string().meta({ enum: names });
+export function modelField(names: string[], what: string, withDefault = true, routable = true) {
+  // "auto" lets the router choose (runtime/router.ts); it is offered where there is a choice.
+  const field = z.string().meta({ enum: routable && names.length > 1 ? [...names, 'auto'] : names });
   // The default is in the schema itself; saying it again in words costs every agent tokens.
   return (withDefault ? field.default(names[0]!) : field).describe(what);
+}
+
+/** The model names a task's `model` field offers (its enum), "auto" left out. */
+export function choicesOf(field: unknown): string[] {
+  let f = field as { meta?: () => { enum?: unknown } | undefined; def?: { innerType?: unknown } } | undefined;
+  while (f) {
+    const names = f.meta?.()?.enum;
+    if (Array.isArray(names)) return names.filter((n): n is string => typeof n === 'string' && n !== 'auto');
+    f = f.def?.innerType as typeof f;
+  }
+  return [];
 }
 
 /** The skill named `name`, checked to serve one of `tasks`; throws unknown_model / unsupported_task. */

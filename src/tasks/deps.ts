@@ -15,6 +15,7 @@ import type { ResponseCache } from '../resilience/cache.js';
 import type { Executor } from '../runtime/executor.js';
 import type { ModelLoader } from '../runtime/loader.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
+import type { Router } from '../runtime/router.js';
 import type { Registry } from '../skills/registry.js';
 import type { SkillChange } from '../skills/live.js';
 
@@ -26,6 +27,8 @@ export interface TaskDeps {
   executor: Executor;
   hardware: HardwareInfo;
   metrics: RuntimeMetrics;
+  /** Chooses the model for `model: "auto"` and learns from each routed call. */
+  router: Router;
   benchmark: Benchmarker;
   breakers: Breakers;
   cache: ResponseCache;

@@ -50,6 +50,11 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
         .describe("Instead of texts: lists of the model's own token ids (from `tokenize`), run as given."),
       ...imageFields,
       model: modelField(models, 'Embedding model (a CLIP-style one for images).'),
+      route_key: z
+        .string()
+        .max(200)
+        .optional()
+        .describe('With model "auto": calls with the same key get the same model (vectors of different models do not compare).'),
       normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product).'),
       pooling: z
         .enum(['mean', 'cls', 'none'])

@@ -18,7 +18,7 @@ export function loadModelTask(deps: TaskDeps): AnyTask | undefined {
     title: 'Load model',
     description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
     inputSchema: {
-      model: modelField(names, 'Skill to load.', false),
+      model: modelField(names, 'Skill to load.', false, false),
       pin: z.boolean().optional().describe('Keep it loaded: never unloaded when idle or evicted for memory.'),
     },
     outputSchema: {

@@ -10,7 +10,7 @@ import type { ToolName } from '../config/config.js';
 import { ServerError, toServerError } from '../errors.js';
 import type { Priority } from '../runtime/batcher.js';
 import type { RunOptions } from '../runtime/executor.js';
-import { cached, withDeadline } from './common.js';
+import { cached, choicesOf, withDeadline } from './common.js';
 import type { TaskDeps } from './deps.js';
 import { requireScope } from './scopes.js';
 
@@ -42,6 +42,8 @@ export interface CallOptions {
   stream?: ((piece: string) => void) | undefined;
   /** Model-load progress. */
   onLoadProgress?: LoadProgress | undefined;
+  /** `model: "auto"` may choose below the best quality tier that can serve the call. */
+  allowLowerQuality?: boolean | undefined;
 }
 
 /** What a handler gets besides its arguments. */
@@ -124,15 +126,49 @@ export async function runTask(
   const hardware = () => deps.loader.deviceOf(model) ?? 'none';
   try {
     requireScope(call.auth, task.scope);
-    const prepared = task.prepare(args) as Record<string, unknown> & { model: string };
+    const routed = args.model === 'auto' ? route(deps, task, args, call) : undefined;
+    const prepared = (routed ?? task.prepare(args)) as Record<string, unknown> & { model: string };
     model = prepared.model;
     const out = await execute(deps, task, prepared, call);
-    deps.metrics.observeRequest(model, hardware(), 'ok', (performance.now() - t0) / 1000);
+    const ms = performance.now() - t0;
+    deps.metrics.observeRequest(model, hardware(), 'ok', ms / 1000);
+    if (routed) deps.router.observe(task.name, model, hardware(), ms, unitsOf(prepared, out));
     return out;
   } catch (e) {
     deps.metrics.observeRequest(model, hardware(), toServerError(e).code);
     throw e;
   }
+}
+
+/**
+ * Resolves `model: "auto"`: the candidates are the models the tool offers that can serve these
+ * arguments (their `prepare` accepts them), with their quality tiers; the router picks one. The
+ * call's arguments come back prepared for that model.
+ */
+function route(deps: TaskDeps, task: AnyTask, args: Record<string, unknown>, call: CallOptions): Record<string, unknown> {
+  const prepared = new Map<string, Record<string, unknown>>();
+  let firstError: unknown;
+  for (const model of choicesOf(task.inputSchema.model)) {
+    try {
+      prepared.set(model, task.prepare({ ...args, model }) as Record<string, unknown>);
+    } catch (e) {
+      firstError ??= e;
+    }
+  }
+  if (prepared.size === 0) throw firstError ?? new ServerError('unsupported_task', `no model can serve this ${task.name} call`);
+  const candidates = [...prepared.keys()].map((model) => ({ model, quality: deps.registry.get(model)?.skill.quality ?? 0 }));
+  const key = typeof args.route_key === 'string' ? args.route_key : undefined;
+  const { model } = deps.router.choose(task.name, candidates, { key, allowLowerQuality: call.allowLowerQuality });
+  deps.metrics.routeChoices.inc({ tool: task.name, model });
+  return prepared.get(model)!;
+}
+
+/** Units of work in a call, for latency per unit: generated tokens, else texts or documents, else 1. */
+function unitsOf(args: Record<string, unknown>, out: Record<string, unknown>): number {
+  const generated = (out.usage as { completion_tokens?: unknown } | undefined)?.completion_tokens;
+  if (typeof generated === 'number' && generated > 0) return generated;
+  for (const k of ['texts', 'documents', 'pairs', 'token_ids']) if (Array.isArray(args[k])) return (args[k] as unknown[]).length || 1;
+  return 1;
 }
 
 /** A prepared call: from the response cache, or run under the deadline. */

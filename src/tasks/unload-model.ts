@@ -17,7 +17,7 @@ export function unloadModelTask(deps: TaskDeps): AnyTask | undefined {
     name: 'unload_model',
     title: 'Unload model',
     description: 'Unload a model to free memory. Work in flight finishes first. For operators.',
-    inputSchema: { model: modelField(names, 'Skill to unload.', false) },
+    inputSchema: { model: modelField(names, 'Skill to unload.', false, false) },
     outputSchema: {
       model: z.string(),
       result: z.enum(['unloaded', 'deferred', 'not_loaded']),

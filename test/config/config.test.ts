@@ -126,3 +126,40 @@ describe('parseCli', () => {
     );
   });
 });
+
+describe('options file (--config) and --route', () => {
+  const file = (body: string) => {
+    const f = join(mkdtempSync(join(tmpdir(), 'hfms-cfg-')), 'options.json');
+    writeFileSync(f, body);
+    return f;
+  };
+
+  it('reads camelCase options below variables and flags; --route splits per tool', () => {
+    const f = file(JSON.stringify({ route: 'embed=a:90,b:10;generate=x:1,y:3', cacheSize: '64MB', rateLimit: 7, allowDir: ['/srv/a'] }));
+    const c = parseCli(['--config', f], {}).config;
+    expect(c.routes).toEqual(['embed=a:90,b:10', 'generate=x:1,y:3']);
+    expect(c.cacheBytes).toBe(64_000_000);
+    expect(c.rateLimit).toBe(7);
+    expect(c.media.allowDirs).toEqual(['/srv/a']);
+    const over = parseCli(['--config', f, '--rate-limit', '9', '--route', 'embed=b:1'], { HF_MODEL_SERVER_CACHE_SIZE: '1MB' }).config;
+    expect(over.rateLimit).toBe(9);
+    expect(over.routes).toEqual(['embed=b:1']);
+    expect(over.cacheBytes).toBe(1_000_000);
+  });
+
+  it('says what is wrong with a file without echoing it, and refuses a bad route', () => {
+    expect(() => parseCli(['--config', file('{"apiKey": "sk-secret-value",')], {})).toThrow(/not valid JSON/);
+    try {
+      parseCli(['--config', file('{"apiKey": "sk-secret-value",')], {});
+    } catch (e) {
+      expect((e as Error).message).not.toMatch(/sk-secret/);
+    }
+    expect(() => parseCli(['--config', file('{"modelDir": "/m"}')], {})).toThrow(/unknown option modelDir; did you mean modelsDir/);
+    expect(() => parseCli(['--config', file('[1]')], {})).toThrow(/JSON object/);
+    expect(() => parseCli(['--config', '/nonexistent/options.json'], {})).toThrow(/ENOENT/);
+    expect(() => parseCli(['--route', 'embedd=a:1'], {})).toThrow(/unknown tool "embedd"/);
+    expect(() => parseCli(['--route', 'embed=a:0'], {})).toThrow(/positive/);
+    expect(() => parseCli(['--route', 'embed=a'], {})).toThrow(/tool=model:weight/);
+    expect(ConfigError).toBeDefined();
+  });
+});

@@ -993,3 +993,50 @@ describe('image captions', () => {
     expect(JSON.parse(readFileSync(join(skills, 'my-captioner.json'), 'utf8')).tasks).toEqual(['image-to-text']);
   });
 });
+
+describe('model "auto"', () => {
+  it('a pinned split holds within sampling noise inside the best quality tier, a route key sticks, and hf://router and /metrics count the choices', async () => {
+    const s = await serve(['--route', 'embed=all-minilm-l6-v2:80,clip-vit-base-patch32:20']);
+    const client = new Client({ name: 'auto', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
+    const embed = async (args: Record<string, unknown>, meta: Record<string, unknown> = {}) => {
+      const r = await client.callTool({ name: 'embed', arguments: { texts: ['route me'], model: 'auto', ...args }, _meta: meta });
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      return (r.structuredContent as { model: string }).model;
+    };
+    const tools = (await client.listTools()).tools;
+    expect((tools.find((t) => t.name === 'embed')!.inputSchema.properties!.model as { enum: string[] }).enum).toContain('auto');
+    // all-minilm-l6-v2 declares quality 1, the CLIP model 0: without leave, auto stays in the top tier.
+    for (let i = 0; i < 20; i++) expect(await embed({})).toBe('all-minilm-l6-v2');
+    // Allowed lower, the 80/20 split: 200 draws, mean 40 CLIP, 4 standard deviations either side.
+    let clip = 0;
+    for (let i = 0; i < 200; i++) if ((await embed({}, { allow_lower_quality: true })) === 'clip-vit-base-patch32') clip++;
+    expect(clip).toBeGreaterThan(17);
+    expect(clip).toBeLessThan(63);
+    // A route key keeps its model.
+    const sticky = new Set<string>();
+    for (let i = 0; i < 10; i++) sticky.add(await embed({ route_key: 'collection-a' }, { allow_lower_quality: true }));
+    expect(sticky.size).toBe(1);
+
+    const router = JSON.parse(((await client.readResource({ uri: 'hf://router' })).contents[0] as { text: string }).text) as {
+      tools: Array<{ tool: string; split?: unknown; arms: Array<{ model: string; choices: number; share: number; state: string }> }>;
+    };
+    const e = router.tools.find((t) => t.tool === 'embed')!;
+    expect(e.split).toEqual([
+      { model: 'all-minilm-l6-v2', weight: 80 },
+      { model: 'clip-vit-base-patch32', weight: 20 },
+    ]);
+    const clipArm = e.arms.find((a) => a.model === 'clip-vit-base-patch32')!;
+    expect(clipArm.choices).toBe(clip + [...sticky].filter((m) => m === 'clip-vit-base-patch32').length * 10);
+    expect(e.arms.reduce((n, a) => n + a.choices, 0)).toBe(230);
+    expect(clipArm.state).toBe('loaded');
+    const metrics = await (await fetch(`${s.base}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`router_choices_total\\{tool="embed",model="clip-vit-base-patch32"\\} ${clipArm.choices}\\b`));
+
+    // Without a split the router learns; the result names the model that served.
+    const gen = await client.callTool({ name: 'generate', arguments: { prompt: 'Hi', max_new_tokens: 2, model: 'auto' } });
+    const served = (gen.structuredContent as { model: string }).model;
+    expect(['distilgpt2', 'tiny-chat', 'qwen2.5-0.5b-instruct', 'tinyllama-1.1b-chat', 'flan-t5-small']).toContain(served);
+    await client.close();
+  });
+});

@@ -59,7 +59,7 @@ describe('live skills', () => {
     const tools = await s.tools();
     expect(tools.classify).toBeDefined();
     const modelEnum = (t: (typeof tools)[string]) => (t!.inputSchema.properties!.model as { enum: string[] }).enum;
-    expect(modelEnum(tools.embed!)).toEqual(['emb-a', 'emb-b']);
+    expect(modelEnum(tools.embed!)).toEqual(['emb-a', 'emb-b', 'auto']);
     const r = await s.client.callTool({ name: 'classify', arguments: { model: 'cls', text: 'good' } });
     expect(r.isError).toBeFalsy();
 

@@ -3,9 +3,11 @@
  * with a clean environment (only ONNXRUNTIME_NODE_INSTALL=skip, which the README and mcp.json
  * document: onnxruntime-node's install script otherwise downloads CUDA libraries on Linux x64),
  * then `npx hf-model-server call ocr` from there on the shipped page, with no network beyond the
- * npm registry (its cache, usually).
+ * npm registry (its cache, usually); and the library API from the installed package: an
+ * application imports it under plain Node, reads the page in-process, and its TypeScript checks
+ * against the shipped declarations under --strict.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,5 +47,45 @@ describe('packed tarball', () => {
     const r = execFileSync('npx', ['hf-model-server', 'call', 'ocr', '{"image":"page.png"}'], { cwd: app, env: clean(), encoding: 'utf8' });
     const lines = (JSON.parse(r) as { lines: Array<{ text: string }> }).lines;
     expect(lines).toHaveLength(TRUTH['ocr-page.png'].length);
+
+    writeFileSync(
+      join(app, 'use.mjs'),
+      `import { createEngine, createHttpApp, createMcpServer } from 'hf-model-server';
+      const engine = await createEngine({ offline: true });
+      const page = await engine.run('ocr', { image: 'page.png' });
+      const mcp = createMcpServer(engine);
+      const edge = createHttpApp(engine);
+      await mcp.close();
+      await edge.close(0);
+      await engine.close();
+      process.stdout.write(JSON.stringify({ lines: page.lines.length, mounts: typeof edge.handle }));`,
+    );
+    const use = spawnSync(process.execPath, ['use.mjs'], { cwd: app, env: clean(), encoding: 'utf8', timeout: 120_000 });
+    expect(use.status, use.stderr.slice(-800)).toBe(0);
+    expect(JSON.parse(use.stdout)).toEqual({ lines: TRUTH['ocr-page.png'].length, mounts: 'function' });
+    writeFileSync(
+      join(app, 'use.ts'),
+      `import { createEngine, createHttpApp, createMcpServer, ServerError, type Engine, type HttpApp } from 'hf-model-server';
+const engine: Engine = await createEngine({ offline: true });
+const edge: HttpApp = createHttpApp(engine);
+const { server } = createMcpServer(engine);
+try { await engine.run('ocr', {}); } catch (x) { if (x instanceof ServerError) { const c: string = x.code; void c; } }
+export { edge, server };
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', target: 'es2022', skipLibCheck: true, types: [] },
+        files: ['use.ts'],
+      }),
+    );
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
+    const tsc = spawnSync(process.execPath, [join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
   }, 300_000);
 });

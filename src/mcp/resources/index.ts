@@ -2,7 +2,8 @@
  * @module mcp/resources
  * Read-only JSON resources: hardware (`hf://hardware`), the model registry with each skill's
  * status and every rejected manifest (`hf://models`), loaded models (`hf://models/loaded`), and a
- * template resource per model (`hf://models/{name}`). Reading any of them needs the
+ * template resource per model (`hf://models/{name}`), and the router's choices for `model: "auto"`
+ * (`hf://router`). Reading any of them needs the
  * `models:read` scope over authenticated HTTP: the registry shows local paths.
  * Clients may subscribe to the model resources (resources/subscribe) and get
  * `notifications/resources/updated` when a model loads, fails, unloads or is evicted, or its
@@ -95,6 +96,23 @@ export function registerResources(server: McpServer, deps: ServerDeps): () => vo
     async (uri, ctx) => {
       requireScope(ctx.http?.authInfo, READ_SCOPE);
       return json(uri.href, { models: deps.loader.list() });
+    },
+  );
+  server.registerResource(
+    'router',
+    'hf://router',
+    {
+      title: 'Router',
+      description: 'model "auto": per tool, each model chosen, its share, mean and p95 latency per unit of work, device and state.',
+      mimeType: 'application/json',
+    },
+    async (uri, ctx) => {
+      requireScope(ctx.http?.authInfo, READ_SCOPE);
+      const tools = deps.router.view().map((t) => ({
+        ...t,
+        arms: t.arms.map((a) => ({ ...a, state: deps.loader.status(a.model).status })),
+      }));
+      return json(uri.href, { policy: 'thompson sampling on latency per unit; pinned splits are weighted random', tools });
     },
   );
   server.registerResource(

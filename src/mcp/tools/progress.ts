@@ -50,8 +50,13 @@ export function loadProgress(ctx: ServerContext, send: Progress | undefined = pr
   };
 }
 
-/** The call options a client sends in `_meta`: priority (high, normal, low), timeout_ms, cache. */
-export function metaOptions(ctx: ServerContext): { priority: Priority; timeoutMs: number | undefined; cache: boolean } {
+/** The call options a client sends in `_meta`: priority (high, normal, low), timeout_ms, cache, allow_lower_quality. */
+export function metaOptions(ctx: ServerContext): {
+  priority: Priority;
+  timeoutMs: number | undefined;
+  cache: boolean;
+  allowLowerQuality: boolean;
+} {
   const meta = (ctx.mcpReq._meta ?? {}) as Record<string, unknown>;
   const p = meta.priority;
   const t = Number(meta.timeout_ms);
@@ -59,5 +64,6 @@ export function metaOptions(ctx: ServerContext): { priority: Priority; timeoutMs
     priority: p === 'high' || p === 'low' ? p : 'normal',
     timeoutMs: Number.isFinite(t) && t > 0 ? t : undefined,
     cache: meta.cache !== false,
+    allowLowerQuality: meta.allow_lower_quality === true,
   };
 }
