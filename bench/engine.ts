@@ -3,7 +3,8 @@
  * The runtime engine's figures, all from one run, through a real MCP client over stdio on the
  * generated `minilm-l6` and `distilgpt2` shapes, each compared with raw onnxruntime-node in the
  * same process settings (intra-op threads):
- * - embedding throughput with 64 single-sentence requests in flight / raw `session.run` at batch 32;
+ * - embedding throughput with 64 single-sentence requests in flight / raw `session.run` at batch 32,
+ *   and the CPU time per sentence of each (all the server's threads, from /proc);
  * - the same on a realistic mix of sentence lengths (bench/data, 5 to 200 tokens) / raw batch 32
  *   padded to each batch's longest sentence, same texts in the same order;
  * - the same load through a naive one-pipeline-call-per-request MCP server;
@@ -343,9 +344,27 @@ export async function benchEngine(): Promise<Record<string, number>> {
     const oursMixW: number[] = [];
     // Within a window the sides run in turn, in reverse order every other window: on a VM whose
     // speed drifts, a fixed order would favour whichever side runs later.
+    // CPU per sentence beside the rates: all of the server's threads from /proc; for raw, this
+    // process (its onnxruntime threads, and a client that is idle meanwhile). CPU time holds
+    // steadier than wall time on a shared machine.
+    const rawCpu: number[] = [];
+    const oursCpu: number[] = [];
     const steps: Array<() => Promise<unknown>> = [
-      async () => rawW.push(await raw.window()),
-      async () => oursW.push(await closedLoop(embed, 64, SECONDS)),
+      async () => {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const rate = await raw.window();
+        const c = process.cpuUsage(c0);
+        rawW.push(rate);
+        rawCpu.push((c.user + c.system) / 1000 / (rate * ((performance.now() - t0) / 1000)));
+      },
+      async () => {
+        const c0 = cpuMsOf(serverPid);
+        const t0 = performance.now();
+        const rate = await closedLoop(embed, 64, SECONDS);
+        oursW.push(rate);
+        oursCpu.push((cpuMsOf(serverPid) - c0) / (rate * ((performance.now() - t0) / 1000)));
+      },
     ];
     if (only('base64')) steps.push(async () => b64W.push(await closedLoop(b64, 64, SECONDS)));
     if (only('naive')) steps.push(async () => naiveW.push(await closedLoop(naiveEmbed, 64, SECONDS)));
@@ -364,6 +383,9 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.ratio_throughput_vs_raw_b32 = median(tputRatios);
     r.ratio_throughput_vs_raw_b32_min = Math.min(...tputRatios);
     r.ratio_throughput_vs_raw_b32_max = Math.max(...tputRatios);
+    r.raw_b32_cpu_ms_per_sentence = median(rawCpu);
+    r.ours_64_inflight_cpu_ms_per_sentence = median(oursCpu);
+    r.ratio_cpu_per_sentence_vs_raw_b32 = median(oursCpu.map((o, i) => o / rawCpu[i]!));
     r.ratio_throughput_base64_vs_raw_b32 = median(b64W.map((o, i) => o / rawW[i]!));
     r.ratio_ours_vs_naive = median(oursW.map((o, i) => o / naiveW[i]!));
     r.raw_mix_b32_padded_sent_per_s = median(rawMixW);

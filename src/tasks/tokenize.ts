@@ -30,7 +30,7 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
         .describe('Instead of text: lists of token ids to decode into `texts`.'),
       skip_special_tokens: z.boolean().default(true).describe('Decoding: leave out special tokens.'),
       add_special_tokens: z.boolean().default(true).describe('Include the special tokens the model adds (e.g. [CLS], [SEP]).'),
-      model: modelField(models, 'Model whose tokenizer to use.', true, false),
+      model: modelField(models, 'Model whose tokenizer to use.'),
     },
     outputSchema: {
       model: z.string(),
