@@ -141,6 +141,17 @@ export class Router {
     if (a.recent.length > WINDOW) a.recent.shift();
   }
 
+  /**
+   * Records that a routed call failed through the model's or the server's fault (it could not
+   * load, inference failed, it timed out or was overloaded): it counts as a call ten times slower
+   * than the slowest seen, so a broken model stops drawing traffic instead of being retried as
+   * untried forever. Caller mistakes are not the model's fault and are not recorded.
+   */
+  fail(tool: string, model: string): void {
+    const seen = [...(this.arms.get(tool)?.values() ?? [])].flatMap((a) => a.recent);
+    this.observe(tool, model, this.arm(tool, model).device, 10 * Math.max(1000, ...seen), 1);
+  }
+
   /** Every tool's arms, for hf://router. */
   view(): RouterView[] {
     const out: RouterView[] = [];

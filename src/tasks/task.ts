@@ -124,21 +124,36 @@ export async function runTask(
   // (an unknown name is counted as "none", so hostile names cannot grow the label set).
   let model = typeof args.model === 'string' && deps.registry.get(args.model) ? args.model : 'none';
   const hardware = () => deps.loader.deviceOf(model) ?? 'none';
+  let routedModel: string | undefined;
   try {
     requireScope(call.auth, task.scope);
     const routed = args.model === 'auto' ? route(deps, task, args, call) : undefined;
     const prepared = (routed ?? task.prepare(args)) as Record<string, unknown> & { model: string };
     model = prepared.model;
+    if (routed) routedModel = model;
     const out = await execute(deps, task, prepared, call);
     const ms = performance.now() - t0;
     deps.metrics.observeRequest(model, hardware(), 'ok', ms / 1000);
     if (routed) deps.router.observe(task.name, model, hardware(), ms, unitsOf(prepared, out));
     return out;
   } catch (e) {
-    deps.metrics.observeRequest(model, hardware(), toServerError(e).code);
+    const code = toServerError(e).code;
+    deps.metrics.observeRequest(model, hardware(), code);
+    if (routedModel && MODEL_FAULTS.has(code)) deps.router.fail(task.name, routedModel);
     throw e;
   }
 }
+
+/** Failures that say something about the model that served (not about the caller's input). */
+const MODEL_FAULTS: ReadonlySet<string> = new Set([
+  'model_load_failed',
+  'inference_failed',
+  'insufficient_memory',
+  'model_unavailable',
+  'timeout',
+  'overloaded',
+  'internal',
+]);
 
 /**
  * Resolves `model: "auto"`: the candidates are the models the tool offers that can serve these

@@ -84,3 +84,18 @@ describe('router', () => {
     expect(() => parseRoutes(['embed=a:0'])).toThrow(/positive/);
   });
 });
+
+describe('router failures', () => {
+  it('a model that fails through its own fault stops drawing traffic', () => {
+    const router = new Router(new Map(), mulberry32(11));
+    let broken = 0;
+    for (let i = 0; i < 200; i++) {
+      const { model } = router.choose('embed', arms('broken', 'fine'));
+      if (model === 'broken') {
+        broken++;
+        router.fail('embed', 'broken');
+      } else router.observe('embed', 'fine', 'cpu', 20, 1);
+    }
+    expect(broken).toBeLessThan(10);
+  });
+});
