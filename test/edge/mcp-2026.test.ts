@@ -13,6 +13,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } f
 import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createMCPClient } from '@ai-sdk/mcp';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 import { childEnv } from '../helpers/server.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
@@ -141,6 +142,25 @@ describe('a 2026-07-28 client (the SDK v2 client, pinned)', () => {
       const e = tools.find((t) => t.name === 'embed')!;
       expect((e.inputSchema.properties!.model as { enum: string[] }).enum).toContain('late-embed');
     }
+  });
+});
+
+describe('the AI SDK’s MCP client', () => {
+  it('negotiates 2026-07-28 through server/discover (no fallback to initialize) and calls a tool', async () => {
+    const s = await serve();
+    const client = await createMCPClient({ transport: { type: 'http', url: s.url } });
+    closers.push(() => client.close());
+    const tools = await client.tools();
+    expect(Object.keys(tools)).toEqual(expect.arrayContaining(['embed', 'generate', 'caption']));
+    const out = (await tools.tokenize!.execute!({ text: 'from the AI SDK' }, { toolCallId: '1', messages: [] })) as {
+      resultType?: string;
+      _meta?: Record<string, unknown>;
+      structuredContent?: { tokens: unknown[][] };
+    };
+    // Only a 2026-07-28 exchange carries the result type and the server's identity on every result.
+    expect(out.resultType).toBe('complete');
+    expect(out._meta).toHaveProperty(['io.modelcontextprotocol/serverInfo']);
+    expect(out.structuredContent!.tokens[0]!.length).toBeGreaterThan(2);
   });
 });
 
