@@ -164,6 +164,25 @@ describe('the AI SDK’s MCP client', () => {
   });
 });
 
+describe('subscription streams and shutdown', () => {
+  it('an open subscriptions/listen stream does not hold up SIGTERM: it ends, and the process exits well inside the grace', async () => {
+    const s = await serve(['--shutdown-grace', '20s']);
+    const client = pinned();
+    await client.connect(new ModernHttp(new URL(s.url)));
+    const sub = await client.listen({ toolsListChanged: true });
+    const exited = new Promise<{ code: number | null; ms: number }>((resolve) => {
+      const t0 = performance.now();
+      s.child.once('exit', (code) => resolve({ code, ms: performance.now() - t0 }));
+    });
+    s.child.kill('SIGTERM');
+    const { code, ms } = await exited;
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10_000);
+    expect(['remote', 'graceful']).toContain(await sub.closed);
+    await client.close().catch(() => undefined);
+  });
+});
+
 describe('raw 2026-07-28 requests', () => {
   const meta = {
     'io.modelcontextprotocol/protocolVersion': REVISION,

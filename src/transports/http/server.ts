@@ -161,6 +161,8 @@ interface InFlight {
   ids: Array<string | number>;
   /** A REST request: how to stop its work, and the error shape its client reads. */
   rest?: { abort: (err: ServerError) => void; style: ErrorStyle };
+  /** A 2026-07-28 `subscriptions/listen`: a long-lived stream, not work (no timeout, no drain wait). */
+  listen?: boolean;
 }
 
 /**
@@ -378,6 +380,13 @@ export function createHttpEdge(app: App): HttpEdge {
     if (req.method === 'POST') admitBody(req, res);
     const body = req.method === 'POST' ? await readBody(req, config.maxBodyBytes) : undefined;
     const messages = messagesIn(body);
+    // A subscription stream listens for as long as the client wants: like a GET event stream it
+    // is not work in flight, so neither the request timeout nor the shutdown drain waits on it.
+    if (flight && messages.length === 1 && (messages[0] as { method?: unknown }).method === 'subscriptions/listen') {
+      flight.listen = true;
+      posts.delete(flight);
+      streams.add(res);
+    }
     const limited = await rate.check(client, messages.length);
     if (limited) {
       auditLimited(client, messages.length);
@@ -608,14 +617,13 @@ export function createHttpEdge(app: App): HttpEdge {
       streams.delete(res);
     });
     if (flight) {
-      const timer = setTimeout(
-        () =>
-          void giveUp(
-            flight,
-            new ServerError('timeout', `the request took longer than ${config.requestTimeoutMs} ms`, { retryAfterMs: RETRY_HINT_MS }),
-          ),
-        config.requestTimeoutMs,
-      );
+      const timer = setTimeout(() => {
+        if (flight.listen) return;
+        void giveUp(
+          flight,
+          new ServerError('timeout', `the request took longer than ${config.requestTimeoutMs} ms`, { retryAfterMs: RETRY_HINT_MS }),
+        );
+      }, config.requestTimeoutMs);
       timer.unref();
       res.on('close', () => clearTimeout(timer));
     }
