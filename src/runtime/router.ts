@@ -7,7 +7,8 @@
  *   a discounted mean and variance, so a model that gets slower (evicted and reloading, or its
  *   queue loaded by another client) is seen within a few calls; sampling from the posterior
  *   explores in proportion to the remaining doubt without a tuning constant, which UCB would
- *   need for latencies of unknown scale. An arm never tried is tried first.
+ *   need for latencies of unknown scale. An arm never tried is tried first, and one unused for
+ *   30 s is tried again once (its figures only change when it runs).
  * - **Pinned splits** (`--route embed=a:90,b:10`): weighted random, exactly as configured.
  * - **Sticky keys**: a `route_key` maps to the same arm for as long as that arm is eligible
  *   (weighted rendezvous hashing, so adding an arm moves only the keys it wins), because
@@ -28,6 +29,12 @@ const DECAY = 0.95;
 const PRIOR_VAR = 0.25;
 /** Latencies kept per arm for the p95 shown in hf://router. */
 const WINDOW = 200;
+/**
+ * An arm not chosen for this long is tried once more: its figures only change when it runs, so
+ * a model that was slow or failing (and has since been reloaded or fixed) would otherwise never
+ * get another call.
+ */
+const RETRY_AFTER_MS = 30_000;
 
 /** One arm's state. */
 interface Arm {
@@ -39,6 +46,8 @@ interface Arm {
   /** Recent ms per unit, oldest first. */
   recent: number[];
   device: string;
+  /** When it last ran (ms, the router's clock). */
+  lastAt: number;
 }
 
 /** A candidate for a call: its name and quality tier. */
@@ -73,13 +82,14 @@ export class Router {
   constructor(
     private readonly splits: ReadonlyMap<string, Split>,
     private readonly random: Prng,
+    private readonly now: () => number = Date.now,
   ) {}
 
   private arm(tool: string, model: string): Arm {
     let byModel = this.arms.get(tool);
     if (!byModel) this.arms.set(tool, (byModel = new Map()));
     let a = byModel.get(model);
-    if (!a) byModel.set(model, (a = { choices: 0, n: 0, mean: 0, sq: 0, recent: [], device: 'none' }));
+    if (!a) byModel.set(model, (a = { choices: 0, n: 0, mean: 0, sq: 0, recent: [], device: 'none', lastAt: 0 }));
     return a;
   }
 
@@ -110,13 +120,18 @@ export class Router {
     return pick;
   }
 
-  /** Thompson sampling on log latency per unit: the lowest draw wins; untried arms first. */
+  /** Thompson sampling on log latency per unit: the lowest draw wins; untried and long-unused arms first. */
   private sample(tool: string, pool: readonly Candidate[]): { model: string; way: RouteWay } {
     let best = '';
     let bestDraw = Infinity;
+    const stale = this.now() - RETRY_AFTER_MS;
     for (const c of pool) {
       const a = this.arm(tool, c.model);
-      if (a.n === 0) return { model: c.model, way: 'explore' };
+      if (a.n === 0 || a.lastAt < stale) {
+        // Marked as run now, so concurrent calls do not all retry it at once.
+        a.lastAt = this.now();
+        return { model: c.model, way: 'explore' };
+      }
       const variance = Math.max(a.sq - a.mean * a.mean, 0) + PRIOR_VAR / (1 + a.n);
       const draw = a.mean + Math.sqrt(variance / a.n) * gaussian(this.random);
       if (draw < bestDraw) {
@@ -137,6 +152,7 @@ export class Router {
     a.mean += w * (x - a.mean);
     a.sq += w * (x * x - a.sq);
     a.device = device;
+    a.lastAt = this.now();
     a.recent.push(perUnit);
     if (a.recent.length > WINDOW) a.recent.shift();
   }

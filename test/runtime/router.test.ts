@@ -98,4 +98,24 @@ describe('router failures', () => {
     }
     expect(broken).toBeLessThan(10);
   });
+
+  it('a model unused for 30 s gets one call again, so a fixed model can come back', () => {
+    let now = 0;
+    const router = new Router(new Map(), mulberry32(13), () => now);
+    const step = (fixed: boolean) => {
+      const { model } = router.choose('embed', arms('flaky', 'steady'));
+      if (model === 'flaky' && !fixed) router.fail('embed', 'flaky');
+      else router.observe('embed', model, 'cpu', model === 'flaky' ? 5 : 20, 1);
+      now += 100;
+      return model;
+    };
+    for (let i = 0; i < 50; i++) step(false);
+    const before = router.view()[0]!.arms.find((a) => a.model === 'flaky')!.choices;
+    for (let i = 0; i < 50; i++) step(false); // 5 s more: still out
+    expect(router.view()[0]!.arms.find((a) => a.model === 'flaky')!.choices).toBe(before);
+    now += 30_000;
+    // Retried once; it is fixed and faster now, so it wins the traffic back.
+    const after = Array.from({ length: 100 }, () => step(true));
+    expect(after.filter((m) => m === 'flaky').length).toBeGreaterThan(80);
+  });
 });
