@@ -14,6 +14,7 @@ import { threadPlan } from './hardware/threads.js';
 import { createLogger, type Logger } from './logger.js';
 import type { ServerDeps } from './mcp/deps.js';
 import { ToolTasks } from './mcp/tasks.js';
+import { ToolSchemas } from './mcp/schemas.js';
 import { CpuUtilization, GpuUtilization } from './hardware/utilization.js';
 import { buildTasks } from './tasks/index.js';
 import type { TaskDeps } from './tasks/deps.js';
@@ -199,6 +200,7 @@ export function createApp(config: Config, o: AppOverrides = {}): App {
       ...taskDeps,
       tasks,
       toolTasks,
+      toolSchemas: new ToolSchemas(),
       onSkillsChanged: (fn) => {
         skillListeners.add(fn);
         return () => skillListeners.delete(fn);

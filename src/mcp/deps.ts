@@ -7,6 +7,7 @@ import type { TaskDeps } from '../tasks/deps.js';
 import type { TaskSet } from '../tasks/index.js';
 import type { SkillChange } from '../skills/live.js';
 import type { ToolTasks } from './tasks.js';
+import type { ToolSchemas } from './schemas.js';
 
 export interface ServerDeps extends TaskDeps {
   /** The tasks, rebuilt in place from the registry whenever the skills change. */
@@ -15,4 +16,6 @@ export interface ServerDeps extends TaskDeps {
   onSkillsChanged(fn: (c: SkillChange) => void): () => void;
   /** Long tool calls run as tasks (the tasks extension), shared by every server of the process. */
   toolTasks: ToolTasks;
+  /** The tools' registered schemas, converted once for every server of the process. */
+  toolSchemas: ToolSchemas;
 }

@@ -2,9 +2,9 @@
  * @module mcp/params-check
  * Checks a request's params against its method's schema before the SDK sees it, so a client gets
  * JSON-RPC's -32602 Invalid params with one short line naming the field, whichever protocol era
- * it speaks, instead of a multi-line schema dump. It also answers a call to a tool that does not
- * exist with -32602 (as the SDK's v2 line does) but lists the tools there are, so an agent can
- * correct itself. An SDK option to word its own schema failures would replace this.
+ * it speaks, instead of a multi-line schema dump. (A call to a tool that does not exist is answered
+ * by the tools/call handler, mcp/tools/register.ts, on every transport.) An SDK option to word its
+ * own schema failures would replace this.
  */
 import { ClientRequestSchema } from '@modelcontextprotocol/core';
 import type { z } from 'zod';
@@ -21,12 +21,6 @@ const BY_METHOD: ReadonlyMap<string, Schema> = new Map(
     o,
   ]),
 );
-
-/** The tools there are now. */
-export interface ToolNames {
-  has(name: string): boolean;
-  keys(): Iterable<string>;
-}
 
 const isObject = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
 
@@ -47,21 +41,16 @@ function plainToolCall(m: { params?: unknown }): boolean {
 
 /**
  * The one-line reason a request's params do not fit its method, or undefined when they do (or the
- * method is not a known request). With `tools`, a `tools/call` must name one of them.
+ * method is not a known request).
  */
-export function invalidParams(message: unknown, tools?: ToolNames): string | undefined {
+export function invalidParams(message: unknown): string | undefined {
   const m = message as { id?: unknown; method?: unknown; params?: unknown } | null;
   if (!m || typeof m !== 'object' || m.id === undefined || typeof m.method !== 'string') return undefined;
   const schema = BY_METHOD.get(m.method);
   if (!schema) return undefined;
   const plain = m.method === 'tools/call' && plainToolCall(m);
   const r = plain ? ({ success: true } as const) : schema.safeParse(message);
-  if (r.success) {
-    if (m.method !== 'tools/call' || !tools) return undefined;
-    const name = (m.params as { name: string }).name;
-    if (tools.has(name)) return undefined;
-    return `Unknown tool ${JSON.stringify(name.slice(0, 80))}; the tools are: ${[...tools.keys()].join(', ')}`;
-  }
+  if (r.success) return undefined;
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || 'params';
   const why = issue.message.replace(/^Invalid input: /, '').replace(/\brecord\b/g, 'object');

@@ -32,12 +32,23 @@ function lean(schema: Record<string, unknown>, open: boolean): Record<string, un
   return walk(schema) as Record<string, unknown>;
 }
 
-const made = new WeakMap<Shape, StandardSchemaWithJSON<Record<string, unknown>>>();
+/**
+ * The registered schemas of the process's tools, one per shape, so every server (one per 2026-07-28
+ * HTTP request) shares their JSON Schema instead of converting it again.
+ */
+export class ToolSchemas {
+  private readonly made = new WeakMap<Shape, StandardSchemaWithJSON<Record<string, unknown>>>();
 
-/** The registered schema for `shape` (one per shape, so every server shares its JSON Schema). */
-export function sdkSchema(shape: Shape): StandardSchemaWithJSON<Record<string, unknown>> {
-  const hit = made.get(shape);
-  if (hit) return hit;
+  /** The registered schema for `shape`. */
+  of(shape: Shape): StandardSchemaWithJSON<Record<string, unknown>> {
+    let hit = this.made.get(shape);
+    if (!hit) this.made.set(shape, (hit = sdkSchema(shape)));
+    return hit;
+  }
+}
+
+/** A shape as a pass-through Standard Schema with its (lean, converted once) JSON Schema. */
+function sdkSchema(shape: Shape): StandardSchemaWithJSON<Record<string, unknown>> {
   const std = z.object(shape)['~standard'];
   const cache = new Map<string, Record<string, unknown>>();
   const json = (io: 'input' | 'output') => (o: JsonOptions) => {
@@ -54,6 +65,5 @@ export function sdkSchema(shape: Shape): StandardSchemaWithJSON<Record<string, u
       jsonSchema: { input: json('input'), output: json('output') },
     },
   };
-  made.set(shape, schema);
   return schema;
 }

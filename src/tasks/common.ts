@@ -138,3 +138,18 @@ export async function withDeadline<T>(
     call.signal.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * A ranking result (similarity, rerank): rows best first (ties in input order), the best `topK`
+ * of them, and the tokens read as usage.
+ */
+export function rankedResult<R extends { index: number; score: number }>(
+  model: string,
+  rows: R[],
+  topK: number | undefined,
+  tokens: number[],
+): { model: string; results: R[]; usage: { prompt_tokens: number; total_tokens: number } } {
+  rows.sort((a, b) => b.score - a.score || a.index - b.index);
+  const read = tokens.reduce((a, b) => a + b, 0);
+  return { model, results: rows.slice(0, topK ?? rows.length), usage: { prompt_tokens: read, total_tokens: read } };
+}

@@ -9,7 +9,7 @@ import { ServerError } from '../errors.js';
 import { cosine } from '../vectors.js';
 import type { TaskDeps } from './deps.js';
 import { INFER_SCOPE } from './scopes.js';
-import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, skillFor } from './common.js';
+import { READ_ONLY, UsageSchema, checkTexts, modelField, modelsFor, rankedResult, skillFor } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 
 export function similarityTask(deps: TaskDeps): AnyTask | undefined {
@@ -73,13 +73,7 @@ export function similarityTask(deps: TaskDeps): AnyTask | undefined {
             score: cosine(v[0]!, v[i + 1]!),
             ...(args.return_documents ? { document } : {}),
           }));
-      results.sort((a, b) => b.score - a.score || a.index - b.index);
-      const tokens = out.tokens.reduce((a, b) => a + b, 0);
-      return {
-        model: args.model,
-        results: results.slice(0, args.top_k ?? results.length),
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      };
+      return rankedResult(args.model, results, args.top_k, out.tokens);
     },
   });
 }

@@ -12,7 +12,7 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Logger } from '../logger.js';
 import type { App } from '../app.js';
 import { createServer } from '../mcp/server.js';
-import { INVALID_PARAMS, invalidParams, type ToolNames } from '../mcp/params-check.js';
+import { INVALID_PARAMS, invalidParams } from '../mcp/params-check.js';
 
 /** What a JSON-RPC id looks like at the end (the SDK client writes it last) or start of a line. */
 const TAIL_ID = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*$/;
@@ -59,8 +59,6 @@ export class StdioTransport implements Transport {
     private readonly logger: Logger,
     private readonly input: Readable = process.stdin,
     private readonly protocolOut: Writable = process.stdout,
-    /** The tools there are now (a call to any other is refused as a protocol error). */
-    private readonly tools?: ToolNames,
   ) {}
 
   private readonly ondata = (chunk: Buffer) => {
@@ -140,7 +138,7 @@ export class StdioTransport implements Transport {
       }
       return;
     }
-    const bad = invalidParams(parsed.data, this.tools);
+    const bad = invalidParams(parsed.data);
     if (bad) {
       const id = (parsed.data as { id: string | number }).id;
       this.logger.warn({ transport: 'stdio', id, reason: bad }, 'request with invalid params refused');
@@ -192,7 +190,7 @@ export class StdioTransport implements Transport {
 export async function runStdio(app: App, onEnd: () => void): Promise<{ close(): Promise<void> }> {
   const { deps } = app;
   process.stdin.on('end', onEnd);
-  const transport = new StdioTransport(deps.config.maxBodyBytes, deps.logger, process.stdin, process.stdout, deps.tasks);
+  const transport = new StdioTransport(deps.config.maxBodyBytes, deps.logger, process.stdin, process.stdout);
   const handle = serveStdio(() => createServer(deps).server, {
     transport,
     onerror: (err) => deps.logger.debug({ err, transport: 'stdio' }, 'stdio connection error'),

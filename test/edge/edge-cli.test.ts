@@ -18,22 +18,11 @@ import { fixture } from '../helpers/fixtures.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { childEnv } from '../helpers/server.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
+import { httpServers } from '../helpers/spawn.js';
 
-let servers: SpawnedServer[] = [];
-afterEach(async () => {
-  for (const s of servers) {
-    s.child.kill('SIGKILL');
-    await new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)));
-  }
-  servers = [];
-});
-
-async function serve(args: string[], env: Record<string, string> = {}) {
-  const s = await spawnServer(['--transport', 'http', '--port', '0', '--log-level', 'info', ...args], childEnv(env));
-  servers.push(s);
-  return s;
-}
+const servers = httpServers(childEnv);
+afterEach(() => servers.killAll());
+const serve = servers.serve;
 
 const INIT = {
   jsonrpc: '2.0',
@@ -996,7 +985,10 @@ describe('image captions', () => {
 
 describe('model "auto"', () => {
   it('a pinned split holds within sampling noise inside the best quality tier, a route key sticks, and hf://router and /metrics count the choices', async () => {
-    const s = await serve(['--route', 'embed=all-minilm-l6-v2:80,clip-vit-base-patch32:20']);
+    // The split comes from an options file, as an operator's config would carry it.
+    const options = join(mkdtempSync(join(tmpdir(), 'hfms-route-')), 'options.json');
+    writeFileSync(options, JSON.stringify({ route: 'embed=all-minilm-l6-v2:80,clip-vit-base-patch32:20' }));
+    const s = await serve(['--config', options]);
     const client = new Client({ name: 'auto', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(s.url)));
     const embed = async (args: Record<string, unknown>, meta: Record<string, unknown> = {}) => {

@@ -16,27 +16,18 @@ import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotoc
 import { createMCPClient } from '@ai-sdk/mcp';
 import { ensureModel } from '../../tools/modelgen/cache.js';
 import { childEnv } from '../helpers/server.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
+import { httpServers } from '../helpers/spawn.js';
 
 const REVISION = '2026-07-28';
 const pinned = () => new ModernClient({ name: 'modern', version: '1' }, { versionNegotiation: { mode: { pin: REVISION } } });
 
-let servers: SpawnedServer[] = [];
+const servers = httpServers(childEnv);
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c().catch(() => undefined);
-  for (const s of servers) {
-    s.child.kill('SIGKILL');
-    await new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)));
-  }
-  servers = [];
+  await servers.killAll();
 });
-
-async function serve(args: string[] = [], env: Record<string, string> = {}) {
-  const s = await spawnServer(['--transport', 'http', '--port', '0', '--log-level', 'info', ...args], childEnv(env));
-  servers.push(s);
-  return s;
-}
+const serve = servers.serve;
 
 /** The checks every era must pass the same way on a connected client. */
 async function sameSurface(client: ModernClient | LegacyClient) {

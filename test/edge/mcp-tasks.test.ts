@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childEnv } from '../helpers/server.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
+import { httpServers, rpcAnswer } from '../helpers/spawn.js';
 
 const REVISION = '2026-07-28';
 const TASKS = 'io.modelcontextprotocol/tasks';
@@ -19,20 +19,9 @@ const meta = (withTasks: boolean) => ({
 });
 const GEN = { model: 'distilgpt2', prompt: 'Once upon a time', max_new_tokens: 24 };
 
-let servers: SpawnedServer[] = [];
-afterEach(async () => {
-  for (const s of servers) {
-    s.child.kill('SIGKILL');
-    await new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)));
-  }
-  servers = [];
-});
-
-async function serve(env: Record<string, string> = {}) {
-  const s = await spawnServer(['--transport', 'http', '--port', '0', '--log-level', 'info'], childEnv(env));
-  servers.push(s);
-  return s;
-}
+const servers = httpServers(childEnv);
+afterEach(() => servers.killAll());
+const serve = (env: Record<string, string> = {}) => servers.serve([], env);
 
 type Rpc = { result?: Record<string, unknown>; error?: { code: number; message: string } };
 
@@ -51,10 +40,7 @@ async function rpc(url: string, method: string, params: Record<string, unknown>,
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta(o.tasks ?? true) } }),
   });
-  const text = await res.text();
-  if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) return JSON.parse(text) as Rpc;
-  const data = text.split('\n').filter((l) => l.startsWith('data: '));
-  return JSON.parse(data.at(-1)!.slice(6)) as Rpc;
+  return rpcAnswer<Rpc>(res);
 }
 
 /** Polls tasks/get until the task leaves `working`. */

@@ -35,3 +35,33 @@ export async function spawnServer(args: string[], env: Record<string, string>, t
   const u = new URL(url);
   return { child, url, base: u.origin, port: Number(u.port), stderr: () => err };
 }
+
+/**
+ * Built CLIs serving HTTP for one test file: `serve(args, env)` starts one at info level on a free
+ * port (with the test environment); `killAll()`, in afterEach, stops every one started.
+ */
+export function httpServers(childEnv: (extra: Record<string, string>) => Record<string, string>) {
+  let running: SpawnedServer[] = [];
+  return {
+    serve: async (args: string[] = [], env: Record<string, string> = {}): Promise<SpawnedServer> => {
+      const s = await spawnServer(['--transport', 'http', '--port', '0', '--log-level', 'info', ...args], childEnv(env));
+      running.push(s);
+      return s;
+    },
+    killAll: async (): Promise<void> => {
+      for (const s of running) {
+        s.child.kill('SIGKILL');
+        await new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)));
+      }
+      running = [];
+    },
+  };
+}
+
+/** A JSON-RPC answer from a JSON body, or from the last message of an event stream. */
+export async function rpcAnswer<T = Record<string, unknown>>(r: Response): Promise<T> {
+  const text = await r.text();
+  if (!(r.headers.get('content-type') ?? '').includes('text/event-stream')) return JSON.parse(text) as T;
+  const data = text.split('\n').filter((l) => l.startsWith('data: '));
+  return JSON.parse(data.at(-1)!.slice(6)) as T;
+}

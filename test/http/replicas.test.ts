@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { childEnv } from '../helpers/server.js';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn.js';
+import { rpcAnswer, spawnServer, type SpawnedServer } from '../helpers/spawn.js';
 
 type Replica = SpawnedServer;
 
@@ -93,14 +93,6 @@ const mcpCall = (name: string, args: Record<string, unknown>) => ({
   },
 });
 
-/** A JSON-RPC answer from a JSON body or the last message of an event stream. */
-async function rpcBody(r: Response): Promise<Record<string, unknown>> {
-  const text = await r.text();
-  if (!(r.headers.get('content-type') ?? '').includes('text/event-stream')) return JSON.parse(text) as Record<string, unknown>;
-  const data = text.split('\n').filter((l) => l.startsWith('data: '));
-  return JSON.parse(data.at(-1)!.slice(6)) as Record<string, unknown>;
-}
-
 describe('three stateless replicas behind a round-robin proxy', () => {
   it('lose no request and answer none wrongly while one gets SIGTERM and another SIGKILL', async () => {
     const env = childEnv();
@@ -119,7 +111,7 @@ describe('three stateless replicas behind a round-robin proxy', () => {
         method: 'POST',
         headers: headers(path, body),
         body: JSON.stringify(body),
-      }).then(rpcBody);
+      }).then(rpcAnswer);
     const texts = Array.from({ length: 8 }, (_, i) => `sentence number ${i} about models and tools`);
     const jobs = [
       ...texts.map((t) => ({ path: '/v1/embeddings', body: { model: 'all-minilm-l6-v2', input: t, encoding_format: 'float' } })),
@@ -156,7 +148,7 @@ describe('three stateless replicas behind a round-robin proxy', () => {
           const j = jobs[i % jobs.length]!;
           try {
             const r = await withRetry(() => post(j.path, j.body), counts);
-            const body = await rpcBody(r);
+            const body = await rpcAnswer(r);
             if (r.status === 200 && key(j.path, body) === expected[i % jobs.length]) counts.ok++;
             else counts.wrong++;
           } catch {

@@ -100,6 +100,42 @@ function attend(
 
 const add = (a: Float64Array, b: Float64Array): Float64Array => a.map((x, i) => x + b[i]!);
 
+/** Part `k` of `parts` equal column blocks of a [rows, parts*H] matrix -> [rows, H] (a fused q/k/v split). */
+function columns(m: Float64Array, rows: number, H: number, parts: number, k: number): Float64Array {
+  const out = new Float64Array(rows * H);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < H; i++) out[r * H + i] = m[r * parts * H + k * H + i]!;
+  return out;
+}
+
+/** [S,H] times the [H,V] matrix named `name` (an unbiased output head) -> [S,V]. */
+function project(ws: Weights, x: Float64Array, S: number, H: number, V: number, name: string): Float64Array {
+  const head = w(ws, name);
+  const out = new Float64Array(S * V);
+  for (let s = 0; s < S; s++) {
+    for (let o = 0; o < V; o++) {
+      let acc = 0;
+      for (let i = 0; i < H; i++) acc += x[s * H + i]! * head[i * V + o]!;
+      out[s * V + o] = acc;
+    }
+  }
+  return out;
+}
+
+/** GPT-2's self-attention sublayer (`${p}.ln_1`, fused `c_attn`, `c_proj`) on [S,H] with `allowed`. */
+function gpt2SelfAttentionRef(
+  ws: Weights,
+  x: Float64Array,
+  S: number,
+  H: number,
+  heads: number,
+  p: string,
+  allowed: (i: number, j: number) => boolean,
+) {
+  const qkv = linear(ws, layerNorm(ws, x, S, H, `${p}.ln_1`, GPT2_EPS), S, H, 3 * H, `${p}.attn.c_attn`);
+  const ctx = attend(columns(qkv, S, H, 3, 0), columns(qkv, S, H, 3, 1), columns(qkv, S, H, 3, 2), S, S, H, heads, allowed);
+  return add(x, linear(ws, ctx, S, H, H, `${p}.attn.c_proj`));
+}
+
 /** BERT last_hidden_state for one sequence (ids and mask of equal length) -> [S*H]. */
 export function bertReference(ws: Weights, d: BertDims, ids: number[], mask: number[], typeIds: number[] = ids.map(() => 0)): Float64Array {
   const S = ids.length;
@@ -159,34 +195,11 @@ export function gpt2Reference(ws: Weights, d: Gpt2Dims, ids: number[], mask: num
   for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = wte[ids[s]! * H + i]! + wpe[pos[s]! * H + i]!;
   for (let l = 0; l < d.layers; l++) {
     const p = `h.${l}`;
-    const a = layerNorm(ws, x, S, H, `${p}.ln_1`, GPT2_EPS);
-    const qkv = linear(ws, a, S, H, 3 * H, `${p}.attn.c_attn`);
-    const q = new Float64Array(S * H);
-    const k = new Float64Array(S * H);
-    const v = new Float64Array(S * H);
-    for (let s = 0; s < S; s++) {
-      for (let i = 0; i < H; i++) {
-        q[s * H + i] = qkv[s * 3 * H + i]!;
-        k[s * H + i] = qkv[s * 3 * H + H + i]!;
-        v[s * H + i] = qkv[s * 3 * H + 2 * H + i]!;
-      }
-    }
-    const ctx = attend(q, k, v, S, S, H, d.heads, (i, j) => j <= i && mask[j] === 1);
-    x = add(x, linear(ws, ctx, S, H, H, `${p}.attn.c_proj`));
+    x = gpt2SelfAttentionRef(ws, x, S, H, d.heads, p, (i, j) => j <= i && mask[j] === 1);
     const m = layerNorm(ws, x, S, H, `${p}.ln_2`, GPT2_EPS);
     x = add(x, linear(ws, linear(ws, m, S, H, 4 * H, `${p}.mlp.fc1`).map(gelu), S, 4 * H, H, `${p}.mlp.fc2`));
   }
-  x = layerNorm(ws, x, S, H, 'ln_f', GPT2_EPS);
-  const head = w(ws, 'lm_head');
-  const logits = new Float64Array(S * d.vocab);
-  for (let s = 0; s < S; s++) {
-    for (let o = 0; o < d.vocab; o++) {
-      let acc = 0;
-      for (let i = 0; i < H; i++) acc += x[s * H + i]! * head[i * d.vocab + o]!;
-      logits[s * d.vocab + o] = acc;
-    }
-  }
-  return logits;
+  return project(ws, layerNorm(ws, x, S, H, 'ln_f', GPT2_EPS), S, H, d.vocab, 'lm_head');
 }
 
 /**
@@ -552,34 +565,17 @@ export function captionDecoderReference(ws: Weights, d: VitGpt2Dims, enc: Float6
   const wpe = w(ws, 'decoder.wpe');
   let x: Float64Array<ArrayBufferLike> = new Float64Array(S * H);
   for (let s = 0; s < S; s++) for (let i = 0; i < H; i++) x[s * H + i] = wte[ids[s]! * H + i]! + wpe[s * H + i]!;
-  const split = (m: Float64Array, rows: number, parts: number, k: number) => {
-    const out = new Float64Array(rows * H);
-    for (let r = 0; r < rows; r++) for (let i = 0; i < H; i++) out[r * H + i] = m[r * parts * H + k * H + i]!;
-    return out;
-  };
   for (let l = 0; l < d.decLayers; l++) {
     const p = `decoder.h.${l}`;
-    const qkv = linear(ws, layerNorm(ws, x, S, H, `${p}.ln_1`, GPT2_EPS), S, H, 3 * H, `${p}.attn.c_attn`);
-    const ctx = attend(split(qkv, S, 3, 0), split(qkv, S, 3, 1), split(qkv, S, 3, 2), S, S, H, d.heads, (i, j) => j <= i);
-    x = add(x, linear(ws, ctx, S, H, H, `${p}.attn.c_proj`));
+    x = gpt2SelfAttentionRef(ws, x, S, H, d.heads, p, (i, j) => j <= i);
     const q = linear(ws, layerNorm(ws, x, S, H, `${p}.ln_cross_attn`, GPT2_EPS), S, H, H, `${p}.crossattention.q_attn`);
     const kv = linear(ws, enc, T, H, 2 * H, `${p}.crossattention.c_attn`);
-    const cross = attend(q, split(kv, T, 2, 0), split(kv, T, 2, 1), S, T, H, d.heads, () => true);
+    const cross = attend(q, columns(kv, T, H, 2, 0), columns(kv, T, H, 2, 1), S, T, H, d.heads, () => true);
     x = add(x, linear(ws, cross, S, H, H, `${p}.crossattention.c_proj`));
     const m = layerNorm(ws, x, S, H, `${p}.ln_2`, GPT2_EPS);
     x = add(x, linear(ws, linear(ws, m, S, H, 4 * H, `${p}.mlp.fc1`).map(gelu), S, 4 * H, H, `${p}.mlp.fc2`));
   }
-  x = layerNorm(ws, x, S, H, 'decoder.ln_f', GPT2_EPS);
-  const head = w(ws, 'decoder.lm_head');
-  const logits = new Float64Array(S * d.vocab);
-  for (let s = 0; s < S; s++) {
-    for (let o = 0; o < d.vocab; o++) {
-      let acc = 0;
-      for (let i = 0; i < H; i++) acc += x[s * H + i]! * head[i * d.vocab + o]!;
-      logits[s * d.vocab + o] = acc;
-    }
-  }
-  return logits;
+  return project(ws, layerNorm(ws, x, S, H, 'decoder.ln_f', GPT2_EPS), S, H, d.vocab, 'decoder.lm_head');
 }
 
 /** Greedy caption token ids (without the start token) by full recomputation. */

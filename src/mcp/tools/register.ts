@@ -22,7 +22,6 @@ import {
 import type { ToolName } from '../../config/config.js';
 import type { ServerDeps } from '../deps.js';
 import { fail, guarded, ok } from '../results.js';
-import { sdkSchema } from '../schemas.js';
 import { TASK_TOOLS, declaresTasks, registerTaskMethods } from '../tasks.js';
 import { parseArgs, runTask, type AnyTask, type CallOptions, type TaskHints } from '../../tasks/task.js';
 import { loadProgress, metaOptions, progressSender } from './progress.js';
@@ -85,7 +84,13 @@ export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyT
   const run = runner(deps, task);
   return server.registerTool(
     name,
-    { title, description, inputSchema: sdkSchema(inputSchema), outputSchema: sdkSchema(outputSchema), annotations: toolHints(annotations) },
+    {
+      title,
+      description,
+      inputSchema: deps.toolSchemas.of(inputSchema),
+      outputSchema: deps.toolSchemas.of(outputSchema),
+      annotations: toolHints(annotations),
+    },
     (args: Record<string, unknown>, ctx: ServerContext) => run(args, requestCall(ctx)),
   );
 }

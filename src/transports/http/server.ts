@@ -405,7 +405,7 @@ export function createHttpEdge(app: App): HttpEdge {
     }
     // A lone request whose params do not fit its method is answered here, with -32602 and one
     // line, instead of the SDK's -32603 and zod dump (mcp/params-check.ts).
-    const bad = messages.length === 1 && !Array.isArray(body) ? invalidParams(body, app.deps.tasks) : undefined;
+    const bad = messages.length === 1 && !Array.isArray(body) ? invalidParams(body) : undefined;
     if (bad) {
       sendJson(res, 200, { jsonrpc: '2.0', id: (body as { id: unknown }).id, error: { code: INVALID_PARAMS, message: bad } });
       return;

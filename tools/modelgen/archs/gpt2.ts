@@ -20,16 +20,46 @@ export interface Gpt2Dims {
 /** LayerNorm epsilon used by GPT-2. */
 export const GPT2_EPS = 1e-5;
 
+/** The cache inputs `past_key_values.{i}.key/value` [B, heads, past, dH] of each layer. */
+export function gpt2CacheInputs(g: GraphBuilder, layers: number, heads: number, dH: number): Array<[string, string]> {
+  const pasts: Array<[string, string]> = [];
+  for (let i = 0; i < layers; i++) {
+    const shape = ['batch_size', heads, 'past_sequence_length', dH];
+    pasts.push([g.input(`past_key_values.${i}.key`, DType.float, shape), g.input(`past_key_values.${i}.value`, DType.float, shape)]);
+  }
+  return pasts;
+}
+
+/**
+ * GPT-2's cached self-attention sublayer: h + c_proj(attention(ln_1(h))) over the past keys and
+ * values plus this step's, which become the layer's `present.{layer}.key/value` outputs.
+ */
+export function gpt2SelfAttention(
+  g: GraphBuilder,
+  h: string,
+  past: [string, string],
+  allowed: string,
+  o: { hidden: number; heads: number; prefix: string; layer: number },
+): string {
+  const dH = o.hidden / o.heads;
+  const a = layerNorm(g, h, o.hidden, `${o.prefix}.ln_1`, GPT2_EPS);
+  const qkv = linear(g, a, o.hidden, 3 * o.hidden, `${o.prefix}.attn.c_attn`);
+  const [q, k, v] = g.opN('Split', [qkv], 3, { axis: -1 }) as [string, string, string];
+  const keys = g.op('Concat', [past[0], splitHeads(g, k, o.heads, dH)], { axis: 2 });
+  const values = g.op('Concat', [past[1], splitHeads(g, v, o.heads, dH)], { axis: 2 });
+  const presentShape = ['batch_size', o.heads, 'total_sequence_length', dH];
+  g.output(`present.${o.layer}.key`, keys, DType.float, presentShape);
+  g.output(`present.${o.layer}.value`, values, DType.float, presentShape);
+  const ctx = mergeHeads(g, sdpa(g, splitHeads(g, q, o.heads, dH), keys, values, dH, allowed), o.hidden);
+  return g.op('Add', [h, linear(g, ctx, o.hidden, o.hidden, `${o.prefix}.attn.c_proj`)]);
+}
+
 export function buildGpt2(g: GraphBuilder, d: Gpt2Dims): void {
   const dH = d.hidden / d.heads;
   const ids = g.input('input_ids', DType.int64, ['batch_size', 'sequence_length']);
   const mask = g.input('attention_mask', DType.int64, ['batch_size', 'total_sequence_length']);
   const posIds = g.input('position_ids', DType.int64, ['batch_size', 'sequence_length']);
-  const pasts: Array<[string, string]> = [];
-  for (let i = 0; i < d.layers; i++) {
-    const shape = ['batch_size', d.heads, 'past_sequence_length', dH];
-    pasts.push([g.input(`past_key_values.${i}.key`, DType.float, shape), g.input(`past_key_values.${i}.value`, DType.float, shape)]);
-  }
+  const pasts = gpt2CacheInputs(g, d.layers, d.heads, dH);
   const wte = g.weight('wte', [d.vocab, d.hidden], { normal: INIT_STD * 5 });
   const wpe = g.weight('wpe', [d.maxPos, d.hidden], { normal: INIT_STD * 5 });
   let h = g.op('Add', [g.op('Gather', [wte, ids]), g.op('Gather', [wpe, posIds])]);
@@ -40,17 +70,7 @@ export function buildGpt2(g: GraphBuilder, d: Gpt2Dims): void {
 
   for (let i = 0; i < d.layers; i++) {
     const p = `h.${i}`;
-    const a = layerNorm(g, h, d.hidden, `${p}.ln_1`, GPT2_EPS);
-    const qkv = linear(g, a, d.hidden, 3 * d.hidden, `${p}.attn.c_attn`);
-    const [q, k, v] = g.opN('Split', [qkv], 3, { axis: -1 }) as [string, string, string];
-    const [pk, pv] = pasts[i]!;
-    const keys = g.op('Concat', [pk, splitHeads(g, k, d.heads, dH)], { axis: 2 });
-    const values = g.op('Concat', [pv, splitHeads(g, v, d.heads, dH)], { axis: 2 });
-    const presentShape = ['batch_size', d.heads, 'total_sequence_length', dH];
-    g.output(`present.${i}.key`, keys, DType.float, presentShape);
-    g.output(`present.${i}.value`, values, DType.float, presentShape);
-    const ctx = mergeHeads(g, sdpa(g, splitHeads(g, q, d.heads, dH), keys, values, dH, allowed), d.hidden);
-    h = g.op('Add', [h, linear(g, ctx, d.hidden, d.hidden, `${p}.attn.c_proj`)]);
+    h = gpt2SelfAttention(g, h, pasts[i]!, allowed, { hidden: d.hidden, heads: d.heads, prefix: p, layer: i });
     h = g.op('Add', [h, ffn(g, layerNorm(g, h, d.hidden, `${p}.ln_2`, GPT2_EPS), d.hidden, 4 * d.hidden, `${p}.mlp`)]);
   }
   h = layerNorm(g, h, d.hidden, 'ln_f', GPT2_EPS);

@@ -12,8 +12,8 @@
  */
 import { DType, GraphBuilder } from '../onnx-builder.js';
 import { INIT_STD, causalAllowed, dimOf, ffn, layerNorm, linear, mergeHeads, sdpa, splitHeads } from '../layers.js';
-import { GPT2_EPS } from './gpt2.js';
-import { patchEmbed, visionEncoder } from './vit.js';
+import { GPT2_EPS, gpt2CacheInputs, gpt2SelfAttention } from './gpt2.js';
+import { patchEmbed, visionEncoder, vitPreprocessor } from './vit.js';
 
 /** Sizes of the captioner. */
 export interface VitGpt2Dims {
@@ -49,11 +49,7 @@ export function buildCaptionDecoder(g: GraphBuilder, d: VitGpt2Dims): void {
   const dH = d.hidden / d.heads;
   const ids = g.input('input_ids', DType.int64, ['batch_size', 'decoder_sequence_length']);
   const enc = g.input('encoder_hidden_states', DType.float, ['batch_size', 'encoder_sequence_length', d.hidden]);
-  const pasts: Array<[string, string]> = [];
-  for (let i = 0; i < d.decLayers; i++) {
-    const shape = ['batch_size', d.heads, 'past_sequence_length', dH];
-    pasts.push([g.input(`past_key_values.${i}.key`, DType.float, shape), g.input(`past_key_values.${i}.value`, DType.float, shape)]);
-  }
+  const pasts = gpt2CacheInputs(g, d.decLayers, d.heads, dH);
   const past = dimOf(g, pasts[0]![0], 2);
   const total = g.op('Add', [past, dimOf(g, ids, 1)]);
   const allowed = causalAllowed(g, past, total);
@@ -64,17 +60,7 @@ export function buildCaptionDecoder(g: GraphBuilder, d: VitGpt2Dims): void {
 
   for (let i = 0; i < d.decLayers; i++) {
     const p = `decoder.h.${i}`;
-    const a = layerNorm(g, h, d.hidden, `${p}.ln_1`, GPT2_EPS);
-    const qkv = linear(g, a, d.hidden, 3 * d.hidden, `${p}.attn.c_attn`);
-    const [q, k, v] = g.opN('Split', [qkv], 3, { axis: -1 }) as [string, string, string];
-    const [pk, pv] = pasts[i]!;
-    const keys = g.op('Concat', [pk, splitHeads(g, k, d.heads, dH)], { axis: 2 });
-    const values = g.op('Concat', [pv, splitHeads(g, v, d.heads, dH)], { axis: 2 });
-    const presentShape = ['batch_size', d.heads, 'total_sequence_length', dH];
-    g.output(`present.${i}.key`, keys, DType.float, presentShape);
-    g.output(`present.${i}.value`, values, DType.float, presentShape);
-    const ctx = mergeHeads(g, sdpa(g, splitHeads(g, q, d.heads, dH), keys, values, dH, allowed), d.hidden);
-    h = g.op('Add', [h, linear(g, ctx, d.hidden, d.hidden, `${p}.attn.c_proj`)]);
+    h = gpt2SelfAttention(g, h, pasts[i]!, allowed, { hidden: d.hidden, heads: d.heads, prefix: p, layer: i });
 
     // Cross-attention on the image's states: queries from the text, keys and values from the encoder.
     const c = layerNorm(g, h, d.hidden, `${p}.ln_cross_attn`, GPT2_EPS);
@@ -132,17 +118,6 @@ export function captionConfigs(d: VitGpt2Dims, eos: number): Record<string, Reco
       },
     },
     'generation_config.json': { bos_token_id: eos, eos_token_id: eos, pad_token_id: eos, decoder_start_token_id: eos, max_length: 16 },
-    'preprocessor_config.json': {
-      image_processor_type: 'ViTImageProcessor',
-      feature_extractor_type: 'ViTFeatureExtractor',
-      do_resize: true,
-      size: { height: d.image, width: d.image },
-      resample: 2,
-      do_rescale: true,
-      rescale_factor: 1 / 255,
-      do_normalize: true,
-      image_mean: [0.5, 0.5, 0.5],
-      image_std: [0.5, 0.5, 0.5],
-    },
+    'preprocessor_config.json': { ...vitPreprocessor(d), feature_extractor_type: 'ViTFeatureExtractor' },
   };
 }

@@ -81,7 +81,7 @@ export function vitConfig(d: VitDims, labels: string[]): Record<string, unknown>
   };
 }
 
-export function vitPreprocessor(d: VitDims): Record<string, unknown> {
+export function vitPreprocessor(d: Pick<VitDims, 'image'>): Record<string, unknown> {
   return {
     image_processor_type: 'ViTImageProcessor',
     do_resize: true,
