@@ -60,6 +60,13 @@ describe('architecture', () => {
     }
   });
 
+  it('only the HTTP transport imports the HTTP framework: routes and tasks stay framework-free', () => {
+    for (const f of src) {
+      if (relative('src', f).startsWith('transports/http/')) continue;
+      for (const i of imports(f)) expect(i, f).not.toMatch(/^(fastify|@fastify\/(?!busboy))/);
+    }
+  });
+
   it('layers import only downwards', () => {
     const allowed: Record<string, string[]> = {
       cli: ['index', 'app', 'config', 'transports', 'mcp', 'process', 'logger', 'errors', 'version'],

@@ -36,6 +36,19 @@ export class RestRoutes {
       ...nativeRoutes(deps),
       ...docsRoutes(),
     ];
+    // A task route whose path a compatible API already serves (`/v1/rerank`) is left out: the
+    // first declaration serves the path, and the description must describe that one.
+    const seen = new Set<string>();
+    routes.splice(
+      0,
+      routes.length,
+      ...routes.filter((r) => {
+        const key = `${r.method} ${r.path}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      }),
+    );
     let document: string | undefined;
     routes.push({
       method: 'GET',
