@@ -125,4 +125,48 @@ describe('hostile REST input', () => {
     expect(r.body.error.code).toBe('shutting_down');
     expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
   });
+
+  it('a chunked body past the limit is cut there with 413 in each front door’s shape; bad escapes, preflights and the description', async () => {
+    const { base } = await start({ maxBodyBytes: 4096 });
+    const { request } = await import('node:http');
+    const url = new URL(base);
+    /** Streams `chunks` of JSON without a Content-Length (so only the bytes themselves can be counted). */
+    const chunked = (path: string, chunks: number) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const r = request(
+          { host: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+          },
+        );
+        r.on('error', reject);
+        r.write('{"input": "');
+        for (let i = 0; i < chunks; i++) r.write('x'.repeat(1024));
+        r.end('"}');
+      });
+    const rest = await chunked('/v1/embeddings', 8);
+    expect(rest.status).toBe(413);
+    expect(rest.body).toMatchObject({ error: { code: 'body_too_large', type: 'invalid_request_error' } });
+    const mcp = await chunked('/mcp', 8);
+    expect(mcp.status).toBe(413);
+    expect(mcp.body).toMatchObject({ jsonrpc: '2.0', error: { data: { code: 'body_too_large' } } });
+    // Under the limit the same way of sending is served.
+    expect((await chunked('/v1/embeddings', 2)).status).toBe(200);
+
+    const escape = await req(base, '/v1/models/%E0%A4%A');
+    expect([escape.status, escape.body.error.code]).toEqual([400, 'invalid_input']);
+
+    const preflight = await fetch(`${base}/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: base, 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-method, mcp-name' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/mcp-method.*mcp-name/);
+
+    // A task route shadowed by a compatible route of the same path is not described in its place.
+    const doc = (await req(base, '/openapi.json')).body as unknown as { paths: Record<string, { post?: { summary: string } }> };
+    expect(doc.paths['/v1/rerank']?.post?.summary).toMatch(/cross-encoder \(Cohere\/Jina shape\)/);
+  });
 });

@@ -59,11 +59,12 @@ export async function startHttp(app: App): Promise<HttpServer> {
 }
 
 /** An error from a hook, a parser or fastify itself, as an edge refusal. */
-function edgeError(e: unknown): HttpError | undefined {
+function edgeError(e: unknown, maxBodyBytes: number): HttpError | undefined {
   if (e instanceof HttpError) return e;
   const f = e as Partial<FastifyError>;
   if (typeof f.code !== 'string' || !f.code.startsWith('FST_') || typeof f.statusCode !== 'number') return undefined;
-  if (f.statusCode === 413) return new HttpError('body_too_large', `request body too large (--max-body-size)`, { rpcCode: -32600 });
+  if (f.statusCode === 413)
+    return new HttpError('body_too_large', `request body larger than ${maxBodyBytes} bytes (--max-body-size)`, { rpcCode: -32600 });
   if (f.statusCode < 500) return new HttpError('invalid_input', f.message ?? 'bad request', { status: f.statusCode, rpcCode: -32600 });
   return undefined;
 }
@@ -115,7 +116,7 @@ export function createHttpEdge(app: App): HttpEdge {
     return undefined;
   });
   fastify.setErrorHandler((e: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const http = edgeError(e);
+    const http = edgeError(e, config.maxBodyBytes);
     if (!http) logger.error({ err: e, path: request.url.slice(0, 200) }, 'HTTP request failed');
     const answer = http ?? new HttpError('internal', 'internal error', { rpcCode: -32603 });
     const style = (request.routeOptions.config as EdgeRoute).style;
@@ -162,7 +163,7 @@ export function createHttpEdge(app: App): HttpEdge {
       try {
         await mcp.serve(request.raw, res, request.body, guard.callerOf(request.raw));
       } catch (e) {
-        const http = edgeError(e);
+        const http = edgeError(e, config.maxBodyBytes);
         if (!http) logger.error({ err: e }, 'MCP request failed');
         const answer = http ?? new HttpError('internal', 'internal error', { rpcCode: -32603 });
         if (res.headersSent) return void (res.writableEnded || res.end());
