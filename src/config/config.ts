@@ -380,6 +380,15 @@ const OPTIONS = {
     help: `comma-separated subset of: ${TOOL_NAMES.join(', ')}`,
     read: list,
   }),
+  /**
+   * Whether tools/list carries each tool's output schema. Off by default: hosts do not show output
+   * schemas to the model, yet they were a third of the list's tokens; results carry
+   * structuredContent either way, and /openapi.json describes the same results.
+   */
+  outputSchemas: opt(z.boolean().default(false), {
+    flag: 'output-schemas',
+    help: "list each tool's output schema (for clients that type or validate results; costs context tokens)",
+  }),
   logLevel: opt(z.enum(LOG_LEVELS).default('info'), {
     flag: 'log-level',
     arg: 'L',

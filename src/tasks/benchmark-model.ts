@@ -7,7 +7,7 @@ import { DEVICES } from '../skills/schema.js';
 import { TASKS } from '../skills/schema.js';
 import type { TaskDeps } from './deps.js';
 import { ADMIN_SCOPE } from './scopes.js';
-import { modelField, skillFor } from './common.js';
+import { skillFor, skillNameField } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 
 export function benchmarkModelTask(deps: TaskDeps): AnyTask | undefined {
@@ -16,9 +16,9 @@ export function benchmarkModelTask(deps: TaskDeps): AnyTask | undefined {
   return defineTask({
     name: 'benchmark_model',
     title: 'Benchmark model',
-    description: "Measure a model's latency and throughput on each usable device (loads a temporary copy). For operators.",
+    description: "Measure a model's latency and throughput per device (on a temporary copy). For operators.",
     inputSchema: {
-      model: modelField(names, 'Skill to benchmark.', false, false),
+      model: skillNameField('Skill to benchmark'),
       iterations: z.number().int().min(1).max(200).default(10).describe('Timed runs per device.'),
       batch_size: z.number().int().min(1).max(256).default(1).describe('Texts per run (embedding/classification).'),
       devices: z.array(z.enum(DEVICES)).min(1).optional().describe('Devices to try. Default: every usable device.'),

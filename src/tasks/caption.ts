@@ -20,7 +20,7 @@ export function captionTask(deps: TaskDeps): AnyTask | undefined {
   return defineTask({
     name: 'caption',
     title: 'Caption an image',
-    description: 'Describe an image in one sentence (image captioning). Use `ocr` to read text in it, `detect` to locate objects.',
+    description: 'Describe an image in one sentence. `ocr` reads text in it, `detect` locates objects.',
     inputSchema: {
       ...imageFields,
       max_new_tokens: z.number().int().min(1).max(MAX_CAPTION_TOKENS).default(32).describe('Tokens to generate at most.'),

@@ -26,39 +26,32 @@ export function classifyTask(deps: TaskDeps): AnyTask | undefined {
   const models = [...new Set([...textModels, ...nliModels, ...imageModels, ...zeroShotModels])];
   if (models.length === 0) return undefined;
   const defaults = [
-    textModels[0] && `${textModels[0]} for text`,
-    imageModels[0] && `${imageModels[0]} for images`,
-    nliModels[0] && `${nliModels[0]} for text with candidate_labels`,
-    zeroShotModels[0] && `${zeroShotModels[0]} for images with candidate_labels`,
+    textModels[0] && `${textModels[0]} (text)`,
+    imageModels[0] && `${imageModels[0]} (image)`,
+    nliModels[0] && `${nliModels[0]} (text, candidate_labels)`,
+    zeroShotModels[0] && `${zeroShotModels[0]} (image, candidate_labels)`,
   ].filter(Boolean);
   const LabelScore = z.object({ label: z.string().describe('Label name.'), score: z.number().describe('Probability, 0..1.') });
   return defineTask({
     name: 'classify',
     title: 'Classify text or images',
     description:
-      'Classify text (e.g. sentiment) or an image (a fixed label set, or zero-shot against your candidate_labels). Returns the top labels with probabilities.',
+      'Classify text (e.g. sentiment) or an image, or zero-shot against your candidate_labels. Returns the top labels with probabilities.',
     inputSchema: {
-      text: z.string().optional().describe('One text to classify.'),
-      texts: z.array(z.string()).min(1).optional().describe('Several texts to classify (instead of `text`).'),
-      text_pairs: z
-        .array(z.string())
-        .min(1)
-        .optional()
-        .describe('A second text for each text, read with it as a pair (NLI, cross-encoders).'),
+      text: z.string().optional().describe('One text.'),
+      texts: z.array(z.string()).min(1).optional().describe('Several texts (instead of `text`).'),
+      text_pairs: z.array(z.string()).min(1).optional().describe('A second text per text, read as a pair (NLI).'),
       ...imageFields,
       candidate_labels: z
         .array(z.string().min(1).max(200))
         .min(1)
         .max(MAX_LABELS)
         .optional()
-        .describe('Zero-shot: labels to choose from, for text or an image, e.g. ["billing", "bug report"].'),
-      hypothesis_template: z
-        .string()
-        .optional()
-        .describe('Zero-shot prompt; {} is each label. Default "This example is {}." (text), "This is a photo of {}." (image).'),
-      multi_label: z.boolean().default(false).describe('Text zero-shot: score each label on its own instead of one distribution.'),
+        .describe('Zero-shot: labels to choose from (text or image).'),
+      hypothesis_template: z.string().optional().describe('Zero-shot prompt; {} is the label.'),
+      multi_label: z.boolean().default(false).describe('Text zero-shot: score labels independently.'),
       top_k: z.number().int().min(1).max(1000).default(1).describe('Labels to return per input, best first (zero-shot: all unless set).'),
-      model: modelField(models, `Classification model. Default: ${defaults.join('; ')}.`, false).optional(),
+      model: modelField(models, `Default: ${defaults.join(', ')}.`, false).optional(),
     },
     outputSchema: {
       model: z.string(),

@@ -30,6 +30,15 @@ export function modelField(names: string[], what: string, withDefault = true, ro
   return (withDefault ? field.default(names[0]!) : field).describe(what);
 }
 
+/**
+ * The `model` field of an operator tool, which acts on any skill: a name without an enum, as the
+ * list of every skill would cost each agent's context on every call while an unknown name is
+ * answered with the valid ones (and `hf://models` lists them).
+ */
+export function skillNameField(what: string) {
+  return z.string().min(1).max(200).describe(`${what} (a name from hf://models)`);
+}
+
 /** The model names a task's `model` field offers (its enum), "auto" left out. */
 export function choicesOf(field: unknown): string[] {
   let f = field as { meta?: () => { enum?: unknown } | undefined; def?: { innerType?: unknown } } | undefined;

@@ -19,8 +19,7 @@ export function detectSpeechTask(deps: TaskDeps): AnyTask | undefined {
   return defineTask({
     name: 'detect_speech',
     title: 'Find speech in audio',
-    description:
-      'Find the spans of an audio file where someone speaks (voice activity detection), in seconds. Useful before transcribing long or quiet recordings.',
+    description: 'Find where someone speaks in an audio file (voice activity detection): spans in seconds.',
     inputSchema: {
       ...audioFields,
       threshold: z

@@ -23,32 +23,16 @@ export function detectTask(deps: TaskDeps): AnyTask | undefined {
   return defineTask({
     name: 'detect',
     title: 'Detect objects or text',
-    description:
-      'Find objects (labels, scores, pixel boxes) or lines of text (one box per line, with its rotated outline) in an image. Use `ocr` to also read the text.',
+    description: 'Find objects (label, score, box) or text lines (box and rotated outline) in an image; `ocr` also reads the text.',
     inputSchema: {
       ...imageFields,
       mode: z
         .enum(['objects', 'text'])
         .optional()
-        .describe(`What to find: objects or text lines. Default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
-      threshold: z
-        .number()
-        .min(0)
-        .max(1)
-        .optional()
-        .describe('Minimum score. Default 0.5 for objects; for text, the probability map threshold, default 0.3.'),
-      box_threshold: z
-        .number()
-        .min(0)
-        .max(1)
-        .default(DET_DEFAULTS.boxThreshold)
-        .describe('Text mode: minimum mean text probability inside a box.'),
-      unclip_ratio: z
-        .number()
-        .min(0.5)
-        .max(4)
-        .default(DET_DEFAULTS.unclipRatio)
-        .describe('Text mode: how far boxes are grown around the detected text kernel.'),
+        .describe(`Objects or text lines; default: the model's task, else ${objectModels.length ? 'objects' : 'text'}.`),
+      threshold: z.number().min(0).max(1).optional().describe('Minimum score (default 0.5; text mode: pixel probability, default 0.3).'),
+      box_threshold: z.number().min(0).max(1).default(DET_DEFAULTS.boxThreshold).describe('Text mode: minimum mean probability in a box.'),
+      unclip_ratio: z.number().min(0.5).max(4).default(DET_DEFAULTS.unclipRatio).describe('Text mode: how far boxes are grown.'),
       model: modelField(models, 'Detection model (object or text detection).', false).optional(),
     },
     outputSchema: {

@@ -36,7 +36,7 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
     name: 'embed',
     title: 'Embed texts',
     description:
-      'Turn texts (or, with a CLIP-style model, images) into embedding vectors; a CLIP model puts both in one space for text-to-image search. For ranking texts, prefer `similarity`.',
+      'Embed texts as vectors (or images, with a CLIP model: one space for text-to-image search). To rank texts, use `similarity` or `rerank`.',
     inputSchema: {
       texts: z
         .array(z.string())
@@ -47,30 +47,14 @@ export function embedTask(deps: TaskDeps): AnyTask | undefined {
         .array(z.array(z.number().int().min(0).max(MAX_TOKEN_ID)).min(1))
         .min(1)
         .optional()
-        .describe("Instead of texts: lists of the model's own token ids (from `tokenize`), run as given."),
+        .describe('Instead of texts: token id lists (from `tokenize`).'),
       ...imageFields,
       model: modelField(models, 'Embedding model (a CLIP-style one for images).'),
-      route_key: z
-        .string()
-        .max(200)
-        .optional()
-        .describe('With model "auto": calls with the same key get the same model (vectors of different models do not compare).'),
+      route_key: z.string().max(200).optional().describe('With model "auto": the same key always gets the same model.'),
       normalize: z.boolean().default(true).describe('L2-normalise vectors (cosine similarity = dot product).'),
-      pooling: z
-        .enum(['mean', 'cls', 'none'])
-        .default('mean')
-        .describe("mean over tokens, the first ([CLS]) token, or none: every token's vector."),
-      dimensions: z
-        .number()
-        .int()
-        .min(1)
-        .max(65536)
-        .optional()
-        .describe('Keep only the first N dimensions (renormalised when normalize is true).'),
-      encoding: z
-        .enum(['float', 'base64'])
-        .default('float')
-        .describe('float: arrays of numbers; base64: little-endian float32 bytes, base64-encoded.'),
+      pooling: z.enum(['mean', 'cls', 'none']).default('mean').describe("cls: the first token; none: every token's vector."),
+      dimensions: z.number().int().min(1).max(65536).optional().describe('Keep the first N dimensions.'),
+      encoding: z.enum(['float', 'base64']).default('float').describe('base64: little-endian float32 bytes.'),
     },
     outputSchema: {
       model: z.string(),

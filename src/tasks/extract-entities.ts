@@ -118,7 +118,7 @@ export function extractEntitiesTask(deps: TaskDeps): AnyTask | undefined {
       aggregation: z
         .enum(AGGREGATIONS)
         .default('simple')
-        .describe("Hugging Face's: none (per token), simple (group tokens), first/average/max (merge subwords, then group)."),
+        .describe('none: per token; simple: group tokens; first/average/max: merge subwords, then group.'),
       ignore_labels: z.array(z.string()).default(['O']).describe('Labels left out.'),
       model: modelField(models, 'Token classification model.'),
     },

@@ -18,15 +18,14 @@ export function generateTask(deps: TaskDeps): AnyTask | undefined {
   return defineTask({
     name: 'generate',
     title: 'Generate text',
-    description:
-      'Generate text with a local language model from a prompt or chat messages. Greedy (deterministic) unless do_sample is true.',
+    description: 'Generate text with a local language model from a prompt or chat messages; greedy (deterministic) unless do_sample.',
     inputSchema: {
-      prompt: z.string().optional().describe('Plain prompt to continue (or an instruction for text-to-text models).'),
+      prompt: z.string().optional().describe('Prompt to continue (or an instruction, for text-to-text models).'),
       messages: z
         .array(
           z.object({
-            role: z.enum(['system', 'user', 'assistant']).describe('Speaker.'),
-            content: z.string().describe('Message text.'),
+            role: z.enum(['system', 'user', 'assistant']),
+            content: z.string(),
           }),
         )
         .min(1)
@@ -39,23 +38,14 @@ export function generateTask(deps: TaskDeps): AnyTask | undefined {
         .min(1)
         .max(lim.maxNewTokens)
         .optional()
-        .describe(`Tokens to generate at most. Default: the skill's default (often 256); limit ${lim.maxNewTokens}.`),
+        .describe("Tokens to generate at most (default: the model's, often 256)."),
       do_sample: z.boolean().default(false).describe('Sample instead of greedy decoding.'),
       temperature: z.number().min(0).max(5).default(1).describe('Sampling temperature (with do_sample).'),
       top_k: z.number().int().min(0).max(1_000_000).default(0).describe('Sample from the K most likely tokens; 0 = no limit.'),
       top_p: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass.'),
-      seed: z.number().int().min(0).max(4294967295).optional().describe('Sampling seed: same seed and inputs give the same text.'),
-      stop: z
-        .array(z.string().min(1))
-        .max(16)
-        .default([])
-        .describe('Stop when any of these strings is generated (not included in the text).'),
-      max_time: z
-        .number()
-        .gt(0)
-        .max(600)
-        .optional()
-        .describe('Stop after this many seconds and return what was generated (finish_reason max_time).'),
+      seed: z.number().int().min(0).max(4294967295).optional().describe('Sampling seed, for repeatable samples.'),
+      stop: z.array(z.string().min(1)).max(16).default([]).describe('Stop at any of these strings (left out of the text).'),
+      max_time: z.number().gt(0).max(600).optional().describe('Seconds after which to stop and return the text so far.'),
       return_token_ids: z.boolean().default(false).describe('Also return the generated token ids.'),
     },
     outputSchema: {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { TaskDeps } from './deps.js';
 import { ADMIN_SCOPE } from './scopes.js';
-import { modelField, skillFor } from './common.js';
+import { skillFor, skillNameField } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 import { TASKS } from '../skills/schema.js';
 
@@ -18,8 +18,8 @@ export function loadModelTask(deps: TaskDeps): AnyTask | undefined {
     title: 'Load model',
     description: 'Load a model into memory now, so later calls do not wait for it. For operators.',
     inputSchema: {
-      model: modelField(names, 'Skill to load.', false, false),
-      pin: z.boolean().optional().describe('Keep it loaded: never unloaded when idle or evicted for memory.'),
+      model: skillNameField('Skill to load'),
+      pin: z.boolean().optional().describe('Keep it loaded (never unloaded or evicted).'),
     },
     outputSchema: {
       model: z.string(),

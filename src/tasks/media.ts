@@ -14,17 +14,17 @@ import type { MediaBudget } from '../media/budget.js';
 import { DECODE_BYTES_PER_PIXEL, probeImage } from '../media/image.js';
 import { decodeBase64, loadMedia } from '../media/source.js';
 
-const SOURCES = 'a file path in the allowed folders, an http(s) URL (if --allow-urls) or a data: URI';
+const SOURCES = 'a path in the allowed folders, an http(s) URL or a data: URI';
 
 /** The image argument pair. */
 export const imageFields = {
-  image: z.string().optional().describe(`Image (PNG, JPEG, WebP, GIF, TIFF, AVIF): ${SOURCES}.`),
+  image: z.string().optional().describe(`Image file: ${SOURCES}.`),
   image_base64: z.string().optional().describe('Instead of `image`: the file as base64.'),
 };
 
 /** The audio argument pair. */
 export const audioFields = {
-  audio: z.string().optional().describe(`Audio (WAV, MP3, Ogg Vorbis, FLAC; any rate): ${SOURCES}.`),
+  audio: z.string().optional().describe(`Audio file (WAV, MP3, Ogg, FLAC): ${SOURCES}.`),
   audio_base64: z.string().optional().describe('Instead of `audio`: the file as base64.'),
 };
 

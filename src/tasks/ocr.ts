@@ -18,7 +18,7 @@ export function ocrTask(deps: TaskDeps): AnyTask | undefined {
     name: 'ocr',
     title: 'Read text in an image',
     description:
-      'Read the printed text in an image (screenshots, scans, photos of documents or signs). Returns the full text and each line with its confidence and pixel box, in reading order.',
+      'Read the text in an image (screenshots, scans, photos). Returns the text and its lines with confidence and box, in reading order.',
     inputSchema: {
       ...imageFields,
       orientation: z.boolean().default(true).describe('Detect upside-down lines and turn them before reading.'),
@@ -28,14 +28,7 @@ export function ocrTask(deps: TaskDeps): AnyTask | undefined {
         .max(1)
         .default(DET_DEFAULTS.boxThreshold)
         .describe('Minimum mean text probability of a detected line.'),
-      unclip_ratio: z
-        .number()
-        .min(0.5)
-        .max(4)
-        .default(OCR_UNCLIP_RATIO)
-        .describe(
-          "How far line boxes are grown before reading. Default 2.0: the recognizer reads best with some margin (detect uses PaddleOCR's 1.5).",
-        ),
+      unclip_ratio: z.number().min(0.5).max(4).default(OCR_UNCLIP_RATIO).describe('How far line boxes are grown before reading.'),
       min_confidence: z.number().min(0).max(1).default(0.5).describe('Drop lines read with a lower mean character confidence.'),
       model: modelField(models, 'OCR model.'),
     },

@@ -20,8 +20,7 @@ export function rerankTask(deps: TaskDeps): AnyTask | undefined {
   return defineTask({
     name: 'rerank',
     title: 'Rerank documents',
-    description:
-      'Order documents by relevance to a query with a cross-encoder, which reads each pair together: better ranking than `similarity` for search results (RAG).',
+    description: 'Order documents by relevance to a query with a cross-encoder: better than `similarity` for search results (RAG).',
     inputSchema: {
       query: z.string().min(1).describe('The query.'),
       documents: z.array(z.string()).min(1).describe('Documents to order.'),

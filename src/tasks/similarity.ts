@@ -27,8 +27,8 @@ export function similarityTask(deps: TaskDeps): AnyTask | undefined {
         .min(1)
         .optional()
         .describe('Instead of query/documents: [a, b] pairs to score.'),
-      top_k: z.number().int().min(1).max(1_000_000).optional().describe('Return only the best K results. Default: all.'),
-      return_documents: z.boolean().default(true).describe('Include each document text in the results.'),
+      top_k: z.number().int().min(1).max(1_000_000).optional().describe('Return only the best K (default all).'),
+      return_documents: z.boolean().default(true).describe('Include each document text.'),
       model: modelField(models, 'Embedding model.'),
     },
     outputSchema: {

@@ -19,7 +19,7 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
     name: 'tokenize',
     title: 'Tokenize texts',
     description:
-      "Split texts into a model's tokens: ids, token text and character spans. Use it to count tokens against a model's context, or give `ids` to decode tokens back into text.",
+      "Split texts into a model's tokens (ids, text, character spans), e.g. to count them against its context; or decode `ids` back into text.",
     inputSchema: {
       text: z.string().optional().describe('One text.'),
       texts: z.array(z.string()).min(1).optional().describe('Several texts (instead of `text`).'),
@@ -27,9 +27,9 @@ export function tokenizeTask(deps: TaskDeps): AnyTask | undefined {
         .array(z.array(z.number().int().min(0).max(MAX_TOKEN_ID)))
         .min(1)
         .optional()
-        .describe('Instead of text: lists of token ids to decode into `texts`.'),
+        .describe('Instead of text: token id lists to decode.'),
       skip_special_tokens: z.boolean().default(true).describe('Decoding: leave out special tokens.'),
-      add_special_tokens: z.boolean().default(true).describe('Include the special tokens the model adds (e.g. [CLS], [SEP]).'),
+      add_special_tokens: z.boolean().default(true).describe("Add the model's special tokens ([CLS], [SEP]...)."),
       model: modelField(models, 'Model whose tokenizer to use.'),
     },
     outputSchema: {

@@ -37,25 +37,20 @@ export function transcribeTask(deps: TaskDeps): AnyTask | undefined {
     name: 'transcribe',
     title: 'Transcribe speech',
     description:
-      'Transcribe speech in an audio file to text (or translate it to English), with timestamped segments. Long recordings are chunked; `vad` skips silence.',
+      'Transcribe speech in an audio file (or translate it to English) with timestamped segments; long audio is chunked, `vad` skips silence.',
     inputSchema: {
       ...audioFields,
       language: z
         .string()
         .regex(/^[a-z]{2,3}$|^[a-z]+$/i)
         .optional()
-        .describe('Spoken language as a code or name (en, de, french ...). Default: detected by the model.'),
+        .describe('Spoken language (en, de, french...); default: detected.'),
       task: z
         .enum(['transcribe', 'translate'])
         .default('transcribe')
         .describe('transcribe in the spoken language, or translate to English.'),
       timestamps: z.boolean().default(true).describe('Return timestamped segments.'),
-      chunk_length_s: z
-        .number()
-        .min(1)
-        .max(30)
-        .default(30)
-        .describe("Window length for long audio, seconds. Default 30 (Whisper's window)."),
+      chunk_length_s: z.number().min(1).max(30).default(30).describe('Window length for long audio, seconds.'),
       stride_length_s: z.number().min(0).max(10).default(5).describe('Overlap between windows on each side, seconds.'),
       vad: z
         .boolean()
@@ -63,7 +58,7 @@ export function transcribeTask(deps: TaskDeps): AnyTask | undefined {
         .describe(
           `Detect speech first and transcribe only the spoken spans${vadModels.length ? '' : ' (needs a speech-detection skill; none is installed)'}.`,
         ),
-      max_new_tokens: z.number().int().min(1).max(448).optional().describe("Token limit per window. Default: the model's."),
+      max_new_tokens: z.number().int().min(1).max(448).optional().describe('Token limit per window.'),
       model: modelField(models, 'Speech recognition model.'),
     },
     outputSchema: {

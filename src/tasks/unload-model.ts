@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { TaskDeps } from './deps.js';
 import { ADMIN_SCOPE } from './scopes.js';
-import { modelField, skillFor } from './common.js';
+import { skillFor, skillNameField } from './common.js';
 import { defineTask, type AnyTask } from './task.js';
 import { TASKS } from '../skills/schema.js';
 
@@ -17,7 +17,7 @@ export function unloadModelTask(deps: TaskDeps): AnyTask | undefined {
     name: 'unload_model',
     title: 'Unload model',
     description: 'Unload a model to free memory. Work in flight finishes first. For operators.',
-    inputSchema: { model: modelField(names, 'Skill to unload.', false, false) },
+    inputSchema: { model: skillNameField('Skill to unload') },
     outputSchema: {
       model: z.string(),
       result: z.enum(['unloaded', 'deferred', 'not_loaded']),

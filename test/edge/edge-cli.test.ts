@@ -252,8 +252,8 @@ describe('invalid params are JSON-RPC Invalid params', () => {
 });
 
 describe('tool schemas in the portable form', () => {
-  it('no input or output schema writes a type as a list (nullable fields are anyOf with null)', async () => {
-    const c = stdioChild();
+  it('no input or output schema writes a type as a list (nullable fields are anyOf with null), with --output-schemas', async () => {
+    const c = stdioChild({ HF_MODEL_SERVER_OUTPUT_SCHEMAS: '1' });
     try {
       c.send(INIT);
       await c.reply(0);

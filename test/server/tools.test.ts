@@ -21,7 +21,22 @@ afterAll(async () => h.close());
 type Emb = { model: string; dims: number; embeddings: Array<number[] | string>; usage: { prompt_tokens: number } };
 
 describe('tools/list', () => {
-  it('lists the text tools with input and output schemas', async () => {
+  it('with --output-schemas, every tool lists one and the SDK client checks results against it', async () => {
+    const typed = await startServer({ outputSchemas: true });
+    try {
+      const { tools } = await typed.client.listTools();
+      for (const t of tools) expect(t.outputSchema?.type, t.name).toBe('object');
+      // The SDK's client validates structuredContent against the listed schema and throws when it does not fit.
+      const embedded = await typed.client.callTool({ name: 'embed', arguments: { texts: ['typed'] } });
+      expect((embedded.structuredContent as { dims: number }).dims).toBeGreaterThan(0);
+      const tokens = await typed.client.callTool({ name: 'tokenize', arguments: { text: 'typed results' } });
+      expect(tokens.isError).toBeFalsy();
+    } finally {
+      await typed.close();
+    }
+  });
+
+  it('lists the text tools with input schemas (output schemas are opt-in: test/mcp/tool-tokens.test.ts)', async () => {
     const { tools } = await h.client.listTools();
     const names = tools.map((t) => t.name).sort();
     // register_model is off unless a flag enables it (test/server/register-model.test.ts, smoke/hot-reload).
@@ -29,7 +44,7 @@ describe('tools/list', () => {
     for (const t of tools) {
       expect(t.description!.length).toBeGreaterThan(20);
       expect(t.inputSchema.type).toBe('object');
-      expect(t.outputSchema?.type).toBe('object');
+      expect(t.outputSchema).toBeUndefined();
       expect(t.annotations).toBeDefined();
       for (const [field, schema] of Object.entries(t.inputSchema.properties ?? {})) {
         expect((schema as { description?: string }).description, `${t.name}.${field} has a description`).toBeTruthy();

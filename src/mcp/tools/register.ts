@@ -36,7 +36,8 @@ export const CLIENT_HEADER = 'x-hf-model-server-client';
 /**
  * The behaviour hints that say something: MCP reads a missing hint as its default (not read-only,
  * destructive, not idempotent, open world), and the destructive and idempotent hints only for
- * tools that write. The title is the tool's own; repeating it here would only cost context.
+ * tools that write. No tool claims a closed world: media tools fetch URLs under --allow-urls and
+ * loading a model may download it, and the claim would cost every agent tokens on every tool. The title is the tool's own; repeating it here would only cost context.
  */
 export function toolHints(h: TaskHints): ToolAnnotations {
   const out: ToolAnnotations = {};
@@ -45,7 +46,6 @@ export function toolHints(h: TaskHints): ToolAnnotations {
     if (!h.destructiveHint) out.destructiveHint = false;
     if (h.idempotentHint) out.idempotentHint = true;
   }
-  if (!h.openWorldHint) out.openWorldHint = false;
   return out;
 }
 
@@ -88,7 +88,7 @@ export function registerTaskTool(server: McpServer, deps: ServerDeps, task: AnyT
       title,
       description,
       inputSchema: deps.toolSchemas.of(inputSchema),
-      outputSchema: deps.toolSchemas.of(outputSchema),
+      ...(deps.config.outputSchemas ? { outputSchema: deps.toolSchemas.of(outputSchema) } : {}),
       annotations: toolHints(annotations),
     },
     (args: Record<string, unknown>, ctx: ServerContext) => run(args, requestCall(ctx)),
