@@ -92,21 +92,22 @@ export interface TaskSpec<I extends z.ZodRawShape, O extends z.ZodRawShape, A ex
 
 /** Any task, as the front doors see it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTask = TaskSpec<any, any, any>;
+export type AnyTask = TaskSpec<any, any, any> & {
+  /** The arguments' schema, unknown keys refused; built once, as zod compiles a schema on its first parse. */
+  readonly argsSchema: z.ZodType<Record<string, unknown>>;
+};
 
-/** Declares a task (the identity; it lets TypeScript infer the argument types). */
+/** Declares a task (it lets TypeScript infer the argument types). */
 export function defineTask<I extends z.ZodRawShape, O extends z.ZodRawShape, A extends Record<string, unknown> & { model: string }>(
   spec: TaskSpec<I, O, A>,
 ): AnyTask {
-  return spec;
+  const argsSchema = z.object(spec.inputSchema).strict() as unknown as AnyTask['argsSchema'];
+  return { ...(spec as unknown as Omit<AnyTask, 'argsSchema'>), argsSchema };
 }
 
 /** Validates raw arguments against a task's schema; failures are `invalid_input` naming the field. */
 export function parseArgs(task: AnyTask, raw: unknown): Record<string, unknown> {
-  const parsed = z
-    .object(task.inputSchema)
-    .strict()
-    .safeParse(raw ?? {});
+  const parsed = task.argsSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`);
   throw new ServerError('invalid_input', `invalid arguments for ${task.name}: ${first.join('; ')}`);
