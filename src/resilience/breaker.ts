@@ -41,15 +41,67 @@ function outcomeOf(e: unknown): Outcome {
   return MODEL_FAULTS.has(toServerError(e).code) ? 'fault' : 'neutral';
 }
 
+/**
+ * Counted outcomes over the rolling window, in ten buckets of a tenth of it each (as opossum
+ * counts): recording a call and reading the totals cost the same however many calls the window
+ * holds, where a list of calls cost every call a pass over a minute of traffic.
+ */
+class RollingCounts {
+  private static readonly BUCKETS = 10;
+  private readonly calls = new Array<number>(RollingCounts.BUCKETS).fill(0);
+  private readonly faultsIn = new Array<number>(RollingCounts.BUCKETS).fill(0);
+  private readonly bucketMs: number;
+  private head = 0;
+  private headStart = 0;
+  total = 0;
+  faults = 0;
+
+  constructor(windowMs: number) {
+    this.bucketMs = Math.max(1, windowMs / RollingCounts.BUCKETS);
+  }
+
+  add(now: number, fault: boolean): void {
+    this.advance(now);
+    this.calls[this.head]!++;
+    this.total++;
+    if (fault) {
+      this.faultsIn[this.head]!++;
+      this.faults++;
+    }
+  }
+
+  clear(): void {
+    this.calls.fill(0);
+    this.faultsIn.fill(0);
+    this.total = 0;
+    this.faults = 0;
+  }
+
+  /** Moves the head bucket to `now`, dropping the buckets that fell out of the window. */
+  private advance(now: number): void {
+    const steps = Math.floor((now - this.headStart) / this.bucketMs);
+    if (steps <= 0) return;
+    for (let i = 0; i < Math.min(steps, RollingCounts.BUCKETS); i++) {
+      this.head = (this.head + 1) % RollingCounts.BUCKETS;
+      this.total -= this.calls[this.head]!;
+      this.faults -= this.faultsIn[this.head]!;
+      this.calls[this.head] = 0;
+      this.faultsIn[this.head] = 0;
+    }
+    this.headStart = steps >= RollingCounts.BUCKETS ? now : this.headStart + steps * this.bucketMs;
+  }
+}
+
 /** One model's breaker. */
 class Breaker {
-  /** Counted outcomes in the rolling window: time and whether it was a fault. */
-  private window: Array<{ at: number; fault: boolean }> = [];
+  private readonly window: RollingCounts;
   private openedAt = 0;
   private state: 'closed' | 'open' = 'closed';
   private probing = false;
 
-  constructor(private readonly o: Required<BreakerOptions>) {}
+  constructor(private readonly o: Required<BreakerOptions>) {
+    this.window = new RollingCounts(o.rollingWindowMs);
+  }
 
   /** closed, open (cooling down), or half_open (cooled down: the next call is a probe). */
   current(now = Date.now()): BreakerState {
@@ -77,24 +129,21 @@ class Breaker {
       this.probing = false;
       if (outcome === 'ok') {
         this.state = 'closed';
-        this.window = [];
+        this.window.clear();
       } else if (outcome === 'fault') this.open(now);
       // neutral: still half-open; the next call probes again.
       return;
     }
     if (outcome === 'neutral' || this.state !== 'closed') return;
-    this.window.push({ at: now, fault: outcome === 'fault' });
-    const cut = now - this.o.rollingWindowMs;
-    while (this.window.length > 0 && this.window[0]!.at < cut) this.window.shift();
-    const faults = this.window.filter((w) => w.fault).length;
-    if (this.window.length >= this.o.volumeThreshold && (faults * 100) / this.window.length >= this.o.errorThresholdPercentage)
-      this.open(now);
+    this.window.add(now, outcome === 'fault');
+    const { total, faults } = this.window;
+    if (total >= this.o.volumeThreshold && (faults * 100) / total >= this.o.errorThresholdPercentage) this.open(now);
   }
 
   private open(now: number): void {
     this.state = 'open';
     this.openedAt = now;
-    this.window = [];
+    this.window.clear();
   }
 }
 

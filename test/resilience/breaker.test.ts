@@ -28,6 +28,25 @@ describe('Breakers', () => {
     await expect(b.run('m', ok)).rejects.toMatchObject({ code: 'model_unavailable' });
   });
 
+  it('counts over a rolling window: faults that have aged out no longer count, fresh ones do', async () => {
+    vi.useFakeTimers();
+    const b = new Breakers({ volumeThreshold: 5, errorThresholdPercentage: 50, rollingWindowMs: 60_000 });
+    for (let i = 0; i < 4; i++) await settle(b, fail('inference_failed'));
+    // Past the window, the four old faults are gone: four new ones do not reach the volume threshold with them.
+    vi.advanceTimersByTime(61_000);
+    for (let i = 0; i < 4; i++) await settle(b, fail('inference_failed'));
+    expect(b.state('m')).toBe('closed');
+    // Within the window they add up: a fifth fault opens it.
+    vi.advanceTimersByTime(20_000);
+    await settle(b, fail('inference_failed'));
+    expect(b.state('m')).toBe('open');
+    // Many successes in one window cost the same to count as few, and keep a healthy model closed.
+    const c = new Breakers({ volumeThreshold: 5, errorThresholdPercentage: 50 });
+    for (let i = 0; i < 50_000; i++) await settle(c, ok);
+    for (let i = 0; i < 100; i++) await settle(c, fail('inference_failed'));
+    expect(c.state('m')).toBe('closed');
+  });
+
   it('a cancelled probe leaves the breaker half-open; a faulty one reopens it; a good one closes it', async () => {
     vi.useFakeTimers();
     const b = new Breakers({ volumeThreshold: 2, resetTimeoutMs: 1000 });
