@@ -155,8 +155,9 @@ describe('hostile REST input', () => {
     // Under the limit the same way of sending is served.
     expect((await chunked('/v1/embeddings', 2)).status).toBe(200);
 
-    const escape = await req(base, '/v1/models/%E0%A4%A');
+    const escape = await req(base, `/v1/models/%E0%A4%A${'secret'.repeat(50)}`);
     expect([escape.status, escape.body.error.code]).toEqual([400, 'invalid_input']);
+    expect(escape.body.error.message).not.toContain('secret');
 
     const preflight = await fetch(`${base}/mcp`, {
       method: 'OPTIONS',

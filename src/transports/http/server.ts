@@ -65,7 +65,8 @@ function edgeError(e: unknown, maxBodyBytes: number): HttpError | undefined {
   if (typeof f.code !== 'string' || !f.code.startsWith('FST_') || typeof f.statusCode !== 'number') return undefined;
   if (f.statusCode === 413)
     return new HttpError('body_too_large', `request body larger than ${maxBodyBytes} bytes (--max-body-size)`, { rpcCode: -32600 });
-  if (f.statusCode < 500) return new HttpError('invalid_input', f.message ?? 'bad request', { status: f.statusCode, rpcCode: -32600 });
+  if (f.statusCode < 500)
+    return new HttpError('invalid_input', (f.message ?? 'bad request').slice(0, 200), { status: f.statusCode, rpcCode: -32600 });
   return undefined;
 }
 
@@ -99,8 +100,9 @@ export function createHttpEdge(app: App): HttpEdge {
       // An HTTPS server serves requests as an HTTP one does; fastify types its instance by one of them.
       return server as Server;
     },
-    frameworkErrors: (e, _request, reply) => {
-      const a = errorReply('openai', new ServerError('invalid_input', e.message));
+    // A path fastify cannot route (a broken percent-escape): answered without echoing the path.
+    frameworkErrors: (_e, _request, reply) => {
+      const a = errorReply('openai', new ServerError('invalid_input', 'the request path is not valid (a broken percent-escape?)'));
       void (reply as FastifyReply).code(400).headers(a.headers).send(a.body);
     },
   });
