@@ -40,6 +40,8 @@ describe('built CLI: first minutes', () => {
     });
     expect(err).toMatch(/--port given without --transport: serving HTTP/);
     expect((await fetch(url.replace('/mcp', '/health'))).status).toBe(200);
+    // The HTTP framework is used through options it has not deprecated: no process warning on stderr.
+    expect(err).not.toMatch(/Deprecation|Warning:|FSTDEP/);
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
   });

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from '../../app.js';
 import { ServerError } from '../../errors.js';
 import { RestRoutes, errorReply, sendJson } from '../../rest/index.js';
@@ -84,10 +84,11 @@ export function createHttpEdge(app: App): HttpEdge {
   let server: Server | HttpsServer | undefined;
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per request would flood the log; refusals are audited by the edge itself.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     // Model names in paths are Hub ids, sometimes long.
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // Requests during shutdown reach the edge, which answers them `shutting_down` in their shape.
     return503OnClosing: false,
     serverFactory: (handler) => {
