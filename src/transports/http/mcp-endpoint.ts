@@ -20,7 +20,7 @@ import { HttpError, messagesIn } from './checks.js';
 import type { Flights } from './flights.js';
 import type { Caller, EdgeGuard } from './guard.js';
 import { LocalPeers } from './local-peer.js';
-import { modernLeg } from './modern.js';
+import { modernLeg, type ModernLeg } from './modern.js';
 import { SessionStore, type SessionEntry } from './sessions.js';
 import { DuplicateId, TrackedTransport } from './tracked-transport.js';
 
@@ -37,7 +37,7 @@ interface Session extends SessionEntry {
 export class McpEndpoint {
   private readonly sessions: SessionStore<Session>;
   private readonly peers = new LocalPeers();
-  private readonly modern;
+  private readonly modern: ModernLeg;
 
   constructor(
     private readonly app: App,
