@@ -8,24 +8,25 @@
 import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../../config/config.js';
-import { ERROR_CATALOG, type ErrorCode } from '../../errors.js';
+import { ERROR_CATALOG, ServerError, type ErrorCode } from '../../errors.js';
 
-/** A refusal at the edge: a catalogued code, an HTTP status and headers. */
-export class HttpError extends Error {
+/**
+ * A refusal at the edge: the one error type (a ServerError with its catalogued code) plus what
+ * HTTP adds: a status when it differs from the catalogue's, the JSON-RPC error code, headers.
+ */
+export class HttpError extends ServerError {
   readonly status: number;
   readonly rpcCode: number;
   readonly headers: Record<string, string>;
-  readonly retryAfterMs: number | undefined;
 
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
     o: { status?: number; rpcCode?: number; headers?: Record<string, string>; retryAfterMs?: number } = {},
   ) {
-    super(message);
+    super(code, message, o.retryAfterMs === undefined ? {} : { retryAfterMs: o.retryAfterMs });
     this.status = o.status ?? ERROR_CATALOG[code].http;
     this.rpcCode = o.rpcCode ?? -32000;
-    this.retryAfterMs = o.retryAfterMs;
     this.headers = {
       ...(o.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(o.retryAfterMs / 1000))) } : {}),
       ...o.headers,
@@ -36,7 +37,7 @@ export class HttpError extends Error {
   body(): unknown {
     const data = {
       code: this.code,
-      retryable: ERROR_CATALOG[this.code].retryable,
+      retryable: this.retryable,
       ...(this.retryAfterMs !== undefined ? { retry_after_ms: this.retryAfterMs } : {}),
     };
     return { jsonrpc: '2.0', error: { code: this.rpcCode, message: this.message, data }, id: null };

@@ -96,7 +96,7 @@ export function mountRest(
           });
         } catch (e) {
           const http = e instanceof HttpError ? e : undefined;
-          const err = http ? new ServerError(http.code, http.message, { retryAfterMs: http.retryAfterMs }) : toServerError(e);
+          const err = toServerError(e);
           if (err.code === 'internal' || err.code === 'inference_failed' || err.code === 'model_load_failed')
             logger.error({ path: route.path, code: err.code, err }, 'REST request failed');
           else logger.debug({ path: route.path, code: err.code, err: err.message }, 'REST request refused');

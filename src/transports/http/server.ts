@@ -124,7 +124,7 @@ export function createHttpEdge(app: App): HttpEdge {
     const answer = http ?? new HttpError('internal', 'internal error', { rpcCode: -32603 });
     const style = (request.routeOptions.config as EdgeRoute).style;
     if (!style) return reply.code(answer.status).headers(answer.headers).send(answer.body());
-    const a = errorReply(style, new ServerError(answer.code, answer.message, { retryAfterMs: answer.retryAfterMs }), answer.status);
+    const a = errorReply(style, answer, answer.status);
     return reply
       .code(a.status)
       .headers({ ...a.headers, ...answer.headers })
