@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { ToolName } from '../config/config.js';
-import { ServerError, toServerError } from '../errors.js';
+import { ServerError, echo, toServerError } from '../errors.js';
 import type { Priority } from '../runtime/batcher.js';
 import type { RunOptions } from '../runtime/executor.js';
 import { cached, choicesOf, withDeadline } from './common.js';
@@ -105,8 +105,21 @@ export function defineTask<I extends z.ZodRawShape, O extends z.ZodRawShape, A e
   return { ...(spec as unknown as Omit<AnyTask, 'argsSchema'>), argsSchema };
 }
 
-/** Validates raw arguments against a task's schema; failures are `invalid_input` naming the field. */
+/**
+ * Validates raw arguments against a task's schema; failures are `invalid_input` naming the field.
+ * A key the tool does not have is named with the valid ones, on every front door: a misspelt
+ * argument would otherwise fall back to its default without a word.
+ */
 export function parseArgs(task: AnyTask, raw: unknown): Record<string, unknown> {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const known = Object.keys(task.inputSchema);
+    const unknown = Object.keys(raw).filter((k) => !known.includes(k));
+    if (unknown.length > 0)
+      throw new ServerError(
+        'invalid_input',
+        `unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => echo(k)).join(', ')} for ${task.name}; valid: ${known.join(', ')}`,
+      );
+  }
   const parsed = task.argsSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`);

@@ -219,6 +219,34 @@ function stdioChild(env: Record<string, string> = {}) {
 }
 
 describe('invalid params are JSON-RPC Invalid params', () => {
+  it('a misspelt argument key is named with the valid ones over MCP and REST alike, from the task layer', async () => {
+    const c = stdioChild();
+    try {
+      c.send(INIT);
+      await c.reply(0);
+      c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      c.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'tokenize', arguments: { txt: 'hello' } } });
+      const r = (await c.reply(1)) as { result: { isError: boolean; content: Array<{ text: string }> } };
+      expect(r.result.isError).toBe(true);
+      expect(JSON.parse(r.result.content[0]!.text).error).toMatchObject({
+        code: 'invalid_input',
+        message: expect.stringMatching(/^unknown argument "txt" for tokenize; valid: text, texts/),
+      });
+    } finally {
+      c.child.kill();
+    }
+    const s = await serve([]);
+    const rest = await fetch(new URL('/v1/tokenize', s.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ txt: 'hello' }),
+    });
+    expect(rest.status).toBe(400);
+    const body = (await rest.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_input');
+    expect(body.error.message).toMatch(/^unknown argument "txt" for tokenize; valid: text, texts/);
+  });
+
   it('tools/call with arguments "x" gets -32602 and one short line, over stdio and HTTP', async () => {
     const c = stdioChild();
     try {
