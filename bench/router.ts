@@ -4,7 +4,8 @@
  * under the learned policy, per choose with a pinned split, and per choose with a route key
  * (one hash per arm). Run: `npm run bench -- router`.
  */
-import { Router, parseRoutes } from '../src/runtime/router.js';
+import { parseRoutes } from '../src/config/config.js';
+import { Router } from '../src/runtime/router.js';
 
 const N = 200_000;
 

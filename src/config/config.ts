@@ -54,21 +54,42 @@ export const TOOL_NAMES = [
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
-/** `--route` text: each `tool=model:weight,...` of a known tool with positive weights. */
-function routeSpecs(v: string, name: string): string[] {
-  const specs = v
-    .split(';')
+/** A tool's pinned split for `model: "auto"`: model -> weight. */
+export type RouteSplit = ReadonlyArray<{ model: string; weight: number }>;
+
+/**
+ * `--route` specs (`tool=model:weight,model:weight`, several separated by `;`) as each tool's
+ * split: a known tool, model:weight arms with positive weights. The one parser of the syntax:
+ * the option checks its text with it, and the app builds the router's splits with it.
+ */
+export function parseRoutes(specs: readonly string[], name = 'route'): Map<string, RouteSplit> {
+  const out = new Map<string, RouteSplit>();
+  for (const spec of specs
+    .flatMap((s) => s.split(';'))
     .map((s) => s.trim())
-    .filter(Boolean);
-  for (const spec of specs) {
-    const m = /^([a-z_]+)=((?:[^:,\s]+:\d+(?:\.\d+)?)(?:,[^:,\s]+:\d+(?:\.\d+)?)*)$/.exec(spec);
+    .filter(Boolean)) {
+    const m = /^([a-z_]+)\s*=\s*(.+)$/.exec(spec);
     if (!m) throw new ConfigError(`${name}: "${spec}" is not tool=model:weight,model:weight (e.g. embed=a:90,b:10)`);
     if (!(TOOL_NAMES as readonly string[]).includes(m[1]!))
       throw new ConfigError(`${name}: unknown tool "${m[1]}"; tools: ${TOOL_NAMES.join(', ')}`);
-    if (m[2]!.split(',').some((arm) => Number(arm.split(':')[1]) <= 0))
-      throw new ConfigError(`${name}: weights must be positive in "${spec}"`);
+    const arms = m[2]!.split(',').map((part) => {
+      const a = /^\s*([^:\s]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+      if (!a) throw new ConfigError(`${name}: "${spec}" is not tool=model:weight,model:weight (arm "${part.trim()}")`);
+      if (Number(a[2]) <= 0) throw new ConfigError(`${name}: weights must be positive in "${spec}"`);
+      return { model: a[1]!, weight: Number(a[2]) };
+    });
+    out.set(m[1]!, arms);
   }
-  return specs;
+  return out;
+}
+
+/** `--route` text, checked by {@link parseRoutes} and kept as its specs. */
+function routeSpecs(v: string, name: string): string[] {
+  parseRoutes([v], name);
+  return v
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Devices a user may force with `--device`. */

@@ -19,6 +19,7 @@
  * A decision is a few arithmetic operations per arm (measured by `npm run bench -- router`).
  */
 import { createHash } from 'node:crypto';
+import type { RouteSplit } from '../config/config.js';
 
 /** A source of uniform numbers in [0, 1). */
 type Prng = () => number;
@@ -59,8 +60,8 @@ export interface Candidate {
 /** How a decision was made. */
 export type RouteWay = 'learned' | 'explore' | 'split' | 'sticky';
 
-/** A tool's configured split: model -> weight. */
-export type Split = ReadonlyArray<{ model: string; weight: number }>;
+/** A tool's configured split: model -> weight (parsed from `--route` by config's parseRoutes). */
+export type Split = RouteSplit;
 
 /** What hf://router shows per tool. */
 export interface RouterView {
@@ -224,20 +225,4 @@ function rendezvous(key: string, arms: Split): string {
     }
   }
   return best;
-}
-
-/** Parses `--route`: `tool=model:weight,model:weight;tool=...`. */
-export function parseRoutes(specs: readonly string[]): Map<string, Split> {
-  const out = new Map<string, Split>();
-  for (const spec of specs.flatMap((s) => s.split(';')).filter((s) => s.trim())) {
-    const m = /^\s*([a-z_]+)\s*=\s*(.+)$/.exec(spec);
-    if (!m) throw new Error(`route "${spec}" is not tool=model:weight,model:weight`);
-    const arms = m[2]!.split(',').map((part) => {
-      const a = /^\s*([^:\s]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
-      if (!a || Number(a[2]) <= 0) throw new Error(`route arm "${part.trim()}" of ${m[1]} is not model:weight with a positive weight`);
-      return { model: a[1]!, weight: Number(a[2]) };
-    });
-    out.set(m[1]!, arms);
-  }
-  return out;
 }

@@ -5,7 +5,8 @@
  * hold unless the caller allows lower ones.
  */
 import { describe, expect, it } from 'vitest';
-import { Router, parseRoutes } from '../../src/runtime/router.js';
+import { parseRoutes } from '../../src/config/config.js';
+import { Router } from '../../src/runtime/router.js';
 import { mulberry32 } from '../../src/prng.js';
 
 const arms = (...models: string[]) => models.map((model) => ({ model, quality: 0 }));
