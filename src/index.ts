@@ -9,13 +9,12 @@
  * transport) and behind the HTTP edge (listen, or mount in an existing server); the CLI is built
  * on them.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createApp, type App } from './app.js';
 import { configFromOptions, type Config, type ToolName } from './config/config.js';
 import { ServerError } from './errors.js';
 import { createServer, type CreatedServer } from './mcp/server.js';
 import { parseArgs, runTask } from './tasks/task.js';
-import { createHttpEdge, type HttpServer } from './transports/http/server.js';
+import { createHttpEdge, type HttpEdge } from './transports/http/server.js';
 import { runStdio } from './transports/stdio.js';
 
 export { ServerError, ERROR_CATALOG, type ErrorCode } from './errors.js';
@@ -180,16 +179,7 @@ export function createMcpServer(engine: Engine): CreatedServer {
 }
 
 /** The HTTP edge over the engine (MCP at /mcp, REST, health, metrics, with every check). */
-export interface HttpApp {
-  /** Serves one request: mount it in an existing Node HTTP server. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Listens on the engine's configured host and port (`port`, `host`, TLS options). */
-  listen(): Promise<HttpServer>;
-  /** Requests being handled now. */
-  inFlight(): number;
-  /** Stops taking requests, lets those in flight finish within `graceMs`, answers the rest. */
-  close(graceMs?: number): Promise<void>;
-}
+export type HttpApp = HttpEdge;
 
 /** Builds the HTTP edge over the engine; nothing listens until `listen()`. */
 export function createHttpApp(engine: Engine): HttpApp {

@@ -3,7 +3,7 @@
  * The MCP edge of the error catalog: successes become `structuredContent` plus a JSON text
  * block; every failure becomes an `isError` result carrying its stable code, whether it is
  * retryable, and a retry hint. Arguments are validated by the task layer, so a malformed call
- * gets the same shape (`invalid_input`); an unknown tool is a protocol error (mcp/params-check.ts).
+ * gets the same shape (`invalid_input`); an unknown tool is a protocol error (mcp/tools/register.ts).
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { ERROR_CATALOG, toServerError, type ErrorCode } from '../errors.js';

@@ -37,7 +37,8 @@ export const CLIENT_HEADER = 'x-hf-model-server-client';
  * The behaviour hints that say something: MCP reads a missing hint as its default (not read-only,
  * destructive, not idempotent, open world), and the destructive and idempotent hints only for
  * tools that write. No tool claims a closed world: media tools fetch URLs under --allow-urls and
- * loading a model may download it, and the claim would cost every agent tokens on every tool. The title is the tool's own; repeating it here would only cost context.
+ * loading a model may download it. The title is the tool's own; repeating it here would only
+ * cost context.
  */
 export function toolHints(h: TaskHints): ToolAnnotations {
   const out: ToolAnnotations = {};

@@ -42,15 +42,11 @@ export interface HttpEdge {
 }
 
 /** A running HTTP server. */
-export interface HttpServer {
+export interface HttpServer extends Pick<HttpEdge, 'inFlight' | 'close'> {
   url: string;
   port: number;
-  /** Requests being handled now. */
-  inFlight(): number;
   /** Re-reads the TLS certificate and key (SIGHUP); connections made afterwards use them. A bad pair keeps the old one. */
   reloadTls(): boolean;
-  /** Stops accepting, waits up to `graceMs` for requests in flight, answers the rest, then closes sessions. */
-  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts the HTTP server on the configured host and port. */
