@@ -13,6 +13,8 @@
  * - single-request p50 latency minus raw batch-1 p50, and where it goes: the protocol floor (the
  *   p50 of a server that does no work, bench/noop-server.ts, through the same client), raw
  *   batch-1 paced by that round trip instead of back to back, and the engine's part that remains;
+ *   and the naive server's p50 minus raw batch-1 p50 in the same windows (what a thin wrapper that
+ *   computes on its event loop pays on the same machine);
  * - the server's CPU use while idle right after a request;
  * - greedy generate tokens/s / a raw onnxruntime KV-cache decode loop;
  * - peak RSS while cycling 4 MiniLM-shaped models under a budget that fits 2.
@@ -374,7 +376,6 @@ export async function benchEngine(): Promise<Record<string, number>> {
         async () => oursMixW.push(await closedLoop(mixEmbed, 64, SECONDS)),
       );
     for (let w = 0; w < WINDOWS; w++) for (const step of inTurn(steps, w)) await step();
-    await naive.client.close();
     r.raw_b32_sent_per_s = median(rawW);
     r.ours_64_inflight_sent_per_s = median(oursW);
     r.ours_64_inflight_base64_sent_per_s = median(b64W);
@@ -434,6 +435,7 @@ export async function benchEngine(): Promise<Record<string, number>> {
     const pacedP50: number[] = [];
     const overheads: number[] = [];
     const engine: number[] = [];
+    const naiveOverheads: number[] = [];
     if (only('latency')) {
       // The no-op server answers with one of our real results, so both write and the client
       // reads and checks the same bytes; its tool must advertise the same output fields.
@@ -446,10 +448,11 @@ export async function benchEngine(): Promise<Record<string, number>> {
         throw new Error('bench/noop-server.ts no longer declares the embed tool output fields; update it');
       const floor = call(noop.client);
       for (let i = 0; i < 300; i++) await floor(i);
-      const sides = { ours: embed, raw: raw.single, floor, paced: { before: floor, run: raw.single } };
+      const sides = { ours: embed, raw: raw.single, floor, paced: { before: floor, run: raw.single }, naive: naiveEmbed };
       for (const w of await latencyWindows(sides, 2 * WINDOWS)) {
         oursP50.push(w.ours);
         rawP50.push(w.raw);
+        naiveOverheads.push(w.naive - w.raw);
         floorP50.push(w.floor);
         pacedP50.push(w.paced);
         overheads.push(w.ours - w.raw);
@@ -466,6 +469,8 @@ export async function benchEngine(): Promise<Record<string, number>> {
     r.raw_b1_paced_p50_ms = median(pacedP50);
     r.raw_b1_paced_minus_back_to_back_ms = median(pacedP50.map((p, i) => p - rawP50[i]!));
     r.single_latency_engine_part_ms = median(engine);
+    r.naive_single_latency_overhead_ms = median(naiveOverheads);
+    await naive.client.close();
 
     // CPU the server spends while idle after a request (all its threads, from /proc): onnxruntime
     // pool threads left spinning after a run would show here.
