@@ -198,11 +198,16 @@ describe('request bodies in flight are bounded', () => {
 function stdioChild(env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['dist/cli.js'], { env: childEnv({ HF_MODEL_SERVER_LOG_LEVEL: 'warn', ...env }) });
   let out = '';
+  let err = '';
   child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err = (err + d).slice(-2000)));
+  // A child that dies fails the wait at once, with its last words, instead of at the poll's timeout.
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`))));
+  exited.catch(() => undefined);
   const send = (m: unknown) => child.stdin.write(`${typeof m === 'string' ? m : JSON.stringify(m)}\n`);
   const reply = async (id: string | number): Promise<Record<string, unknown>> => {
     let found: Record<string, unknown> | undefined;
-    await expect
+    const answered = expect
       .poll(
         () =>
           (found = out
@@ -213,6 +218,7 @@ function stdioChild(env: Record<string, string> = {}) {
         { timeout: 30_000, interval: 20 },
       )
       .toBeTruthy();
+    await Promise.race([answered, exited]);
     return found!;
   };
   return { child, send, reply };

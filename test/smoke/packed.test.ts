@@ -26,7 +26,12 @@ function files(dir: string): string[] {
 describe('packed tarball', () => {
   it('installs into an empty folder and runs call ocr', () => {
     const out = mkdtempSync(join(tmpdir(), 'hfms-pack-'));
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', out], { env: clean(), encoding: 'utf8' })
+    // npm test built dist/ first; without --ignore-scripts, pack's prepare would rebuild it while
+    // other test files start the CLI from it (a half-written module fails their children).
+    const name = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', out], {
+      env: clean(),
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n')
       .pop()!;
