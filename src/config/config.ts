@@ -64,10 +64,7 @@ export type RouteSplit = ReadonlyArray<{ model: string; weight: number }>;
  */
 export function parseRoutes(specs: readonly string[], name = 'route'): Map<string, RouteSplit> {
   const out = new Map<string, RouteSplit>();
-  for (const spec of specs
-    .flatMap((s) => s.split(';'))
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const spec of specs.flatMap(routeParts)) {
     const m = /^([a-z_]+)\s*=\s*(.+)$/.exec(spec);
     if (!m) throw new ConfigError(`${name}: "${spec}" is not tool=model:weight,model:weight (e.g. embed=a:90,b:10)`);
     if (!(TOOL_NAMES as readonly string[]).includes(m[1]!))
@@ -83,13 +80,18 @@ export function parseRoutes(specs: readonly string[], name = 'route'): Map<strin
   return out;
 }
 
-/** `--route` text, checked by {@link parseRoutes} and kept as its specs. */
-function routeSpecs(v: string, name: string): string[] {
-  parseRoutes([v], name);
+/** The `tool=...` specs in a `--route` text (`;`-separated). */
+function routeParts(v: string): string[] {
   return v
     .split(';')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** `--route` text, checked by {@link parseRoutes} and kept as its specs. */
+function routeSpecs(v: string, name: string): string[] {
+  parseRoutes([v], name);
+  return routeParts(v);
 }
 
 /** Devices a user may force with `--device`. */

@@ -221,16 +221,20 @@ function stdioChild(env: Record<string, string> = {}) {
     await Promise.race([answered, exited]);
     return found!;
   };
-  return { child, send, reply };
+  /** The 2025 opening: initialize, its answer, then the initialized notification. */
+  const open = async () => {
+    send(INIT);
+    await reply(0);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  };
+  return { child, send, reply, open };
 }
 
 describe('invalid params are JSON-RPC Invalid params', () => {
   it('a misspelt argument key is named with the valid ones over MCP and REST alike, from the task layer', async () => {
     const c = stdioChild();
     try {
-      c.send(INIT);
-      await c.reply(0);
-      c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      await c.open();
       c.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'tokenize', arguments: { txt: 'hello' } } });
       const r = (await c.reply(1)) as { result: { isError: boolean; content: Array<{ text: string }> } };
       expect(r.result.isError).toBe(true);
@@ -256,9 +260,7 @@ describe('invalid params are JSON-RPC Invalid params', () => {
   it('tools/call with arguments "x" gets -32602 and one short line, over stdio and HTTP', async () => {
     const c = stdioChild();
     try {
-      c.send(INIT);
-      await c.reply(0);
-      c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      await c.open();
       c.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'tokenize', arguments: 'x' } });
       const r = (await c.reply(1)) as { error: { code: number; message: string } };
       expect(r.error.code).toBe(-32602);
@@ -289,9 +291,7 @@ describe('tool schemas in the portable form', () => {
   it('no input or output schema writes a type as a list (nullable fields are anyOf with null), with --output-schemas', async () => {
     const c = stdioChild({ HF_MODEL_SERVER_OUTPUT_SCHEMAS: '1' });
     try {
-      c.send(INIT);
-      await c.reply(0);
-      c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      await c.open();
       c.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
       const tools = ((await c.reply(1)) as { result: { tools: Array<Record<string, unknown>> } }).result.tools;
       const lists: string[] = [];
